@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TrainingGen.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic TrainingGen reports. IDs by area: 0xxx model shape, 1xxx C# subset of
+/// Forward, 2xxx differentiability, 3xxx shapes, 4xxx optimizer and loss, 9xxx internal.
+/// Each has a help page docs/diagnostics/TGnnnn.md, linked through <see cref="HelpLink"/>.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    public const string HelpBase = "https://github.com/traininggen/traininggen/blob/main/docs/diagnostics/";
+
+    public static string HelpLink(string id) => HelpBase + id + ".md";
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, string category,
+        DiagnosticSeverity severity) =>
+        new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    public static readonly DiagnosticDescriptor LossNotFirst = Create("TG0001",
+        "The first output of a training model must be the loss",
+        "The first output of training model '{0}' must be the loss, but '{1}' is not produced by a [Loss] function or a built-in loss; return the loss first, e.g. (loss, prediction)",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NotPartial = Create("TG0002",
+        "Model class must be partial",
+        "'{0}' is marked [{1}] but is not partial, so TrainingGen cannot add its trainer; add the 'partial' modifier",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NoForward = Create("TG0003",
+        "Model has no Forward method",
+        "'{0}' is marked [{1}] but has no single method named 'Forward'",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MissingShape = Create("TG0004",
+        "Training model input needs a [Shape]",
+        "Input '{0}' of training model '{1}' needs a [Shape(...)] attribute with constant dimensions (Dim.Batch for the batch)",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedLayer = Create("TG0005",
+        "Layer property is not supported",
+        "Property '{0}' cannot be used as a layer: {1}",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
+        "Unsupported C# in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnknownCall = Create("TG1002",
+        "Call to an unknown method in Forward",
+        "'{0}' is not a known op, [Loss] function or model Forward; only these can be differentiated",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ShapeMismatch = Create("TG3001",
+        "Shape mismatch",
+        "{0}: shapes {1} and {2} are incompatible",
+        "TrainingGen.Shapes", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor LossNotScalar = Create("TG4003",
+        "Loss is not a scalar",
+        "The loss of training model '{0}' has shape {1}; a loss must be a scalar (reduce it with Ops.Mean or Ops.Sum)",
+        "TrainingGen.Loss", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor InvalidHyperParameter = Create("TG4001",
+        "Invalid optimizer hyper-parameter",
+        "{0} = {1} is invalid: {2}",
+        "TrainingGen.Optimizer", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NoOptimizer = Create("TG4002",
+        "Training model has no optimizer",
+        "Training model '{0}' declares no optimizer; add one, e.g. [Sgd(LearningRate = 0.01)]",
+        "TrainingGen.Optimizer", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor InternalError = Create("TG9999",
+        "Internal TrainingGen error",
+        "TrainingGen failed on '{0}' during {1}: {2}; please report this with the model's source",
+        "TrainingGen.Internal", DiagnosticSeverity.Error);
+
+    public static readonly IReadOnlyList<DiagnosticDescriptor> All = new[]
+    {
+        LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, UnsupportedSyntax, UnknownCall,
+        ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
+    };
+
+    public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
+}

@@ -1,0 +1,364 @@
+using System.Collections.Generic;
+using System.Linq;
+using TrainingGen.Generator.Model;
+using static TrainingGen.Generator.Emit.EmitHelpers;
+
+namespace TrainingGen.Generator.Emit;
+
+/// <summary>
+/// Emits the compiled trainer: one preallocated buffer per value (sized once from the batch
+/// size), a forward pass, the backward pass from <see cref="Autodiff"/> with each line commented
+/// with the rule it applies, and torch.optim's update. Nothing allocates per step.
+/// </summary>
+internal static class TrainerEmitter
+{
+    public static string Emit(TrainingModelIr ir, BackwardPlan plan)
+    {
+        var w = new IndentedWriter();
+        w.Line(Header.TrimEnd('\n'));
+        w.Line();
+        OpenContainers(w, ir);
+        var nodes = plan.Nodes;
+        var order = new ForwardOrder(ir);
+        string trainable = string.Join(", ", ir.Params.Where(p => p.Trainable).Select(p => p.Path));
+
+        w.Line("/// <summary>");
+        w.Line($"/// Creates a compiled trainer for this model: parameters initialised from <paramref name=\"seed\"/>,");
+        w.Line("/// every buffer allocated once for <paramref name=\"batchSize\"/>.");
+        w.Line("/// </summary>");
+        w.Line(GeneratedCode);
+        w.Line($"public static Trainer CreateTrainer(int batchSize, int seed = 0) => new Trainer(batchSize, seed);");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line($"/// The compiled trainer of <see cref=\"{ir.ClassName}\"/>: forward, backward and {ir.Optimizer.Kind.ToUpperInvariant()} specialised for its shapes.");
+        w.Line($"/// Trainable: {trainable}.");
+        w.Line("/// </summary>");
+        w.Line(GeneratedCode);
+        w.Open("public sealed partial class Trainer : global::TrainingGen.ITrainer");
+
+        // ---- fields
+        w.Line("private readonly int _batch;");
+        w.Line("private readonly int _seed;");
+        w.Line("private long _step;");
+        w.Line($"private readonly global::TrainingGen.Optimizers.SgdOptions _sgd = new global::TrainingGen.Optimizers.SgdOptions({Float(ir.Optimizer.LearningRate).TrimEnd('f')}, {Float(ir.Optimizer.Momentum).TrimEnd('f')}, {Float(ir.Optimizer.Dampening).TrimEnd('f')}, {Float(ir.Optimizer.WeightDecay).TrimEnd('f')}, {(ir.Optimizer.Nesterov ? "true" : "false")});");
+        w.Line("private readonly float[] _scratch;");
+        w.Line("private readonly global::TrainingGen.TrainerTensor[] _parameters;");
+        w.Line("private readonly global::TrainingGen.TrainerTensor[] _optimizerState;");
+        w.Line();
+        w.Line("// Parameters in state_dict order, and their optimizer state.");
+        for (int p = 0; p < ir.Params.Count; p++)
+        {
+            var prm = ir.Params[p];
+            w.Line($"private readonly float[] _p{p}; // {prm.Path} {EmitShape(prm.Shape)}{(prm.Trainable ? "" : " (frozen)")}");
+            if (prm.Trainable && HasMomentum(ir)) w.Line($"private readonly float[] _m{p}; // momentum buffer of {prm.Path}");
+        }
+        w.Line();
+        w.Line("// One buffer per value of the forward and backward passes, and its shape for this batch size.");
+        foreach (var n in nodes)
+        {
+            if (n.Op is "input" or "param") { w.Line($"private readonly int[] _s{n.Id};"); continue; }
+            w.Line($"private readonly float[] _t{n.Id}; private readonly int[] _s{n.Id}; // {n.Op} {EmitShape(n.Shape)}: {Comment(n.Source)}");
+        }
+        foreach (var o in ir.Outputs) w.Line($"private readonly global::TrainingGen.Tensor _out_{o.Name};");
+        w.Line();
+
+        // ---- constructor
+        w.Line("/// <summary>Allocates every buffer for <paramref name=\"batchSize\"/> and initialises the parameters.</summary>");
+        w.Open("public Trainer(int batchSize, int seed)");
+        w.Line("global::TrainingGen.TrainerChecks.BatchSize(batchSize);");
+        w.Line("_batch = batchSize;");
+        w.Line("_seed = seed;");
+        w.Line("LearningRate = (float)_sgd.LearningRate;");
+        int maxParam = 1;
+        for (int p = 0; p < ir.Params.Count; p++)
+        {
+            var prm = ir.Params[p];
+            w.Line($"_p{p} = new float[{Count(prm.Shape)}];");
+            if (prm.Trainable && HasMomentum(ir)) w.Line($"_m{p} = new float[{Count(prm.Shape)}];");
+            maxParam = System.Math.Max(maxParam, prm.Shape.Aggregate(1, (a, d) => a * d));
+        }
+        w.Line($"_scratch = new float[{maxParam}];");
+        foreach (var n in nodes)
+        {
+            if (n.Op is not ("input" or "param")) w.Line($"_t{n.Id} = new float[{Count(n.Shape)}];");
+            w.Line($"_s{n.Id} = {IntArray(n.Shape)};");
+        }
+        foreach (var n in nodes)
+        {
+            // Constants and seeds never change: written once here, never per step.
+            if (n.Op == "const" || n.Op == "fill")
+                w.Line($"global::System.Array.Fill(_t{n.Id}, {Float(n.Scalar)}); // {Comment(n.Source)}");
+        }
+        foreach (var o in ir.Outputs) w.Line($"_out_{o.Name} = new global::TrainingGen.Tensor(_s{o.NodeId}, _t{o.NodeId});");
+        w.Line("InitializeParameters(seed, " + string.Join(", ", Enumerable.Range(0, ir.Params.Count).Select(p => $"_p{p}")) + ");");
+        w.Line("_parameters = new global::TrainingGen.TrainerTensor[]");
+        w.Line("{");
+        for (int p = 0; p < ir.Params.Count; p++)
+        {
+            var prm = ir.Params[p];
+            string grad = plan.ParamGrads[p] >= 0 ? $"_t{plan.ParamGrads[p]}" : "null";
+            w.Line($"    new global::TrainingGen.TrainerTensor({Literal(prm.Path)}, {Literal(prm.MilName)}, {IntArray(prm.Shape)}, {(prm.Trainable ? "true" : "false")}, _p{p}, {grad}),");
+        }
+        w.Line("};");
+        w.Line("_optimizerState = new global::TrainingGen.TrainerTensor[]");
+        w.Line("{");
+        if (HasMomentum(ir))
+            for (int p = 0; p < ir.Params.Count; p++)
+                if (ir.Params[p].Trainable)
+                    w.Line($"    new global::TrainingGen.TrainerTensor({Literal(ir.Params[p].Path + ".momentum_buffer")}, global::TrainingGen.TrainingNames.MomentumBuffer({Literal(ir.Params[p].MilName)}), {IntArray(ir.Params[p].Shape)}, true, _m{p}, null),");
+        w.Line("};");
+        w.Close();
+        w.Line();
+
+        // ---- parameter initialisation
+        w.Line("/// <summary>PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in state_dict order.</summary>");
+        w.Open("private static void InitializeParameters(int seed, " + string.Join(", ", Enumerable.Range(0, ir.Params.Count).Select(p => $"float[] p{p}")) + ")");
+        w.Line("var rng = new global::TrainingGen.Rng(unchecked((ulong)seed));");
+        for (int p = 0; p < ir.Params.Count; p++)
+            w.Line($"global::TrainingGen.ParameterInit.Uniform(p{p}, {ir.Params[p].FanIn}, rng); // {ir.Params[p].Path}");
+        w.Close();
+        w.Line();
+
+        // ---- public surface
+        w.Line("/// <inheritdoc/>");
+        w.Line("public int BatchSize => _batch;");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public long StepCount => _step;");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public float LearningRate { get; set; }");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizerState;");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new[] { " + string.Join(", ", ir.Inputs.Select(i => Literal(i.Name))) + " };");
+        w.Line("/// <summary>The loss of the last forward pass.</summary>");
+        w.Line($"public float Loss => _t{ir.LossNode}[0];");
+        foreach (var o in ir.Outputs)
+        {
+            w.Line($"/// <summary>The '{o.Name}' output of the last forward pass (a view of the trainer's buffer, overwritten by the next step).</summary>");
+            w.Line($"public global::TrainingGen.Tensor {Pascal(o.Name)} => _out_{o.Name};");
+        }
+        w.Line();
+
+        string sig = string.Join(", ", ir.Inputs.Select(i => $"global::TrainingGen.Tensor {i.Name}"));
+        string args = string.Join(", ", ir.Inputs.Select(i => i.Name));
+        string dataArgs = string.Join(", ", ir.Inputs.Select(i => $"{i.Name}.Data"));
+        var featureInputs = ir.Inputs.Where(i => !i.IsLabel).ToList();
+
+        w.Line("/// <summary>One training step: forward, backward and the optimizer update. Returns the loss.</summary>");
+        w.Open($"public float Step({sig})");
+        w.Line($"float loss = ComputeGradients({args});");
+        w.Line("ApplyUpdate();");
+        w.Line("return loss;");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Forward and backward without updating; fills the gradients and returns the loss.</summary>");
+        w.Open($"public float ComputeGradients({sig})");
+        EmitChecks(w, ir.Inputs);
+        w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
+        w.Line($"RunLoss({dataArgs});");
+        w.Line($"RunBackward({dataArgs});");
+        w.Line($"return _t{ir.LossNode}[0];");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Forward and loss only (no gradients). Returns the loss.</summary>");
+        w.Open($"public float Evaluate({sig})");
+        EmitChecks(w, ir.Inputs);
+        w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
+        w.Line($"RunLoss({dataArgs});");
+        w.Line($"return _t{ir.LossNode}[0];");
+        w.Close();
+        w.Line();
+        if (ir.Outputs.Count > 0)
+        {
+            w.Line($"/// <summary>Predictions only. Returns a view of the trainer's '{ir.Outputs[0].Name}' buffer, overwritten by the next call.</summary>");
+            w.Open($"public global::TrainingGen.Tensor Predict({string.Join(", ", featureInputs.Select(i => $"global::TrainingGen.Tensor {i.Name}"))})");
+            EmitChecks(w, featureInputs);
+            w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
+            w.Line($"return _out_{ir.Outputs[0].Name};");
+            w.Close();
+            w.Line();
+        }
+
+        w.Line("float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)");
+        w.Line("{");
+        w.Line("    global::TrainingGen.TrainerChecks.Count(inputs, InputNames);");
+        w.Line($"    return Step({string.Join(", ", ir.Inputs.Select((_, k) => $"inputs[{k}]"))});");
+        w.Line("}");
+        w.Line();
+        w.Line("float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)");
+        w.Line("{");
+        w.Line("    global::TrainingGen.TrainerChecks.Count(inputs, InputNames);");
+        w.Line($"    return ComputeGradients({string.Join(", ", ir.Inputs.Select((_, k) => $"inputs[{k}]"))});");
+        w.Line("}");
+        w.Line();
+
+        // ---- passes
+        w.Line("/// <summary>The part of the forward pass that computes the predictions (features only).</summary>");
+        w.Open($"private void RunPredictions({string.Join(", ", featureInputs.Select(i => $"float[] in_{i.Name}"))})");
+        foreach (var id in order.Predictions) EmitNode(w, nodes, nodes[id]);
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The rest of the forward pass: the loss.</summary>");
+        w.Open($"private void RunLoss({string.Join(", ", ir.Inputs.Select(i => $"float[] in_{i.Name}"))})");
+        foreach (var id in order.Loss) EmitNode(w, nodes, nodes[id]);
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The backward pass, from dL/dL = 1 to every trainable parameter.</summary>");
+        w.Open($"private void RunBackward({string.Join(", ", ir.Inputs.Select(i => $"float[] in_{i.Name}"))})");
+        for (int id = plan.ForwardCount; id < nodes.Count; id++) EmitNode(w, nodes, nodes[id]);
+        w.Close();
+        w.Line();
+
+        // ---- optimizer
+        w.Line($"/// <summary>torch.optim.SGD's update of every trainable parameter from the current gradients.</summary>");
+        w.Open("public void ApplyUpdate()");
+        w.Line("bool first = _step == 0;");
+        for (int p = 0; p < ir.Params.Count; p++)
+        {
+            if (!ir.Params[p].Trainable) continue;
+            string buf = HasMomentum(ir) ? $"_m{p}" : "default";
+            w.Line($"global::TrainingGen.Optimizers.Sgd.Update(_p{p}, _t{plan.ParamGrads[p]}, {buf}, _scratch, first, LearningRate, in _sgd); // {ir.Params[p].Path}");
+        }
+        w.Line("_step++;");
+        w.Close();
+        w.Line();
+
+        // ---- eager model interop
+        w.Line($"/// <summary>Copies the parameters of an eager <see cref=\"{ir.ClassName}\"/> into this trainer.</summary>");
+        w.Open($"public void CopyFrom({ir.FullyQualifiedName} model)");
+        for (int p = 0; p < ir.Params.Count; p++)
+            w.Line($"global::TrainingGen.TrainerChecks.CopyInto({ir.Params[p].ModelAccess}, _p{p}, {Literal(ir.Params[p].Path)});");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>Copies this trainer's parameters into an eager <see cref=\"{ir.ClassName}\"/>.</summary>");
+        w.Open($"public void CopyTo({ir.FullyQualifiedName} model)");
+        for (int p = 0; p < ir.Params.Count; p++)
+            w.Line($"global::TrainingGen.TrainerChecks.CopyOut(_p{p}, {ir.Params[p].ModelAccess}, {Literal(ir.Params[p].Path)});");
+        w.Close();
+
+        w.Close(); // Trainer
+        CloseContainers(w, ir);
+        w.Line();
+        Summary(w, ir, plan);
+        return w.ToString();
+    }
+
+    private static void EmitChecks(IndentedWriter w, IEnumerable<Input> inputs)
+    {
+        foreach (var i in inputs)
+            w.Line($"global::TrainingGen.TrainerChecks.Shape({i.Name}, {Literal(i.Name)}, _s{i.NodeId}, _batch);");
+    }
+
+    private static void EmitNode(IndentedWriter w, EquatableArray<Node> nodes, Node n)
+    {
+        string y = $"_t{n.Id}";
+        string A(int k) => Ref(nodes, n.Args[k]);
+        const string TP = "global::System.Numerics.Tensors.TensorPrimitives";
+        const string K = "global::TrainingGen.Kernels";
+        string code;
+        switch (n.Op)
+        {
+            case "input": case "param": case "const": case "fill":
+                return;
+            case "linear":
+            {
+                var w0 = nodes[n.Args[1]].Shape;
+                string bias = n.Args[2] >= 0 ? A(2) : "default";
+                code = $"{K}.Dense.LinearForward({A(0)}, {A(1)}, {bias}, {y}, {Dim(n.Shape[0])}, {w0[1]}, {w0[0]});";
+                break;
+            }
+            case "add": case "sub": case "mul": case "div":
+            {
+                string op = n.Op switch { "add" => "Add", "sub" => "Sub", "mul" => "Mul", _ => "Div" };
+                code = $"{K}.Elementwise.Binary({K}.BinaryOp.{op}, {A(0)}, _s{n.Args[0]}, {A(1)}, _s{n.Args[1]}, {y}, _s{n.Id});";
+                break;
+            }
+            case "neg": code = $"{TP}.Negate({A(0)}, {y});"; break;
+            case "relu": code = $"{TP}.Max({A(0)}, 0f, {y});"; break;
+            case "mean": code = $"{y}[0] = {TP}.Sum({A(0)}) / {A(0)}.Length;"; break;
+            case "sum": code = $"{y}[0] = {TP}.Sum({A(0)});"; break;
+            case "mean_grad": code = $"global::System.Array.Fill({y}, {A(0)}[0] / {y}.Length);"; break;
+            case "sum_grad": code = $"global::System.Array.Fill({y}, {A(0)}[0]);"; break;
+            case "sum_to": code = $"{K}.Elementwise.SumToShape({A(0)}, _s{n.Args[0]}, {y}, _s{n.Id});"; break;
+            case "relu_grad": code = $"{K}.Activations.ReluBackward({A(0)}, {A(1)}, {y});"; break;
+            case "linear_dw":
+            {
+                var g = NodeShape(nodes, n.Args[0]); var x = NodeShape(nodes, n.Args[1]);
+                code = $"{K}.Dense.LinearWeightGrad({A(0)}, {A(1)}, {y}, {Dim(g[0])}, {x[1]}, {g[1]});";
+                break;
+            }
+            case "linear_db":
+            {
+                var g = NodeShape(nodes, n.Args[0]);
+                code = $"{K}.Dense.LinearBiasGrad({A(0)}, {y}, {Dim(g[0])}, {g[1]});";
+                break;
+            }
+            case "linear_dx":
+            {
+                var g = NodeShape(nodes, n.Args[0]); var wt = NodeShape(nodes, n.Args[1]);
+                code = $"{K}.Dense.LinearInputGrad({A(0)}, {A(1)}, {y}, {Dim(g[0])}, {wt[1]}, {wt[0]});";
+                break;
+            }
+            default:
+                throw new System.InvalidOperationException($"No trainer lowering for op '{n.Op}'.");
+        }
+        w.Line($"// {Comment(n.Source)}");
+        w.Line(code);
+    }
+
+    private static string Ref(EquatableArray<Node> nodes, int id)
+    {
+        var n = nodes[id];
+        return n.Op switch
+        {
+            "input" => $"in_{n.Name}",
+            "param" => $"_p{n.Name}",
+            _ => $"_t{n.Id}",
+        };
+    }
+
+    private static EquatableArray<int> NodeShape(EquatableArray<Node> nodes, int id) => nodes[id].Shape;
+
+    private static bool HasMomentum(TrainingModelIr ir) => ir.Optimizer.Momentum != 0;
+
+    private static string EmitShape(EquatableArray<int> s) => "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+
+    internal static string Pascal(string snake) =>
+        string.Concat(snake.Split('_').Where(p => p.Length > 0).Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
+
+    private static void Summary(IndentedWriter w, TrainingModelIr ir, BackwardPlan plan)
+    {
+        var used = new HashSet<int>();
+        for (int id = plan.ForwardCount; id < plan.Nodes.Count; id++)
+            foreach (var a in plan.Nodes[id].Args) if (a >= 0 && a < plan.ForwardCount) used.Add(a);
+        var saved = used.Where(id => plan.Nodes[id].Op is not ("input" or "param" or "const")).OrderBy(i => i).ToList();
+        w.Line("// Saved for the backward pass (forward values its rules read):");
+        foreach (var id in saved)
+            w.Line($"//   _t{id} {EmitShape(plan.Nodes[id].Shape)} = {Comment(plan.Nodes[id].Source)}");
+        long perSample = 0, fixedBytes = 0;
+        foreach (var n in plan.Nodes)
+        {
+            if (n.Op is "input" or "param") continue;
+            long c = n.Shape.Where(d => d != Dims.Batch).Aggregate(1L, (a, d) => a * d) * 4;
+            if (n.Shape.Any(d => d == Dims.Batch)) perSample += c; else fixedBytes += c;
+        }
+        long paramBytes = ir.Params.Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4);
+        w.Line($"// Buffers: {perSample} bytes per sample in the batch + {fixedBytes} bytes; parameters {paramBytes} bytes" +
+               $"{(HasMomentum(ir) ? $", momentum {ir.Params.Where(p => p.Trainable).Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4)} bytes" : "")}.");
+    }
+
+    /// <summary>Forward nodes split into the prediction part (features only) and the loss part.</summary>
+    private sealed class ForwardOrder
+    {
+        public ForwardOrder(TrainingModelIr ir)
+        {
+            var pred = IrQueries.PredictionNodes(ir);
+            Predictions = ir.Nodes.Select(n => n.Id).Where(pred.Contains).ToList();
+            Loss = ir.Nodes.Select(n => n.Id).Where(id => !pred.Contains(id)).ToList();
+        }
+        public List<int> Predictions { get; }
+        public List<int> Loss { get; }
+    }
+}

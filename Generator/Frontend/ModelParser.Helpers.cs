@@ -1,0 +1,249 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TrainingGen.Generator.Diagnostics;
+using TrainingGen.Generator.Model;
+
+namespace TrainingGen.Generator.Frontend;
+
+internal sealed partial class ModelParser
+{
+    // ---------------------------------------------------------------- ops and shapes
+
+    private int AddOp(string opName, int[] args, InvocationExpressionSyntax call)
+    {
+        var op = OpTable.Find(opName);
+        if (op is null || op.Name == "linear")
+        {
+            Report(DiagnosticDescriptors.UnknownCall, call.Expression, call.Expression.ToString());
+            throw new Abort();
+        }
+        if (args.Length != op.Arity) Fail(call, $"'{call.Expression}' with {args.Length} arguments", $"{op.Name} takes {op.Arity}");
+        string src = call.ToString();
+        switch (op.Name)
+        {
+            case "add": case "sub": case "mul": case "div":
+                return AddBinary(op.Name, args[0], args[1], call);
+            case "neg": case "relu":
+                return Add(op.Name, args, _nodes[args[0]].Shape.ToArray(), 0, "", src);
+            case "mean": case "sum":
+                return Add(op.Name, args, Array.Empty<int>(), 0, "", src);
+            case "mse_loss":
+            {
+                // torch.nn.functional.mse_loss(reduction='mean') = mean((p − t)²), lowered to primitives.
+                if (!_nodes[args[0]].Shape.Equals(_nodes[args[1]].Shape))
+                {
+                    Report(DiagnosticDescriptors.ShapeMismatch, call, "mse_loss", FormatShape(_nodes[args[0]].Shape), FormatShape(_nodes[args[1]].Shape));
+                    throw new Abort();
+                }
+                int d = AddBinary("sub", args[0], args[1], call);
+                int sq = AddBinary("mul", d, d, call);
+                return Add("mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
+            }
+            default:
+                Report(DiagnosticDescriptors.UnknownCall, call.Expression, call.Expression.ToString());
+                throw new Abort();
+        }
+    }
+
+    private int AddBinary(string op, int a, int b, SyntaxNode at)
+    {
+        var shape = BroadcastShapes(_nodes[a].Shape, _nodes[b].Shape);
+        if (shape is null)
+        {
+            Report(DiagnosticDescriptors.ShapeMismatch, at, op, FormatShape(_nodes[a].Shape), FormatShape(_nodes[b].Shape));
+            throw new Abort();
+        }
+        return Add(op, new[] { a, b }, shape, 0, "", at.ToString());
+    }
+
+    /// <summary>NumPy broadcasting where the batch dimension only matches itself or 1.</summary>
+    internal static int[]? BroadcastShapes(EquatableArray<int> a, EquatableArray<int> b)
+    {
+        int r = Math.Max(a.Count, b.Count);
+        var o = new int[r];
+        for (int i = 0; i < r; i++)
+        {
+            int da = i < r - a.Count ? 1 : a[i - (r - a.Count)];
+            int db = i < r - b.Count ? 1 : b[i - (r - b.Count)];
+            if (da == db || db == 1) o[i] = da;
+            else if (da == 1) o[i] = db;
+            else return null;
+        }
+        return o;
+    }
+
+    private int Add(string op, int[] args, int[] shape, double scalar, string name, string source)
+    {
+        int id = _nodes.Count;
+        _nodes.Add(new Node(id, op, args.ToEquatable(), shape.ToEquatable(), scalar, name, OneLine(source)));
+        return id;
+    }
+
+    private static string OneLine(string s)
+    {
+        var t = string.Join(" ", s.Split(new[] { '\r', '\n', '\t', ' ' }, StringSplitOptions.RemoveEmptyEntries));
+        return t.Length > 100 ? t.Substring(0, 97) + "..." : t;
+    }
+
+    internal static string FormatShape(EquatableArray<int> s) =>
+        "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+
+    /// <summary>All nodes the given nodes depend on (including themselves).</summary>
+    private HashSet<int> Reachable(IEnumerable<int> roots)
+    {
+        var seen = new HashSet<int>();
+        var stack = new Stack<int>(roots);
+        while (stack.Count > 0)
+        {
+            int id = stack.Pop();
+            if (id < 0 || !seen.Add(id)) continue;
+            foreach (var a in _nodes[id].Args) stack.Push(a);
+        }
+        return seen;
+    }
+
+    // ---------------------------------------------------------------- declarations
+
+    private (IMethodSymbol? Method, MethodDeclarationSyntax? Syntax) FindForward(INamedTypeSymbol type, string attribute, SyntaxNode? usedAt = null)
+    {
+        var candidates = type.GetMembers(KnownNames.ForwardMethod).OfType<IMethodSymbol>().ToList();
+        var syntax = candidates.Count == 1
+            ? candidates[0].DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<MethodDeclarationSyntax>().FirstOrDefault()
+            : null;
+        if (syntax is null)
+        {
+            Report(DiagnosticDescriptors.NoForward, usedAt ?? (SyntaxNode?)type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct), type.Name, attribute);
+            return (null, null);
+        }
+        return (candidates[0], syntax);
+    }
+
+    private int[] ReadShape(IParameterSymbol parameter, INamedTypeSymbol owner)
+    {
+        var shapeAttr = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.ShapeAttribute);
+        var at = parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct);
+        if (parameter.Type.ToDisplayString() != KnownNames.Tensor)
+        {
+            Fail(at!, $"The input '{parameter.Name}' of type {parameter.Type.ToDisplayString()}", "training model inputs are Tensors");
+        }
+        if (shapeAttr is null || shapeAttr.ConstructorArguments.Length != 1 || shapeAttr.ConstructorArguments[0].IsNull)
+        {
+            Report(DiagnosticDescriptors.MissingShape, at, parameter.Name, owner.Name);
+            throw new Abort();
+        }
+        var dims = shapeAttr.ConstructorArguments[0].Values.Select(v => v.Value is int i ? i : 0).ToArray();
+        if (dims.Length == 0 || dims.Any(d => d == 0 || d < Dims.Batch))
+        {
+            Report(DiagnosticDescriptors.MissingShape, at, parameter.Name, owner.Name);
+            throw new Abort();
+        }
+        return dims;
+    }
+
+    private Optimizer? ParseOptimizer(INamedTypeSymbol type)
+    {
+        var attr = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.SgdAttribute);
+        if (attr is null)
+        {
+            Report(DiagnosticDescriptors.NoOptimizer, type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is ClassDeclarationSyntax c ? c.Identifier.Parent : null, type.Name);
+            return null;
+        }
+        double lr = 0.001, momentum = 0, dampening = 0, wd = 0;
+        bool nesterov = false;
+        foreach (var kv in attr.NamedArguments)
+        {
+            switch (kv.Key)
+            {
+                case "LearningRate": lr = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "Momentum": momentum = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "Dampening": dampening = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "WeightDecay": wd = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "Nesterov": nesterov = kv.Value.Value is true; break;
+            }
+        }
+        var at = attr.ApplicationSyntaxReference?.GetSyntax(_ct);
+        bool ok = true;
+        void Check(bool valid, string name, double value, string why)
+        {
+            if (valid) return;
+            ok = false;
+            var arg = (at as AttributeSyntax)?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.Text == name);
+            Report(DiagnosticDescriptors.InvalidHyperParameter, (SyntaxNode?)arg ?? at, name, value, why);
+        }
+        Check(lr > 0 && !double.IsInfinity(lr), "LearningRate", lr, "the learning rate must be positive and finite");
+        Check(momentum >= 0 && momentum < 1, "Momentum", momentum, "momentum must be in [0, 1)");
+        Check(dampening >= 0 && dampening <= 1, "Dampening", dampening, "dampening must be in [0, 1]");
+        Check(wd >= 0, "WeightDecay", wd, "weight decay must be ≥ 0");
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            Check(false, "Nesterov", 1, "Nesterov momentum needs a momentum > 0 and zero dampening");
+        return ok ? new Optimizer("sgd", lr, momentum, dampening, wd, nesterov) : null;
+    }
+
+    private static List<string> OutputNames(IMethodSymbol forward, int count, IEnumerable<string> inputNames)
+    {
+        var taken = new HashSet<string>(inputNames, StringComparer.Ordinal) { "loss", "learning_rate", "step" };
+        var names = new List<string>();
+        var elements = (forward.ReturnType as INamedTypeSymbol)?.TupleElements ?? default;
+        for (int i = 1; i < count; i++)
+        {
+            var field = !elements.IsDefault && i < elements.Length ? elements[i] : null;
+            string name = field is not null && !field.IsImplicitlyDeclared && field.Name != field.CorrespondingTupleField?.Name
+                ? StateNames.ToSnake(field.Name)
+                : field is not null && !field.Name.StartsWith("Item", StringComparison.Ordinal) ? StateNames.ToSnake(field.Name) : $"output_{i}";
+            name = InputName(name);
+            while (!taken.Add(name)) name += "_out";
+            names.Add(name);
+        }
+        return names;
+    }
+
+    /// <summary>A MIL-safe name for an input (reserved words such as <c>state</c> get a suffix).</summary>
+    private static string InputName(string name)
+    {
+        var reserved = new HashSet<string>(StringComparer.Ordinal)
+        { "any", "bool", "program", "func", "tensor", "list", "dict", "tuple", "true", "false", "string", "state",
+          "bf16", "fp16", "fp32", "fp64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64" };
+        return reserved.Contains(name) ? name + "_workaround" : name;
+    }
+
+    private static string LossDisplayName(MethodDeclarationSyntax forward, SemanticModel model)
+    {
+        var first = LossRule.FirstOutput(LossRule.ReturnedExpressions(forward).First());
+        while (first is ParenthesizedExpressionSyntax p) first = p.Expression;
+        if (first is IdentifierNameSyntax id && model.GetSymbolInfo(id).Symbol is ILocalSymbol local &&
+            local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is VariableDeclaratorSyntax { Initializer.Value: { } init })
+            first = init;
+        return first is InvocationExpressionSyntax call && model.GetSymbolInfo(call).Symbol is IMethodSymbol m
+            ? m.ContainingType.Name + "." + m.Name
+            : first.ToString();
+    }
+
+    // ---------------------------------------------------------------- symbols
+
+    private static bool HasAttribute(ISymbol symbol, string metadataName) =>
+        symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);
+
+    private static string? OpName(ISymbol symbol)
+    {
+        foreach (var a in symbol.GetAttributes())
+            if (a.AttributeClass?.ToDisplayString() == KnownNames.OpAttribute && a.ConstructorArguments.Length == 1)
+                return a.ConstructorArguments[0].Value as string;
+        return null;
+    }
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
+    // ---------------------------------------------------------------- diagnostics
+
+    private void Report(DiagnosticDescriptor d, SyntaxNode? at, params object?[] args) =>
+        _diagnostics.Add(DiagnosticInfo.Create(d, at, args));
+
+    private void Fail(SyntaxNode at, string construct, string reason)
+    {
+        Report(DiagnosticDescriptors.UnsupportedSyntax, at, construct, reason);
+        throw new Abort();
+    }
+}

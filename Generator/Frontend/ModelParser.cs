@@ -1,0 +1,386 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using TrainingGen.Generator.Diagnostics;
+using TrainingGen.Generator.Model;
+
+namespace TrainingGen.Generator.Frontend;
+
+/// <summary>
+/// Lowers a [TrainingModel] class to <see cref="TrainingModelIr"/>: straight-line SSA over the
+/// op table, with submodel Forward calls and [Loss] functions inlined and every value's static
+/// shape inferred. This is the only code that reads Roslyn symbols. Anything it cannot lower is a
+/// diagnostic at the exact syntax node, never an exception.
+/// </summary>
+internal sealed partial class ModelParser
+{
+    private readonly Compilation _compilation;
+    private readonly CancellationToken _ct;
+    private readonly List<Node> _nodes = new();
+    private readonly List<Param> _params = new();
+    private readonly Dictionary<string, int> _paramNodes = new(StringComparer.Ordinal);
+    private readonly List<DiagnosticInfo> _diagnostics = new();
+    private int _inlineDepth;
+
+    private ModelParser(Compilation compilation, CancellationToken ct)
+    {
+        _compilation = compilation;
+        _ct = ct;
+    }
+
+    /// <summary>Thrown only inside the parser to stop at the first construct it reported.</summary>
+    private sealed class Abort : Exception { }
+
+    /// <summary>Where an expression is evaluated: the model instance path and the locals in scope.</summary>
+    private sealed class Scope
+    {
+        public Scope(string prefix, string access, bool frozen, SemanticModel model)
+        {
+            Prefix = prefix; Access = access; Frozen = frozen; Model = model;
+        }
+        public string Prefix { get; }
+        public string Access { get; }
+        public bool Frozen { get; }
+        public SemanticModel Model { get; }
+        public Dictionary<ISymbol, int> Locals { get; } = new(SymbolEqualityComparer.Default);
+    }
+
+    public static Result<TrainingModelIr> Parse(INamedTypeSymbol type, Compilation compilation, CancellationToken ct)
+    {
+        var p = new ModelParser(compilation, ct);
+        TrainingModelIr? ir = null;
+        try { ir = p.ParseTrainingModel(type); }
+        catch (Abort) { }
+        return new Result<TrainingModelIr>(ir, p._diagnostics.ToEquatable());
+    }
+
+    private TrainingModelIr? ParseTrainingModel(INamedTypeSymbol type)
+    {
+        var (forward, syntax) = FindForward(type, "TrainingModel");
+        if (forward is null || syntax is null) return null;
+        var model = _compilation.GetSemanticModel(syntax.SyntaxTree);
+
+        // TG0001 is the analyzer's to report; without a loss first there is nothing to train.
+        if (LossRule.NonLossFirstOutputs(syntax, model).Any()) return null;
+
+        var optimizer = ParseOptimizer(type);
+
+        var scope = new Scope("", "model", false, model);
+        var inputs = new List<Input>();
+        foreach (var parameter in forward.Parameters)
+        {
+            var shape = ReadShape(parameter, type);
+            int id = Add("input", Array.Empty<int>(), shape, 0, parameter.Name, parameter.Name);
+            scope.Locals[parameter] = id;
+            inputs.Add(new Input(InputName(parameter.Name), shape.ToEquatable(), false, id));
+        }
+
+        var returned = EvaluateBody(syntax, scope, expectTuple: true);
+        int loss = returned[0];
+        if (_nodes[loss].Shape.Count != 0)
+        {
+            Report(DiagnosticDescriptors.LossNotScalar, LossRule.FirstOutput(LossRule.ReturnedExpressions(syntax).First()), type.Name, FormatShape(_nodes[loss].Shape));
+            return null;
+        }
+        if (optimizer is null) return null;
+
+        var names = OutputNames(forward, returned.Count, inputs.Select(i => i.Name));
+        var outputs = returned.Skip(1).Select((id, i) => new Output(names[i], id)).ToList();
+
+        // Inputs that feed a prediction are features; the rest (used only by the loss) are labels.
+        var feedsPrediction = Reachable(outputs.Select(o => o.NodeId));
+        inputs = inputs.Select(i => i with { IsLabel = !feedsPrediction.Contains(i.NodeId) }).ToList();
+
+        if (_diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error)) return null;
+
+        var containing = new List<string>();
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType) containing.Insert(0, t.Name);
+        return new TrainingModelIr(
+            type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            containing.ToEquatable(),
+            type.Name,
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            LossDisplayName(syntax, model),
+            _nodes.ToEquatable(),
+            _params.ToEquatable(),
+            inputs.ToEquatable(),
+            loss,
+            outputs.ToEquatable(),
+            optimizer);
+    }
+
+    // ---------------------------------------------------------------- bodies and statements
+
+    /// <summary>Evaluates a Forward/[Loss] body; returns the ids of the returned values (one, or a tuple's).</summary>
+    private List<int> EvaluateBody(BaseMethodDeclarationSyntax method, Scope scope, bool expectTuple)
+    {
+        _ct.ThrowIfCancellationRequested();
+        if (method.ExpressionBody is { } arrow) return Returned(arrow.Expression, scope, expectTuple);
+        if (method.Body is null) { Report(DiagnosticDescriptors.UnsupportedSyntax, method, "A method without a body", "Forward needs a body"); throw new Abort(); }
+
+        var statements = method.Body.Statements;
+        for (int i = 0; i < statements.Count; i++)
+        {
+            var s = statements[i];
+            switch (s)
+            {
+                case LocalDeclarationStatementSyntax local:
+                    foreach (var v in local.Declaration.Variables)
+                    {
+                        if (v.Initializer is null) Fail(v, "A local without an initializer", "declare each value where it is computed");
+                        int id = Eval(v.Initializer!.Value, scope);
+                        var symbol = scope.Model.GetDeclaredSymbol(v, _ct) ?? throw new Abort();
+                        scope.Locals[symbol] = id;
+                    }
+                    break;
+                case ReturnStatementSyntax ret when i == statements.Count - 1 && ret.Expression is not null:
+                    return Returned(ret.Expression, scope, expectTuple);
+                case ReturnStatementSyntax ret:
+                    Fail(ret, "An early return", "Forward is straight-line code ending in one return");
+                    break;
+                default:
+                    Fail(s, ConstructName(s), UnsupportedReason(s));
+                    break;
+            }
+        }
+        Fail(method, "A Forward without a final return", "end Forward with 'return'");
+        return null!;
+    }
+
+    private List<int> Returned(ExpressionSyntax e, Scope scope, bool expectTuple)
+    {
+        var stripped = e;
+        while (stripped is ParenthesizedExpressionSyntax p) stripped = p.Expression;
+        if (stripped is TupleExpressionSyntax tuple)
+        {
+            if (!expectTuple) Fail(tuple, "Returning a tuple from a model's Forward", "only the training model returns (loss, predictions)");
+            return tuple.Arguments.Select(a => Eval(a.Expression, scope)).ToList();
+        }
+        return new List<int> { Eval(e, scope) };
+    }
+
+    private static string ConstructName(StatementSyntax s) => s switch
+    {
+        IfStatementSyntax => "An 'if' statement",
+        ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax => "A loop",
+        ExpressionStatementSyntax => "An expression statement",
+        TryStatementSyntax => "A 'try' statement",
+        LocalFunctionStatementSyntax => "A local function",
+        SwitchStatementSyntax => "A 'switch' statement",
+        _ => $"A '{s.Kind()}' statement",
+    };
+
+    private static string UnsupportedReason(StatementSyntax s) => s switch
+    {
+        IfStatementSyntax => "the training graph must not depend on tensor values; compute both branches and combine them with ops",
+        ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax => "write the layers out (loops are not yet unrolled)",
+        ExpressionStatementSyntax => "Forward may not mutate state; assign each result to a new local",
+        _ => "Forward is straight-line code: locals computed from ops, then one return",
+    };
+
+    // ---------------------------------------------------------------- expressions
+
+    private int Eval(ExpressionSyntax e, Scope scope)
+    {
+        _ct.ThrowIfCancellationRequested();
+        switch (e)
+        {
+            case ParenthesizedExpressionSyntax p:
+                return Eval(p.Expression, scope);
+
+            case IdentifierNameSyntax id:
+            {
+                var symbol = scope.Model.GetSymbolInfo(id, _ct).Symbol;
+                if (symbol is not null && scope.Locals.TryGetValue(symbol, out int v)) return v;
+                Fail(id, $"Reading '{id.Identifier.Text}'", "only Forward's parameters and locals can be read");
+                return -1;
+            }
+
+            case LiteralExpressionSyntax lit when lit.IsKind(SyntaxKind.NumericLiteralExpression):
+                return Add("const", Array.Empty<int>(), Array.Empty<int>(), Convert.ToDouble(lit.Token.Value, System.Globalization.CultureInfo.InvariantCulture), "", lit.ToString());
+
+            case PrefixUnaryExpressionSyntax neg when neg.IsKind(SyntaxKind.UnaryMinusExpression):
+            {
+                if (neg.Operand is LiteralExpressionSyntax l && l.IsKind(SyntaxKind.NumericLiteralExpression))
+                    return Add("const", Array.Empty<int>(), Array.Empty<int>(), -Convert.ToDouble(l.Token.Value, System.Globalization.CultureInfo.InvariantCulture), "", neg.ToString());
+                int a = Eval(neg.Operand, scope);
+                return Add("neg", new[] { a }, _nodes[a].Shape.ToArray(), 0, "", neg.ToString());
+            }
+
+            case BinaryExpressionSyntax bin:
+            {
+                string? op = bin.Kind() switch
+                {
+                    SyntaxKind.AddExpression => "add",
+                    SyntaxKind.SubtractExpression => "sub",
+                    SyntaxKind.MultiplyExpression => "mul",
+                    SyntaxKind.DivideExpression => "div",
+                    _ => null,
+                };
+                if (op is null) Fail(bin, $"The operator '{bin.OperatorToken.Text}'", "only + - * / are differentiable tensor operators");
+                int a = Eval(bin.Left, scope), b = Eval(bin.Right, scope);
+                return AddBinary(op!, a, b, bin);
+            }
+
+            case InvocationExpressionSyntax call:
+                return EvalCall(call, scope);
+
+            case TupleExpressionSyntax:
+                Fail(e, "A tuple here", "only the training model's return statement builds a tuple");
+                return -1;
+
+            default:
+                Fail(e, ExpressionName(e), "Forward supports locals, + - * /, numeric literals and calls to ops, layers, models and [Loss] functions");
+                return -1;
+        }
+    }
+
+    private static string ExpressionName(ExpressionSyntax e) => e switch
+    {
+        LambdaExpressionSyntax or AnonymousMethodExpressionSyntax => "A lambda",
+        AwaitExpressionSyntax => "'await'",
+        QueryExpressionSyntax => "A LINQ query",
+        ElementAccessExpressionSyntax => "Indexing a tensor",
+        AssignmentExpressionSyntax => "An assignment",
+        ConditionalExpressionSyntax => "A conditional expression",
+        ObjectCreationExpressionSyntax or ImplicitObjectCreationExpressionSyntax => "Creating an object",
+        _ => $"The expression '{e}'",
+    };
+
+    private int EvalCall(InvocationExpressionSyntax call, Scope scope)
+    {
+        if (scope.Model.GetSymbolInfo(call, _ct).Symbol is not IMethodSymbol method)
+        {
+            Report(DiagnosticDescriptors.UnknownCall, call.Expression, call.Expression.ToString());
+            throw new Abort();
+        }
+
+        if (HasAttribute(method, KnownNames.LossAttribute)) return InlineLoss(call, method, scope);
+
+        if (OpName(method) is { } opName)
+        {
+            var args = call.ArgumentList.Arguments.Select(a => Eval(a.Expression, scope)).ToArray();
+            return AddOp(opName, args, call);
+        }
+
+        // Layer.Forward(x) or SubModel.Forward(x) on a property of the current model.
+        if (method.Name == KnownNames.ForwardMethod && call.Expression is MemberAccessExpressionSyntax ma &&
+            scope.Model.GetSymbolInfo(ma.Expression, _ct).Symbol is IPropertySymbol prop)
+        {
+            var args = call.ArgumentList.Arguments.Select(a => Eval(a.Expression, scope)).ToArray();
+            bool frozen = scope.Frozen || HasAttribute(prop, KnownNames.FrozenAttribute);
+            string prefix = Join(scope.Prefix, StateNames.ToSnake(prop.Name));
+            string access = scope.Access + "." + prop.Name;
+            if (prop.Type is INamedTypeSymbol pt && OpName(pt) == "linear")
+                return LinearLayer(prop, ma, prefix, access, frozen, args);
+            if (prop.Type is INamedTypeSymbol mt && HasAttribute(mt, KnownNames.ModelAttribute))
+                return InlineModel(mt, call, prefix, access, frozen, args);
+        }
+
+        Report(DiagnosticDescriptors.UnknownCall, call.Expression, method.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
+        throw new Abort();
+    }
+
+    private int InlineLoss(InvocationExpressionSyntax call, IMethodSymbol method, Scope scope)
+    {
+        var args = call.ArgumentList.Arguments.Select(a => Eval(a.Expression, scope)).ToArray();
+        var decl = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
+        if (decl is null) Fail(call, $"The [Loss] method '{method.Name}'", "its source must be in this compilation so it can be differentiated");
+        var inner = new Scope(scope.Prefix, scope.Access, scope.Frozen, _compilation.GetSemanticModel(decl!.SyntaxTree));
+        BindParameters(method, args, inner, call);
+        return Inlined(() => EvaluateBody(decl, inner, expectTuple: false)[0], call);
+    }
+
+    private int InlineModel(INamedTypeSymbol modelType, InvocationExpressionSyntax call, string prefix, string access, bool frozen, int[] args)
+    {
+        var (forward, syntax) = FindForward(modelType, "Model", call);
+        if (forward is null || syntax is null) throw new Abort();
+        var inner = new Scope(prefix, access, frozen, _compilation.GetSemanticModel(syntax.SyntaxTree));
+        BindParameters(forward, args, inner, call);
+        return Inlined(() => EvaluateBody(syntax, inner, expectTuple: false)[0], call);
+    }
+
+    private int Inlined(Func<int> body, SyntaxNode at)
+    {
+        if (++_inlineDepth > 32) Fail(at, "Recursion between models or losses", "models must form a tree");
+        try { return body(); }
+        finally { _inlineDepth--; }
+    }
+
+    private void BindParameters(IMethodSymbol method, int[] args, Scope scope, InvocationExpressionSyntax call)
+    {
+        if (method.Parameters.Length != args.Length)
+            Fail(call, $"Calling '{method.Name}' with {args.Length} arguments", "pass exactly one tensor per parameter");
+        for (int i = 0; i < args.Length; i++) scope.Locals[method.Parameters[i]] = args[i];
+    }
+
+    private int LinearLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args)
+    {
+        if (args.Length != 1) Fail(at, "Linear.Forward with several arguments", "it takes one input");
+        var (inF, outF, bias) = LinearConfig(prop, at);
+        int x = args[0];
+        var xs = _nodes[x].Shape;
+        if (xs.Count != 2 || xs[1] != inF)
+        {
+            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Linear({inF}, {outF}) '{prop.Name}'", FormatShape(xs), $"[batch, {inF}]");
+            throw new Abort();
+        }
+        int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { outF, inF }, frozen, inF);
+        int b = bias ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { outF }, frozen, inF) : -1;
+        return Add("linear", new[] { x, w, b }, new[] { xs[0], outF }, 0, "", at.Parent!.ToString());
+    }
+
+    private (int In, int Out, bool Bias) LinearConfig(IPropertySymbol prop, SyntaxNode usedAt)
+    {
+        var decl = prop.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<PropertyDeclarationSyntax>().FirstOrDefault();
+        if (decl?.Initializer?.Value is not { } init)
+        {
+            Report(DiagnosticDescriptors.UnsupportedLayer, (SyntaxNode?)decl ?? usedAt, prop.Name, "a layer property needs an initializer such as '= new(2, 1);' with constant sizes");
+            throw new Abort();
+        }
+        var model = _compilation.GetSemanticModel(decl.SyntaxTree);
+        if (model.GetOperation(init, _ct) is not IObjectCreationOperation creation)
+        {
+            Report(DiagnosticDescriptors.UnsupportedLayer, init, prop.Name, "the initializer must create the layer with 'new'");
+            throw new Abort();
+        }
+        int? inF = null, outF = null;
+        bool bias = true;
+        foreach (var arg in creation.Arguments)
+        {
+            var value = arg.Value.ConstantValue;
+            if (!value.HasValue)
+            {
+                Report(DiagnosticDescriptors.UnsupportedLayer, arg.Syntax, prop.Name, $"argument '{arg.Parameter?.Name}' must be a compile-time constant");
+                throw new Abort();
+            }
+            switch (arg.Parameter?.Name)
+            {
+                case "inFeatures": inF = Convert.ToInt32(value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "outFeatures": outF = Convert.ToInt32(value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "bias": bias = value.Value is true; break;
+            }
+        }
+        if (inF is not > 0 || outF is not > 0)
+        {
+            Report(DiagnosticDescriptors.UnsupportedLayer, init, prop.Name, "Linear sizes must be positive constants");
+            throw new Abort();
+        }
+        return (inF.Value, outF.Value, bias);
+    }
+
+    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn)
+    {
+        if (_paramNodes.TryGetValue(path, out int existing)) return existing; // a layer used twice shares weights
+        int index = _params.Count;
+        _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen, fanIn));
+        int id = Add("param", Array.Empty<int>(), shape, 0, index.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
+        _paramNodes[path] = id;
+        return id;
+    }
+}

@@ -1,0 +1,51 @@
+namespace TrainingGen.Generator.Model;
+
+/// <summary>The batch dimension inside IR shapes (resolved when a trainer is created).</summary>
+internal static class Dims
+{
+    public const int Batch = -1;
+}
+
+/// <summary>
+/// One SSA value of the training program. Forward kinds: <c>input</c>, <c>param</c>,
+/// <c>const</c> and the ops of the op table (<c>linear</c>, <c>add</c>, ...). Backward kinds
+/// (added by <see cref="TrainingGen.Generator.Emit.Autodiff"/>): <c>fill</c>, <c>scale_fill</c>,
+/// <c>sum_to</c>, <c>relu_grad</c>, <c>linear_dw</c>, <c>linear_db</c>, <c>linear_dx</c>.
+/// </summary>
+/// <param name="Id">Index in the node list.</param>
+/// <param name="Op">Kind.</param>
+/// <param name="Args">Operand ids (−1 = absent, e.g. a Linear without bias).</param>
+/// <param name="Shape">Static shape; <see cref="Dims.Batch"/> marks the batch dimension.</param>
+/// <param name="Scalar">Literal value (const, fill, scale factor).</param>
+/// <param name="Name">Input name, parameter index, or output name for MIL.</param>
+/// <param name="Source">The C# source text it came from, for comments in generated code.</param>
+internal sealed record Node(int Id, string Op, EquatableArray<int> Args, EquatableArray<int> Shape, double Scalar, string Name, string Source);
+
+/// <summary>A parameter: PyTorch state_dict path, C# access path on the eager model, shape.</summary>
+internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn);
+
+/// <summary>A <c>Forward</c> input and its role.</summary>
+internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabel, int NodeId);
+
+/// <summary>An output of <c>Forward</c> after the loss.</summary>
+internal sealed record Output(string Name, int NodeId);
+
+/// <summary>The optimizer declared on the training model, with torch.optim names.</summary>
+internal sealed record Optimizer(string Kind, double LearningRate, double Momentum, double Dampening, double WeightDecay, bool Nesterov);
+
+/// <summary>
+/// A parsed training model: everything the emitters need, holding only strings, numbers and
+/// equatable arrays (no Roslyn symbols), so the incremental pipeline caches on it.
+/// </summary>
+internal sealed record TrainingModelIr(
+    string Namespace,
+    EquatableArray<string> ContainingTypes,
+    string ClassName,
+    string FullyQualifiedName,
+    string LossName,
+    EquatableArray<Node> Nodes,
+    EquatableArray<Param> Params,
+    EquatableArray<Input> Inputs,
+    int LossNode,
+    EquatableArray<Output> Outputs,
+    Optimizer Optimizer);

@@ -1,0 +1,63 @@
+using System;
+
+namespace TrainingGen;
+
+/// <summary>Marks a partial class as a model: trainable layers as properties, a <c>Forward</c> method.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class ModelAttribute : Attribute { }
+
+/// <summary>
+/// Marks the partial class that wraps a model and its loss. Its <c>Forward</c> takes features and
+/// labels (each with a <see cref="ShapeAttribute"/>) and returns the loss first, then the
+/// predictions. The generator adds <c>CreateTrainer</c>, a compiled trainer and package export.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class TrainingModelAttribute : Attribute { }
+
+/// <summary>Marks a static method that computes a scalar loss from ops; it is inlined by the generator.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class LossAttribute : Attribute { }
+
+/// <summary>The static shape of a <c>Forward</c> input; use <see cref="Dim.Batch"/> for the batch dimension.</summary>
+[AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+public sealed class ShapeAttribute : Attribute
+{
+    public ShapeAttribute(params int[] dims) { Dims = dims; }
+    public int[] Dims { get; }
+}
+
+/// <summary>Symbolic dimensions for <see cref="ShapeAttribute"/>.</summary>
+public static class Dim
+{
+    /// <summary>The batch dimension, fixed when the trainer is created.</summary>
+    public const int Batch = -1;
+}
+
+/// <summary>Excludes a layer (or a whole sub-model) property from training: no gradients, no optimizer state.</summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class FrozenAttribute : Attribute { }
+
+/// <summary>
+/// Stochastic gradient descent with exactly torch.optim.SGD's update and defaults
+/// (momentum 0, dampening 0, weight decay 0, no Nesterov).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class SgdAttribute : Attribute
+{
+    public double LearningRate { get; set; } = 0.001;
+    public double Momentum { get; set; }
+    public double Dampening { get; set; }
+    public double WeightDecay { get; set; }
+    public bool Nesterov { get; set; }
+}
+
+/// <summary>
+/// Binds a runtime method to an entry of the op table (<see cref="OpTable"/>). The generator reads
+/// this attribute from the method symbol to know which op a call in <c>Forward</c> stands for.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, Inherited = false)]
+public sealed class OpAttribute : Attribute
+{
+    public OpAttribute(string name) { Name = name; }
+    public string Name { get; }
+}

@@ -1,0 +1,44 @@
+using System;
+
+namespace TrainingGen;
+
+/// <summary>
+/// Parameter initialisation. PyTorch's Linear/Conv default (kaiming_uniform with a = √5) reduces
+/// to U(−1/√fan_in, 1/√fan_in) for the weight, and the bias uses the same bound.
+/// </summary>
+public static class ParameterInit
+{
+    public static void Uniform(Span<float> values, int fanIn, Rng rng)
+    {
+        double bound = fanIn > 0 ? 1.0 / Math.Sqrt(fanIn) : 0.0;
+        for (int i = 0; i < values.Length; i++) values[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
+    }
+}
+
+/// <summary>
+/// A small, fully specified random generator (SplitMix64) so that a seed gives the same
+/// parameters on every .NET version and platform.
+/// </summary>
+public sealed class Rng
+{
+    private ulong _state;
+    public Rng(ulong seed) { _state = seed; }
+
+    public ulong NextUInt64()
+    {
+        ulong z = _state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Standard normal (Box–Muller).</summary>
+    public double NextGaussian()
+    {
+        double u1 = 1.0 - NextDouble(), u2 = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+}

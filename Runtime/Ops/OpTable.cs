@@ -1,0 +1,61 @@
+// This file is compiled into both the runtime and the generator (linked source): it is the one
+// list of ops that user code may call, with what the generator needs to know about each. The
+// runtime's eager implementations carry [Op(name)] naming an entry here; a test checks that every
+// [Op] in the runtime has an entry and vice versa.
+namespace TrainingGen
+{
+    /// <summary>How an op's output shape follows from its inputs.</summary>
+    internal enum ShapeRule
+    {
+        /// <summary>NumPy broadcasting of the two operands.</summary>
+        Broadcast,
+        /// <summary>A scalar (rank 0).</summary>
+        Scalar,
+        /// <summary>Same shape as the single operand.</summary>
+        SameAsInput,
+        /// <summary>[.., in] → [.., out] for a Linear layer.</summary>
+        Linear,
+    }
+
+    /// <summary>
+    /// One op of the table: its identifier (used in the IR, in [Op] attributes and diagnostics),
+    /// operand count, shape rule, whether it yields a loss (counts as "loss first" for TG0001),
+    /// whether it has a derivative, and the MIL ops its forward lowers to.
+    /// </summary>
+    internal sealed class OpInfo
+    {
+        public OpInfo(string name, int arity, ShapeRule shape, bool isLoss, bool differentiable, string milOps)
+        {
+            Name = name; Arity = arity; Shape = shape; IsLoss = isLoss; Differentiable = differentiable; MilOps = milOps;
+        }
+        public string Name { get; }
+        public int Arity { get; }
+        public ShapeRule Shape { get; }
+        public bool IsLoss { get; }
+        public bool Differentiable { get; }
+        public string MilOps { get; }
+    }
+
+    internal static class OpTable
+    {
+        public static readonly OpInfo[] All =
+        {
+            new OpInfo("add", 2, ShapeRule.Broadcast, false, true, "add"),
+            new OpInfo("sub", 2, ShapeRule.Broadcast, false, true, "sub"),
+            new OpInfo("mul", 2, ShapeRule.Broadcast, false, true, "mul"),
+            new OpInfo("div", 2, ShapeRule.Broadcast, false, true, "real_div"),
+            new OpInfo("neg", 1, ShapeRule.SameAsInput, false, true, "mul"),
+            new OpInfo("relu", 1, ShapeRule.SameAsInput, false, true, "relu"),
+            new OpInfo("mean", 1, ShapeRule.Scalar, false, true, "reduce_mean"),
+            new OpInfo("sum", 1, ShapeRule.Scalar, false, true, "reduce_sum"),
+            new OpInfo("mse_loss", 2, ShapeRule.Scalar, true, true, "sub, mul, reduce_mean"),
+            new OpInfo("linear", 3, ShapeRule.Linear, false, true, "matmul, add"),
+        };
+
+        public static OpInfo? Find(string name)
+        {
+            foreach (var op in All) if (op.Name == name) return op;
+            return null;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace TrainingGen.Optimizers;
+
+/// <summary>SGD hyper-parameters with torch.optim.SGD's names and defaults.</summary>
+public readonly record struct SgdOptions(double LearningRate, double Momentum = 0, double Dampening = 0,
+    double WeightDecay = 0, bool Nesterov = false)
+{
+    /// <summary>Checks the values torch.optim.SGD rejects; throws with the offending value.</summary>
+    public void Validate()
+    {
+        if (!(LearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Invalid learning rate.");
+        if (!(Momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Invalid momentum value.");
+        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Invalid weight_decay value.");
+        if (Nesterov && (Momentum <= 0 || Dampening != 0))
+            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening.");
+    }
+}
+
+/// <summary>
+/// torch.optim.SGD's update for one parameter tensor (documented algorithm):
+/// <code>
+/// g ← g + λ·p                                   (weight decay λ)
+/// b ← g                      on the first step   (momentum μ ≠ 0)
+/// b ← μ·b + (1 − τ)·g        afterwards          (dampening τ)
+/// g ← g + μ·b if nesterov, else g ← b
+/// p ← p − γ·g                                   (learning rate γ)
+/// </code>
+/// A scratch span holds the effective gradient so the computed gradient is left untouched.
+/// </summary>
+public static class Sgd
+{
+    public static void Update(Span<float> param, ReadOnlySpan<float> grad, Span<float> momentumBuffer,
+        Span<float> scratch, bool firstStep, float learningRate, in SgdOptions o)
+    {
+        float mu = (float)o.Momentum, wd = (float)o.WeightDecay, damp = (float)o.Dampening;
+        var g = scratch.Slice(0, param.Length);
+        if (wd != 0f) TensorPrimitives.MultiplyAdd(param, wd, grad, g);
+        else grad.CopyTo(g);
+
+        if (mu != 0f)
+        {
+            if (firstStep) g.CopyTo(momentumBuffer);
+            else
+            {
+                // b = μ·b + (1 − τ)·g
+                TensorPrimitives.Multiply(momentumBuffer, mu, momentumBuffer);
+                TensorPrimitives.MultiplyAdd(g, 1f - damp, momentumBuffer, momentumBuffer);
+            }
+            if (o.Nesterov) TensorPrimitives.MultiplyAdd(momentumBuffer, mu, g, g);
+            else momentumBuffer.CopyTo(g);
+        }
+        // p = p − γ·g
+        TensorPrimitives.MultiplyAdd(g, -learningRate, param, param);
+    }
+}

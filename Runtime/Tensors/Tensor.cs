@@ -1,0 +1,106 @@
+using System;
+using System.Linq;
+using TrainingGen.Kernels;
+
+namespace TrainingGen;
+
+/// <summary>
+/// A dense fp32 tensor, row-major. Its operators run eagerly, so a model's <c>Forward</c> also runs
+/// as plain C#: that is the reference path the generated trainer is checked against.
+/// </summary>
+public sealed class Tensor
+{
+    public Tensor(int[] shape, float[] data)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(data);
+        foreach (var d in shape)
+            if (d < 0) throw new ArgumentException($"Tensor dimensions must be ≥ 0, got [{string.Join(", ", shape)}].");
+        int n = ShapeUtil.Count(shape);
+        if (n != data.Length)
+            throw new ArgumentException($"Shape {ShapeUtil.Format(shape)} needs {n} elements, got {data.Length}.");
+        Shape = (int[])shape.Clone();
+        Data = data;
+    }
+
+    public Tensor(params int[] shape) : this(shape, new float[ShapeUtil.Count(shape)]) { }
+
+    /// <summary>The dimensions, outermost first.</summary>
+    public int[] Shape { get; }
+    /// <summary>The elements in row-major order (shared, not copied).</summary>
+    public float[] Data { get; }
+    public int Rank => Shape.Length;
+    public int Count => Data.Length;
+
+    public float this[params int[] index]
+    {
+        get => Data[ShapeUtil.Offset(Shape, index)];
+        set => Data[ShapeUtil.Offset(Shape, index)] = value;
+    }
+
+    public static Tensor Scalar(float v) => new(Array.Empty<int>(), new[] { v });
+    public static Tensor FromArray(float[,] values)
+    {
+        int r = values.GetLength(0), c = values.GetLength(1);
+        var t = new Tensor(r, c);
+        for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) t.Data[i * c + j] = values[i, j];
+        return t;
+    }
+
+    /// <summary>The single value of a tensor with one element.</summary>
+    public float ToScalar() => Count == 1 ? Data[0] : throw new InvalidOperationException($"ToScalar() needs one element; this tensor is {ShapeUtil.Format(Shape)}.");
+
+    public Tensor Clone() => new(Shape, (float[])Data.Clone());
+
+    public static Tensor operator +(Tensor a, Tensor b) => Ops.Add(a, b);
+    public static Tensor operator -(Tensor a, Tensor b) => Ops.Sub(a, b);
+    public static Tensor operator *(Tensor a, Tensor b) => Ops.Mul(a, b);
+    public static Tensor operator /(Tensor a, Tensor b) => Ops.Div(a, b);
+    public static Tensor operator -(Tensor a) => Ops.Neg(a);
+    public static Tensor operator *(float s, Tensor a) => Ops.Mul(Scalar(s), a);
+    public static Tensor operator *(Tensor a, float s) => Ops.Mul(a, Scalar(s));
+
+    public override string ToString() =>
+        $"Tensor{ShapeUtil.Format(Shape)} [{string.Join(", ", Data.Take(8).Select(v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)))}{(Count > 8 ? ", ..." : "")}]";
+}
+
+/// <summary>Shape arithmetic shared by eager ops, kernels and the trainer.</summary>
+public static class ShapeUtil
+{
+    public static int Count(ReadOnlySpan<int> shape)
+    {
+        int n = 1;
+        foreach (var d in shape) n = checked(n * d);
+        return n;
+    }
+
+    public static string Format(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
+
+    public static int Offset(int[] shape, int[] index)
+    {
+        if (index.Length != shape.Length) throw new ArgumentException($"Index of rank {index.Length} for a tensor of shape {Format(shape)}.");
+        int o = 0;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if ((uint)index[i] >= (uint)shape[i]) throw new IndexOutOfRangeException($"Index {index[i]} out of range for dimension {i} of {Format(shape)}.");
+            o = o * shape[i] + index[i];
+        }
+        return o;
+    }
+
+    /// <summary>NumPy broadcasting of two shapes; throws naming both shapes when they don't broadcast.</summary>
+    public static int[] Broadcast(int[] a, int[] b, string op)
+    {
+        int r = Math.Max(a.Length, b.Length);
+        var o = new int[r];
+        for (int i = 0; i < r; i++)
+        {
+            int da = i < r - a.Length ? 1 : a[i - (r - a.Length)];
+            int db = i < r - b.Length ? 1 : b[i - (r - b.Length)];
+            if (da != db && da != 1 && db != 1)
+                throw new ArgumentException($"{op}: shapes {Format(a)} and {Format(b)} do not broadcast.");
+            o[i] = da == 1 ? db : da;
+        }
+        return o;
+    }
+}

@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using TrainingGen.CoreML;
+
+namespace TrainingGen;
+
+/// <summary>One parameter (or optimizer-state) tensor of a trainer, live: edits change the trainer.</summary>
+/// <param name="Name">PyTorch state_dict path, e.g. <c>backend.linear_1.weight</c>.</param>
+/// <param name="MilName">The name used for it in the Core ML training package.</param>
+/// <param name="Shape">Static shape.</param>
+/// <param name="Trainable">False for [Frozen] parameters.</param>
+/// <param name="Value">The values (row-major), owned by the trainer.</param>
+/// <param name="Gradient">The gradient buffer of the last backward pass; null when frozen.</param>
+public sealed record TrainerTensor(string Name, string MilName, int[] Shape, bool Trainable, float[] Value, float[]? Gradient);
+
+/// <summary>
+/// What every generated trainer offers besides its strongly typed <c>Step</c>: access to
+/// parameters and state, the step counter, and export of the Core ML training package.
+/// </summary>
+public interface ITrainer
+{
+    int BatchSize { get; }
+    /// <summary>Number of optimizer steps taken (torch's <c>state['step']</c>).</summary>
+    long StepCount { get; }
+    float LearningRate { get; set; }
+    /// <summary>Parameters in state_dict order.</summary>
+    IReadOnlyList<TrainerTensor> Parameters { get; }
+    /// <summary>Optimizer state tensors (e.g. SGD momentum buffers), in package order.</summary>
+    IReadOnlyList<TrainerTensor> OptimizerState { get; }
+    /// <summary>Names of the <c>Forward</c> inputs in order (features, then labels as declared).</summary>
+    IReadOnlyList<string> InputNames { get; }
+    /// <summary>One training step on inputs given in <see cref="InputNames"/> order; returns the loss.</summary>
+    float Step(IReadOnlyList<Tensor> inputs);
+    /// <summary>Forward and backward without an update; returns the loss and fills the gradients.</summary>
+    float ComputeGradients(IReadOnlyList<Tensor> inputs);
+    /// <summary>Builds the training package (main, init, forward, backward, update, train_step) in memory.</summary>
+    MlModelSpec BuildPackage();
+    /// <summary>Writes the training package to <paramref name="path"/> (atomically).</summary>
+    void ExportPackage(string path);
+}
+
+/// <summary>Checks used by generated trainers; messages name the tensor and both shapes.</summary>
+public static class TrainerChecks
+{
+    public static void Shape(Tensor? value, string name, int[] expected, int batchSize)
+    {
+        if (value is null) throw new ArgumentNullException(name, $"Input '{name}' is null.");
+        if (!value.Shape.AsSpan().SequenceEqual(expected))
+            throw new ArgumentException(
+                $"Input '{name}' has shape {ShapeUtil.Format(value.Shape)} but the trainer expects {ShapeUtil.Format(expected)} (batch size {batchSize}).", name);
+    }
+
+    public static void Count(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> names)
+    {
+        if (inputs is null) throw new ArgumentNullException(nameof(inputs));
+        if (inputs.Count != names.Count)
+            throw new ArgumentException($"Expected {names.Count} inputs ({string.Join(", ", names)}), got {inputs.Count}.", nameof(inputs));
+    }
+
+    /// <summary>Copies an eager model's parameter into a trainer buffer, checking the shape.</summary>
+    public static void CopyInto(Tensor source, float[] destination, string name)
+    {
+        if (source is null) throw new ArgumentNullException(name, $"Parameter '{name}' is null on the model.");
+        if (source.Count != destination.Length)
+            throw new ArgumentException($"Parameter '{name}' has shape {ShapeUtil.Format(source.Shape)} ({source.Count} elements); the trainer holds {destination.Length}.");
+        source.Data.AsSpan().CopyTo(destination);
+    }
+
+    /// <summary>Copies a trainer buffer into an eager model's parameter, checking the shape.</summary>
+    public static void CopyOut(float[] source, Tensor destination, string name)
+    {
+        if (destination is null) throw new ArgumentNullException(name, $"Parameter '{name}' is null on the model.");
+        if (destination.Count != source.Length)
+            throw new ArgumentException($"Parameter '{name}' has shape {ShapeUtil.Format(destination.Shape)} ({destination.Count} elements); the trainer holds {source.Length}.");
+        source.AsSpan().CopyTo(destination.Data);
+    }
+
+    public static void BatchSize(int batchSize)
+    {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TrainingGen;
+
+/// <summary>
+/// The JSON training manifest stored in a training package's metadata under
+/// <see cref="MetadataKey"/>: the role of every function input and output, the parameters, the
+/// optimizer and the loss. An app (or the Evaluator) wires the training loop from it alone.
+/// See docs/package-format.md.
+/// </summary>
+public sealed class TrainingManifest
+{
+    public const string MetadataKey = "com.traininggen.training_manifest";
+    public const string CurrentFormat = "traininggen-training-manifest/1";
+
+    [JsonPropertyName("format")] public string Format { get; set; } = CurrentFormat;
+    [JsonPropertyName("model")] public string Model { get; set; } = "";
+    [JsonPropertyName("batch_size")] public int BatchSize { get; set; }
+    [JsonPropertyName("loss")] public string Loss { get; set; } = "";
+    [JsonPropertyName("loss_output")] public string LossOutput { get; set; } = "loss";
+    [JsonPropertyName("features")] public List<ManifestTensor> Features { get; set; } = new();
+    [JsonPropertyName("labels")] public List<ManifestTensor> Labels { get; set; } = new();
+    [JsonPropertyName("predictions")] public List<ManifestTensor> Predictions { get; set; } = new();
+    [JsonPropertyName("parameters")] public List<ManifestParameter> Parameters { get; set; } = new();
+    [JsonPropertyName("optimizer")] public ManifestOptimizer Optimizer { get; set; } = new();
+    /// <summary>For every function, the role of each input and output by name.</summary>
+    [JsonPropertyName("functions")] public SortedDictionary<string, ManifestFunction> Functions { get; set; } = new(System.StringComparer.Ordinal);
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    public static TrainingManifest FromJson(string json) =>
+        JsonSerializer.Deserialize<TrainingManifest>(json, Options)
+        ?? throw new JsonException("The training manifest is empty.");
+}
+
+public sealed class ManifestTensor
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("dtype")] public string DType { get; set; } = "fp32";
+    [JsonPropertyName("shape")] public int[] Shape { get; set; } = System.Array.Empty<int>();
+}
+
+public sealed class ManifestParameter
+{
+    /// <summary>PyTorch state_dict name.</summary>
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    /// <summary>Name of the function input that carries it.</summary>
+    [JsonPropertyName("input")] public string Input { get; set; } = "";
+    [JsonPropertyName("shape")] public int[] Shape { get; set; } = System.Array.Empty<int>();
+    [JsonPropertyName("trainable")] public bool Trainable { get; set; }
+    [JsonPropertyName("gradient")] public string? Gradient { get; set; }
+    [JsonPropertyName("updated")] public string? Updated { get; set; }
+    /// <summary>Optimizer slots of this parameter: slot name → function input name.</summary>
+    [JsonPropertyName("state")] public SortedDictionary<string, string> State { get; set; } = new(System.StringComparer.Ordinal);
+}
+
+public sealed class ManifestOptimizer
+{
+    [JsonPropertyName("type")] public string Type { get; set; } = "";
+    [JsonPropertyName("hyper_parameters")] public SortedDictionary<string, double> HyperParameters { get; set; } = new(System.StringComparer.Ordinal);
+    [JsonPropertyName("flags")] public SortedDictionary<string, bool> Flags { get; set; } = new(System.StringComparer.Ordinal);
+    [JsonPropertyName("learning_rate_input")] public string LearningRateInput { get; set; } = "learning_rate";
+    [JsonPropertyName("step_input")] public string StepInput { get; set; } = "step";
+}
+
+public sealed class ManifestFunction
+{
+    /// <summary>Input name → role (feature, label, parameter, gradient, optimizer_state, hyper_parameter).</summary>
+    [JsonPropertyName("inputs")] public List<ManifestRole> Inputs { get; set; } = new();
+    /// <summary>Output name → role (loss, prediction, gradient, parameter, optimizer_state).</summary>
+    [JsonPropertyName("outputs")] public List<ManifestRole> Outputs { get; set; } = new();
+}
+
+public sealed class ManifestRole
+{
+    public ManifestRole() { }
+    public ManifestRole(string name, string role) { Name = name; Role = role; }
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("role")] public string Role { get; set; } = "";
+}

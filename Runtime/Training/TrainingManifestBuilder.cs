@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using System.Linq;
+using TrainingGen.CoreML.Mil;
+using TrainingGen.Optimizers;
+
+namespace TrainingGen;
+
+/// <summary>
+/// Names and roles in a TrainingGen training package, in one place so the generated code, the
+/// manifest and docs/package-format.md agree: parameter <c>p</c> travels as input <c>p</c>, its
+/// gradient as <c>p_grad</c>, its SGD buffer as <c>p_momentum_buffer</c>, and updated values as
+/// <c>p_new</c> / <c>p_momentum_buffer_new</c>.
+/// </summary>
+public static class TrainingNames
+{
+    public const string Loss = "loss";
+    public const string LearningRate = "learning_rate";
+    public const string Step = "step";
+    public static string Gradient(string param) => param + "_grad";
+    public static string MomentumBuffer(string param) => param + "_momentum_buffer";
+    public static string Updated(string value) => value + "_new";
+}
+
+/// <summary>Builds the <see cref="TrainingManifest"/> of a package from what the generated trainer knows.</summary>
+public static class TrainingManifestBuilder
+{
+    public static TrainingManifest Build(string model, string loss, int batchSize,
+        IReadOnlyList<ManifestTensor> features, IReadOnlyList<ManifestTensor> labels, IReadOnlyList<ManifestTensor> predictions,
+        IReadOnlyList<TrainerTensor> parameters, SgdOptions sgd, IReadOnlyList<MilFunction> functions)
+    {
+        var m = new TrainingManifest
+        {
+            Model = model, Loss = loss, BatchSize = batchSize, LossOutput = TrainingNames.Loss,
+            Features = features.ToList(), Labels = labels.ToList(), Predictions = predictions.ToList(),
+        };
+        var roles = new Dictionary<string, string>(System.StringComparer.Ordinal)
+        {
+            [TrainingNames.Loss] = "loss",
+            [TrainingNames.LearningRate] = "hyper_parameter",
+            [TrainingNames.Step] = "hyper_parameter",
+        };
+        foreach (var f in features) roles[f.Name] = "feature";
+        foreach (var l in labels) roles[l.Name] = "label";
+        foreach (var p in predictions) roles[p.Name] = "prediction";
+
+        bool momentum = sgd.Momentum != 0;
+        foreach (var p in parameters)
+        {
+            var mp = new ManifestParameter { Name = p.Name, Input = p.MilName, Shape = p.Shape, Trainable = p.Trainable };
+            roles[p.MilName] = "parameter";
+            if (p.Trainable)
+            {
+                mp.Gradient = TrainingNames.Gradient(p.MilName);
+                mp.Updated = TrainingNames.Updated(p.MilName);
+                roles[mp.Gradient] = "gradient";
+                roles[mp.Updated] = "updated_parameter";
+                if (momentum)
+                {
+                    string buf = TrainingNames.MomentumBuffer(p.MilName);
+                    mp.State["momentum_buffer"] = buf;
+                    roles[buf] = "optimizer_state";
+                    roles[TrainingNames.Updated(buf)] = "updated_optimizer_state";
+                }
+            }
+            m.Parameters.Add(mp);
+        }
+
+        m.Optimizer.Type = "sgd";
+        m.Optimizer.HyperParameters["lr"] = sgd.LearningRate;
+        m.Optimizer.HyperParameters["momentum"] = sgd.Momentum;
+        m.Optimizer.HyperParameters["dampening"] = sgd.Dampening;
+        m.Optimizer.HyperParameters["weight_decay"] = sgd.WeightDecay;
+        m.Optimizer.Flags["nesterov"] = sgd.Nesterov;
+
+        foreach (var f in functions)
+        {
+            var mf = new ManifestFunction();
+            foreach (var i in f.Inputs) mf.Inputs.Add(new ManifestRole(i.Name, Role(roles, i.Name, f.Name)));
+            foreach (var o in f.Outputs)
+                // init returns initial parameters and state under their input names
+                mf.Outputs.Add(new ManifestRole(o, f.Name == "main" && roles.TryGetValue(o, out var r) && r == "prediction" ? r : Role(roles, o, f.Name)));
+            m.Functions[f.Name] = mf;
+        }
+        return m;
+    }
+
+    private static string Role(Dictionary<string, string> roles, string name, string function) =>
+        roles.TryGetValue(name, out var r) ? r : throw new System.InvalidOperationException($"Function '{function}' has '{name}', which has no role in the training manifest.");
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TrainingGen.CoreML;
+using TrainingGen.CoreML.Mil;
+
+namespace TrainingGen;
+
+/// <summary>
+/// Turns the functions a generated trainer builds into a multi-function ML Program
+/// (spec 9, opset CoreML8): descriptions derived from each function's signature, so they cannot
+/// disagree with the program, and the training manifest in the metadata.
+/// </summary>
+public static class TrainingPackage
+{
+    public const int SpecificationVersion = 9;
+    public const string Opset = "CoreML8";
+
+    public static MlModelSpec Assemble(IReadOnlyList<MilFunction> functions, string defaultFunction,
+        TrainingManifest manifest, string shortDescription)
+    {
+        if (!functions.Any(f => f.Name == defaultFunction))
+            throw new ArgumentException($"The default function '{defaultFunction}' is not among the functions.");
+        var spec = new MlModelSpec
+        {
+            SpecificationVersion = SpecificationVersion,
+            IsMultiFunction = true,
+            DefaultFunctionName = defaultFunction,
+            ShortDescription = shortDescription,
+            Author = "TrainingGen",
+            VersionString = typeof(TrainingPackage).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        };
+        foreach (var f in functions)
+        {
+            spec.Program.Functions.Add(f);
+            spec.Functions.Add(Describe(f));
+        }
+        spec.UserDefined[TrainingManifest.MetadataKey] = manifest.ToJson();
+        spec.UserDefined["com.traininggen.version"] = spec.VersionString;
+        return spec;
+    }
+
+    /// <summary>A function description from its inputs and block outputs. Rank-0 values are declared as [1].</summary>
+    public static FunctionSpec Describe(MilFunction f)
+    {
+        var d = new FunctionSpec(f.Name);
+        foreach (var i in f.Inputs)
+        {
+            var fs = Feature(i.Name, i.Type.Tensor, i.Type.IsState);
+            if (i.Type.IsState) d.States.Add(fs); else d.Inputs.Add(fs);
+        }
+        foreach (var o in f.Outputs) d.Outputs.Add(Feature(o, f.TypeOf(o).Tensor, false));
+        return d;
+    }
+
+    private static FeatureSpec Feature(string name, MilTensorType t, bool isState)
+    {
+        var shape = t.Shape ?? throw new InvalidOperationException($"'{name}' has unknown rank; training packages use static shapes.");
+        return new FeatureSpec(name, t.DType, shape.Length == 0 ? new long[] { 1 } : shape, isState);
+    }
+}
