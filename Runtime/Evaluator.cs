@@ -37,25 +37,7 @@ public sealed class Evaluator : IDisposable
     public static Evaluator Open(string packagePath)
     {
         if (packagePath is null) throw new ArgumentNullException(nameof(packagePath));
-        return new Evaluator(ReadPackage(packagePath));
-    }
-
-    // TEMPORARY: MlPackage (Runtime/CoreML/Package) is being written in parallel; bind to its
-    // `static MlModelSpec Open(string)` by name until it is committed, then call it directly.
-    private static MlModelSpec ReadPackage(string packagePath)
-    {
-        var reader = typeof(MlModelSpec).Assembly.GetType("TrainingGen.CoreML.MlPackage")?
-            .GetMethod("Open", new[] { typeof(string) });
-        if (reader is null) throw new NotSupportedException("TrainingGen.CoreML.MlPackage.Open(string) is not available yet.");
-        try
-        {
-            return (MlModelSpec)reader.Invoke(null, new object[] { packagePath })!;
-        }
-        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
-            throw;
-        }
+        return new Evaluator(MlPackage.Open(packagePath));
     }
 
     /// <summary>Wraps an in-memory model (e.g. one just built, before it is written).</summary>
