@@ -357,7 +357,7 @@ internal static class ModelValidator
     }
 
     /// <summary>The string of a rank-0 STRING immediate value, or null.</summary>
-    internal static string? StringScalar(PbMil.Value v) =>
-        v.Type?.TensorType is { DataType: PbMil.DataType.String, Rank: 0 } &&
+    internal static string? StringScalar(PbMil.Value? v) =>
+        v?.Type?.TensorType is { DataType: PbMil.DataType.String, Rank: 0 } &&
         v.ImmediateValue?.Tensor?.Strings is { Values.Count: 1 } s ? s.Values[0] : null;
 }
