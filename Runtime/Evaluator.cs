@@ -99,12 +99,16 @@ public sealed class Evaluator : IDisposable
         if (inputs is null) throw new ArgumentNullException(nameof(inputs));
         if (states is null) throw new ArgumentNullException(nameof(states));
         CheckName(function);
-        if (!_interpreters.TryGetValue(function, out var interpreter))
+        MilInterpreter? interpreter;
+        lock (_interpreters)
         {
-            interpreter = new MilInterpreter(ProgramFunction(function));
-            _interpreters[function] = interpreter;
+            if (!_interpreters.TryGetValue(function, out interpreter))
+            {
+                interpreter = new MilInterpreter(ProgramFunction(function));
+                _interpreters[function] = interpreter;
+            }
         }
-        return interpreter.Run(inputs, states);
+        return interpreter.Run(inputs, states); // the interpreter keeps no per-run state: safe to share
     }
 
     /// <summary>Zero-valued states for <paramref name="function"/> (empty if it has none).</summary>

@@ -139,6 +139,15 @@ public class InterpreterTestsConvPool
     }
 
     [Test]
+    public void InstanceNorm()
+    {
+        // per sample and channel over the spatial dims: [1,3] → [-1,1], then ·gamma + beta
+        var r = Op("instance_norm", MilDType.Float32, L(1, 2, 2), ("x", F(S(1, 2, 2), 1, 3, 10, 14)),
+            ("gamma", F(S(2), 2, 1)), ("beta", F(S(2), 1, 0)), ("epsilon", MilTensor.Scalar(0f)));
+        Floats(r, S(1, 2, 2), -1, 3, -1, 1);
+    }
+
+    [Test]
     public void LayerNorm()
     {
         // rows [1,3] (mean 2, var 1) and [2,6] (mean 4, var 4) both normalise to [-1, 1]

@@ -206,7 +206,8 @@ internal static class ElementwiseOps
     {
         var x = ctx.Tensor("x");
         ctx.FloatOnly("x", x);
-        double p = ctx.Double(parameter, defaultValue);
+        // A defaulted parameter has x's dtype (e.g. log's 1e-45 is 1.4e-45 in fp32 and 0 in fp16).
+        double p = ctx.Has(parameter) || defaultValue is null ? ctx.Double(parameter) : NdArray.Round(x.DType, defaultValue.Value);
         return new[] { NdArray.Store(x.DType, x.Shape, x.Data.Select(v => f(v, p)).ToArray()) };
     };
 

@@ -67,6 +67,10 @@ public sealed class MilInterpreter
         if (inputs is null) throw new ArgumentNullException(nameof(inputs));
         if (states is null) throw new ArgumentNullException(nameof(states));
 
+        // Fail before computing anything if the function uses an op we cannot run.
+        foreach (var op in Function.Operations)
+            if (!Supports(op.Type)) throw new MilUnsupportedOpException(op.Type, op.Name);
+
         var values = new Dictionary<string, NdArray>(StringComparer.Ordinal);
         var cells = new Dictionary<string, StateCell>(StringComparer.Ordinal);
 
@@ -154,7 +158,7 @@ public sealed class MilInterpreter
                 results = kernel(ctx);
             }
             catch (MilInterpreterException) { throw; }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException or NotSupportedException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 throw new MilInterpreterException($"{op.Type} '{op.Name}': {ex.Message}", op.Type, op.Name, ex);
             }

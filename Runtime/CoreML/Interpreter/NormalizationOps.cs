@@ -18,10 +18,11 @@ internal static class NormalizationOps
         k["instance_norm"] = InstanceNorm;
     }
 
-    private static NdArray ChannelVector(OpContext ctx, string name, int c, bool required)
+    /// <summary>A per-channel parameter of shape [C]; null when optional and absent.</summary>
+    private static NdArray? ChannelVector(OpContext ctx, string name, int c, bool required)
     {
         var t = required ? ctx.Tensor(name) : ctx.Optional(name);
-        if (t is null) return null!;
+        if (t is null) return null;
         if (t.Count != c || t.Rank != 1) throw ctx.Error($"{name} must be [{c}], got {t.TypeText}.");
         return t;
     }
@@ -32,10 +33,10 @@ internal static class NormalizationOps
         ctx.FloatOnly("x", x);
         if (x.Rank < 2) throw ctx.Error($"x must be [n, C, *D], got {x.TypeText}.");
         int c = x.Shape[1];
-        var mean = ChannelVector(ctx, "mean", c, true);
-        var variance = ChannelVector(ctx, "variance", c, true);
-        NdArray? gamma = ctx.Has("gamma") ? ChannelVector(ctx, "gamma", c, true) : null;
-        NdArray? beta = ctx.Has("beta") ? ChannelVector(ctx, "beta", c, true) : null;
+        var mean = ChannelVector(ctx, "mean", c, true)!;
+        var variance = ChannelVector(ctx, "variance", c, true)!;
+        var gamma = ChannelVector(ctx, "gamma", c, false);
+        var beta = ChannelVector(ctx, "beta", c, false);
         double eps = ctx.Double("epsilon", 1e-5);
         int inner = x.Shape.Skip(2).Aggregate(1, (a, d) => a * d);
         var o = new double[x.Count];
@@ -107,8 +108,8 @@ internal static class NormalizationOps
         ctx.FloatOnly("x", x);
         if (x.Rank < 3) throw ctx.Error($"x must be [n, C, *D], got {x.TypeText}.");
         int c = x.Shape[1];
-        NdArray? gamma = ctx.Has("gamma") ? ChannelVector(ctx, "gamma", c, true) : null;
-        NdArray? beta = ctx.Has("beta") ? ChannelVector(ctx, "beta", c, true) : null;
+        var gamma = ChannelVector(ctx, "gamma", c, false);
+        var beta = ChannelVector(ctx, "beta", c, false);
         double eps = ctx.Double("epsilon", 1e-5);
         var normalized = Enumerable.Range(0, x.Rank).Select(i => i >= 2).ToArray();
         int inner = x.Shape.Skip(2).Aggregate(1, (a, d) => a * d);
