@@ -39,7 +39,7 @@ internal static class EmitHelpers
 
     public static void OpenContainers(IndentedWriter w, TrainingModelIr ir)
     {
-        if (ir.Namespace.Length > 0) { w.Line($"namespace {ir.Namespace}"); w.Line("{"); }
+        if (ir.Namespace.Length > 0) w.Open($"namespace {ir.Namespace}");
         foreach (var c in ir.ContainingTypes) w.Open($"partial class {c}");
         w.Open($"partial class {ir.ClassName}");
     }
@@ -48,6 +48,6 @@ internal static class EmitHelpers
     {
         w.Close();
         foreach (var _ in ir.ContainingTypes) w.Close();
-        if (ir.Namespace.Length > 0) w.Line("}");
+        if (ir.Namespace.Length > 0) w.Close();
     }
 }

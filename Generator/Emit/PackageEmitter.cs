@@ -22,7 +22,6 @@ internal static class PackageEmitter
         w.Line(Header.TrimEnd('\n'));
         w.Line();
         OpenContainers(w, ir);
-        w.Line(GeneratedCode);
         w.Open("partial class Trainer");
         var nodes = plan.Nodes;
         bool momentum = ir.Optimizer.Momentum != 0;
