@@ -30,7 +30,7 @@ internal static class TrainerEmitter
         w.Line($"public static Trainer CreateTrainer(int batchSize, int seed = 0) => new Trainer(batchSize, seed);");
         w.Line();
         w.Line("/// <summary>");
-        w.Line($"/// The compiled trainer of <see cref=\"{ir.ClassName}\"/>: forward, backward and {ir.Optimizer.Kind.ToUpperInvariant()} specialised for its shapes.");
+        w.Line($"/// The compiled trainer of <see cref=\"{ir.ClassName}\"/>: forward and backward specialised for its shapes, then {ir.Optimizer.DisplayName}.");
         w.Line($"/// Trainable: {trainable}.");
         w.Line("/// </summary>");
         w.Line(GeneratedCode);
@@ -40,17 +40,14 @@ internal static class TrainerEmitter
         w.Line("private readonly int _batch;");
         w.Line("private readonly int _seed;");
         w.Line("private long _step;");
-        w.Line($"private readonly global::TrainingGen.Optimizers.SgdOptions _sgd = new global::TrainingGen.Optimizers.SgdOptions({Float(ir.Optimizer.LearningRate).TrimEnd('f')}, {Float(ir.Optimizer.Momentum).TrimEnd('f')}, {Float(ir.Optimizer.Dampening).TrimEnd('f')}, {Float(ir.Optimizer.WeightDecay).TrimEnd('f')}, {(ir.Optimizer.Nesterov ? "true" : "false")});");
-        w.Line("private readonly float[] _scratch;");
+        w.Line($"private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = {OptimizerCreation(ir.Optimizer)};");
         w.Line("private readonly global::TrainingGen.TrainerTensor[] _parameters;");
-        w.Line("private readonly global::TrainingGen.TrainerTensor[] _optimizerState;");
         w.Line();
-        w.Line("// Parameters in state_dict order, and their optimizer state.");
+        w.Line("// Parameters in state_dict order (the optimizer holds its own state).");
         for (int p = 0; p < ir.Params.Count; p++)
         {
             var prm = ir.Params[p];
             w.Line($"private readonly float[] _p{p}; // {prm.Path} {EmitShape(prm.Shape)}{(prm.Trainable ? "" : " (frozen)")}");
-            if (prm.Trainable && HasMomentum(ir)) w.Line($"private readonly float[] _m{p}; // momentum buffer of {prm.Path}");
         }
         w.Line();
         w.Line("// One buffer per value of the forward and backward passes, and its shape for this batch size.");
@@ -68,16 +65,12 @@ internal static class TrainerEmitter
         w.Line("global::TrainingGen.TrainerChecks.BatchSize(batchSize);");
         w.Line("_batch = batchSize;");
         w.Line("_seed = seed;");
-        w.Line("LearningRate = (float)_sgd.LearningRate;");
-        int maxParam = 1;
+        w.Line("LearningRate = (float)_optimizer.LearningRate;");
         for (int p = 0; p < ir.Params.Count; p++)
         {
             var prm = ir.Params[p];
             w.Line($"_p{p} = new float[{Count(prm.Shape)}];");
-            if (prm.Trainable && HasMomentum(ir)) w.Line($"_m{p} = new float[{Count(prm.Shape)}];");
-            maxParam = System.Math.Max(maxParam, prm.Shape.Aggregate(1, (a, d) => a * d));
         }
-        w.Line($"_scratch = new float[{maxParam}];");
         foreach (var n in nodes)
         {
             if (n.Op is not ("input" or "param")) w.Line($"_t{n.Id} = new float[{Count(n.Shape)}];");
@@ -100,13 +93,7 @@ internal static class TrainerEmitter
             w.Line($"    new global::TrainingGen.TrainerTensor({Literal(prm.Path)}, {Literal(prm.MilName)}, {IntArray(prm.Shape)}, {(prm.Trainable ? "true" : "false")}, _p{p}, {grad}),");
         }
         w.Line("};");
-        w.Line("_optimizerState = new global::TrainingGen.TrainerTensor[]");
-        w.Line("{");
-        if (HasMomentum(ir))
-            for (int p = 0; p < ir.Params.Count; p++)
-                if (ir.Params[p].Trainable)
-                    w.Line($"    new global::TrainingGen.TrainerTensor({Literal(ir.Params[p].Path + ".momentum_buffer")}, global::TrainingGen.TrainingNames.MomentumBuffer({Literal(ir.Params[p].MilName)}), {IntArray(ir.Params[p].Shape)}, true, _m{p}, null),");
-        w.Line("};");
+        w.Line("_optimizer.Bind(_parameters);");
         w.Close();
         w.Line();
 
@@ -129,7 +116,9 @@ internal static class TrainerEmitter
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;");
         w.Line("/// <inheritdoc/>");
-        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizerState;");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;");
+        w.Line("/// <summary>The optimizer (torch.optim semantics) created from the model's optimizer attribute.</summary>");
+        w.Line("public global::TrainingGen.Optimizers.Optimizer Optimizer => _optimizer;");
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new[] { " + string.Join(", ", ir.Inputs.Select(i => Literal(i.Name))) + " };");
         w.Line("/// <summary>The loss of the last forward pass.</summary>");
@@ -212,15 +201,9 @@ internal static class TrainerEmitter
         w.Line();
 
         // ---- optimizer
-        w.Line($"/// <summary>torch.optim.SGD's update of every trainable parameter from the current gradients.</summary>");
+        w.Line($"/// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>");
         w.Open("public void ApplyUpdate()");
-        w.Line("bool first = _step == 0;");
-        for (int p = 0; p < ir.Params.Count; p++)
-        {
-            if (!ir.Params[p].Trainable) continue;
-            string buf = HasMomentum(ir) ? $"_m{p}" : "default";
-            w.Line($"global::TrainingGen.Optimizers.Sgd.Update(_p{p}, _t{plan.ParamGrads[p]}, {buf}, _scratch, first, LearningRate, in _sgd); // {ir.Params[p].Path}");
-        }
+        w.Line("_optimizer.Step(LearningRate, _step);");
         w.Line("_step++;");
         w.Close();
         w.Line();
@@ -321,7 +304,9 @@ internal static class TrainerEmitter
 
     private static EquatableArray<int> NodeShape(EquatableArray<Node> nodes, int id) => nodes[id].Shape;
 
-    private static bool HasMomentum(TrainingModelIr ir) => ir.Optimizer.Momentum != 0;
+    /// <summary><c>new global::X.SgdAttribute { LearningRate = 0.001, ... }.CreateOptimizer()</c></summary>
+    private static string OptimizerCreation(Optimizer o) =>
+        $"new {o.AttributeType} {{ {string.Join(", ", o.Arguments.Select(a => $"{a.Name} = {a.Literal}"))} }}.CreateOptimizer()";
 
     private static string EmitShape(EquatableArray<int> s) => "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 
@@ -345,8 +330,9 @@ internal static class TrainerEmitter
             if (n.Shape.Any(d => d == Dims.Batch)) perSample += c; else fixedBytes += c;
         }
         long paramBytes = ir.Params.Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4);
+        long trainableBytes = ir.Params.Where(p => p.Trainable).Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4);
         w.Line($"// Buffers: {perSample} bytes per sample in the batch + {fixedBytes} bytes; parameters {paramBytes} bytes" +
-               $"{(HasMomentum(ir) ? $", momentum {ir.Params.Where(p => p.Trainable).Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4)} bytes" : "")}.");
+               $" (trainable {trainableBytes} bytes, plus optimizer state per slot).");
     }
 
     /// <summary>Forward nodes split into the prediction part (features only) and the loss part.</summary>

@@ -10,6 +10,7 @@ internal static class KnownNames
     public const string FrozenAttribute = "TrainingGen.FrozenAttribute";
     public const string OpAttribute = "TrainingGen.OpAttribute";
     public const string SgdAttribute = "TrainingGen.SgdAttribute";
+    public const string OptimizerAttribute = "TrainingGen.OptimizerAttribute";
     public const string Tensor = "TrainingGen.Tensor";
     public const string ForwardMethod = "Forward";
 }

@@ -145,41 +145,33 @@ internal sealed partial class ModelParser
 
     private Optimizer? ParseOptimizer(INamedTypeSymbol type)
     {
-        var attr = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.SgdAttribute);
-        if (attr is null)
+        var attr = type.GetAttributes().FirstOrDefault(a => DerivesFrom(a.AttributeClass, KnownNames.OptimizerAttribute));
+        if (attr?.AttributeClass is null)
         {
             Report(DiagnosticDescriptors.NoOptimizer, type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is ClassDeclarationSyntax c ? c.Identifier.Parent : null, type.Name);
             return null;
         }
-        double lr = 0.001, momentum = 0, dampening = 0, wd = 0;
-        bool nesterov = false;
-        foreach (var kv in attr.NamedArguments)
-        {
-            switch (kv.Key)
-            {
-                case "LearningRate": lr = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
-                case "Momentum": momentum = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
-                case "Dampening": dampening = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
-                case "WeightDecay": wd = Convert.ToDouble(kv.Value.Value, System.Globalization.CultureInfo.InvariantCulture); break;
-                case "Nesterov": nesterov = kv.Value.Value is true; break;
-            }
-        }
-        var at = attr.ApplicationSyntaxReference?.GetSyntax(_ct);
+        var at = attr.ApplicationSyntaxReference?.GetSyntax(_ct) as AttributeSyntax;
         bool ok = true;
-        void Check(bool valid, string name, double value, string why)
+        foreach (var problem in OptimizerRules.Check(attr))
         {
-            if (valid) return;
             ok = false;
-            var arg = (at as AttributeSyntax)?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.Text == name);
-            Report(DiagnosticDescriptors.InvalidHyperParameter, (SyntaxNode?)arg ?? at, name, value, why);
+            var arg = at?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.Text == problem.Argument);
+            Report(DiagnosticDescriptors.InvalidHyperParameter, (SyntaxNode?)arg ?? at, problem.Argument, problem.Value, problem.Reason);
         }
-        Check(lr > 0 && !double.IsInfinity(lr), "LearningRate", lr, "the learning rate must be positive and finite");
-        Check(momentum >= 0 && momentum < 1, "Momentum", momentum, "momentum must be in [0, 1)");
-        Check(dampening >= 0 && dampening <= 1, "Dampening", dampening, "dampening must be in [0, 1]");
-        Check(wd >= 0, "WeightDecay", wd, "weight decay must be ≥ 0");
-        if (nesterov && (momentum <= 0 || dampening != 0))
-            Check(false, "Nesterov", 1, "Nesterov momentum needs a momentum > 0 and zero dampening");
-        return ok ? new Optimizer("sgd", lr, momentum, dampening, wd, nesterov) : null;
+        if (!ok) return null;
+        var args = attr.NamedArguments.Select(kv => new OptimizerArgument(kv.Key, Literals.Of(kv.Value))).ToEquatable();
+        string display = attr.AttributeClass.Name.EndsWith("Attribute", StringComparison.Ordinal)
+            ? attr.AttributeClass.Name.Substring(0, attr.AttributeClass.Name.Length - "Attribute".Length)
+            : attr.AttributeClass.Name;
+        return new Optimizer(attr.AttributeClass.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), display, args);
+    }
+
+    private static bool DerivesFrom(INamedTypeSymbol? type, string metadataName)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+            if (t.ToDisplayString() == metadataName) return true;
+        return false;
     }
 
     private static List<string> OutputNames(IMethodSymbol forward, int count, IEnumerable<string> inputNames)

@@ -30,8 +30,14 @@ internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabe
 /// <summary>An output of <c>Forward</c> after the loss.</summary>
 internal sealed record Output(string Name, int NodeId);
 
-/// <summary>The optimizer declared on the training model, with torch.optim names.</summary>
-internal sealed record Optimizer(string Kind, double LearningRate, double Momentum, double Dampening, double WeightDecay, bool Nesterov);
+/// <summary>
+/// The optimizer attribute on the training model: its type and named arguments as C# literals.
+/// The trainer creates the runtime optimizer with <c>new Attribute { args }.CreateOptimizer()</c>.
+/// </summary>
+internal sealed record Optimizer(string AttributeType, string DisplayName, EquatableArray<OptimizerArgument> Arguments);
+
+/// <summary>One named argument of the optimizer attribute.</summary>
+internal sealed record OptimizerArgument(string Name, string Literal);
 
 /// <summary>
 /// A parsed training model: everything the emitters need, holding only strings, numbers and

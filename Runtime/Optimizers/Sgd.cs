@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics.Tensors;
+using TrainingGen.CoreML.Mil;
 
 namespace TrainingGen.Optimizers;
 
@@ -19,7 +21,7 @@ public readonly record struct SgdOptions(double LearningRate, double Momentum = 
 }
 
 /// <summary>
-/// torch.optim.SGD's update for one parameter tensor (documented algorithm):
+/// torch.optim.SGD (documented algorithm), for one parameter tensor:
 /// <code>
 /// g ← g + λ·p                                   (weight decay λ)
 /// b ← g                      on the first step   (momentum μ ≠ 0)
@@ -29,8 +31,36 @@ public readonly record struct SgdOptions(double LearningRate, double Momentum = 
 /// </code>
 /// A scratch span holds the effective gradient so the computed gradient is left untouched.
 /// </summary>
-public static class Sgd
+public sealed class Sgd : Optimizer
 {
+    private static readonly string[] MomentumSlot = { "momentum_buffer" };
+
+    public Sgd(SgdOptions options) { Options = options; }
+
+    public SgdOptions Options { get; }
+    public override string Kind => "sgd";
+    public override double LearningRate => Options.LearningRate;
+    public override IReadOnlyList<string> SlotNames => Options.Momentum != 0 ? MomentumSlot : Array.Empty<string>();
+    public override IReadOnlyDictionary<string, double> HyperParameters => new SortedDictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["lr"] = Options.LearningRate, ["momentum"] = Options.Momentum, ["dampening"] = Options.Dampening, ["weight_decay"] = Options.WeightDecay,
+    };
+    public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["nesterov"] = Options.Nesterov };
+    public override void Validate() => Options.Validate();
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken) =>
+        Update(param, grad, slots.Length > 0 ? slots[0] : default, scratch, stepsTaken == 0, learningRate, Options);
+
+    public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
+        MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
+    {
+        var (p, buf) = SgdMil.Update(b, param, grad, slots.Length > 0 ? slots[0] : null, learningRate, step, Options,
+            newParamName, newSlotNames.Length > 0 ? newSlotNames[0] : null);
+        return (p, buf is null ? Array.Empty<MilVar>() : new[] { buf });
+    }
+
+    /// <summary>The update kernel (no allocation); <paramref name="momentumBuffer"/> is empty without momentum.</summary>
     public static void Update(Span<float> param, ReadOnlySpan<float> grad, Span<float> momentumBuffer,
         Span<float> scratch, bool firstStep, float learningRate, in SgdOptions o)
     {

@@ -17,7 +17,9 @@ public static class TrainingNames
     public const string LearningRate = "learning_rate";
     public const string Step = "step";
     public static string Gradient(string param) => param + "_grad";
-    public static string MomentumBuffer(string param) => param + "_momentum_buffer";
+    public static string MomentumBuffer(string param) => Slot(param, "momentum_buffer");
+    /// <summary>An optimizer state slot of a parameter, e.g. <c>w_exp_avg</c>.</summary>
+    public static string Slot(string param, string slot) => param + "_" + slot;
     public static string Updated(string value) => value + "_new";
 }
 
@@ -26,7 +28,7 @@ public static class TrainingManifestBuilder
 {
     public static TrainingManifest Build(string model, string loss, int batchSize,
         IReadOnlyList<ManifestTensor> features, IReadOnlyList<ManifestTensor> labels, IReadOnlyList<ManifestTensor> predictions,
-        IReadOnlyList<TrainerTensor> parameters, SgdOptions sgd, IReadOnlyList<MilFunction> functions)
+        IReadOnlyList<TrainerTensor> parameters, Optimizer optimizer, IReadOnlyList<MilFunction> functions)
     {
         var m = new TrainingManifest
         {
@@ -43,7 +45,6 @@ public static class TrainingManifestBuilder
         foreach (var l in labels) roles[l.Name] = "label";
         foreach (var p in predictions) roles[p.Name] = "prediction";
 
-        bool momentum = sgd.Momentum != 0;
         foreach (var p in parameters)
         {
             var mp = new ManifestParameter { Name = p.Name, Input = p.MilName, Shape = p.Shape, Trainable = p.Trainable };
@@ -54,23 +55,20 @@ public static class TrainingManifestBuilder
                 mp.Updated = TrainingNames.Updated(p.MilName);
                 roles[mp.Gradient] = "gradient";
                 roles[mp.Updated] = "updated_parameter";
-                if (momentum)
+                foreach (var slot in optimizer.SlotNames)
                 {
-                    string buf = TrainingNames.MomentumBuffer(p.MilName);
-                    mp.State["momentum_buffer"] = buf;
-                    roles[buf] = "optimizer_state";
-                    roles[TrainingNames.Updated(buf)] = "updated_optimizer_state";
+                    string name = TrainingNames.Slot(p.MilName, slot);
+                    mp.State[slot] = name;
+                    roles[name] = "optimizer_state";
+                    roles[TrainingNames.Updated(name)] = "updated_optimizer_state";
                 }
             }
             m.Parameters.Add(mp);
         }
 
-        m.Optimizer.Type = "sgd";
-        m.Optimizer.HyperParameters["lr"] = sgd.LearningRate;
-        m.Optimizer.HyperParameters["momentum"] = sgd.Momentum;
-        m.Optimizer.HyperParameters["dampening"] = sgd.Dampening;
-        m.Optimizer.HyperParameters["weight_decay"] = sgd.WeightDecay;
-        m.Optimizer.Flags["nesterov"] = sgd.Nesterov;
+        m.Optimizer.Type = optimizer.Kind;
+        foreach (var kv in optimizer.HyperParameters) m.Optimizer.HyperParameters[kv.Key] = kv.Value;
+        foreach (var kv in optimizer.Flags) m.Optimizer.Flags[kv.Key] = kv.Value;
 
         foreach (var f in functions)
         {

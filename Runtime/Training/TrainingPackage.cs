@@ -40,6 +40,14 @@ public static class TrainingPackage
         return spec;
     }
 
+    /// <summary>Declares the optimizer state inputs of one parameter (slot order) in a function being built.</summary>
+    public static MilVar[] DeclareSlots(MilFunctionBuilder b, Optimizers.Optimizer optimizer, string param, long[] shape) =>
+        optimizer.SlotNames.Select(s => b.Input(TrainingNames.Slot(param, s), MilDType.Float32, shape)).ToArray();
+
+    /// <summary>Names of the updated state outputs of one parameter.</summary>
+    public static string[] UpdatedSlotNames(Optimizers.Optimizer optimizer, string param) =>
+        optimizer.SlotNames.Select(s => TrainingNames.Updated(TrainingNames.Slot(param, s))).ToArray();
+
     /// <summary>A function description from its inputs and block outputs. Rank-0 values are declared as [1].</summary>
     public static FunctionSpec Describe(MilFunction f)
     {
