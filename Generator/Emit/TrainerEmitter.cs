@@ -57,6 +57,7 @@ internal static class TrainerEmitter
             w.Line($"private readonly float[] _t{n.Id}; private readonly int[] _s{n.Id}; // {n.Op} {EmitShape(n.Shape)}: {Comment(n.Source)}");
         }
         foreach (var o in ir.Outputs) w.Line($"private readonly global::TrainingGen.Tensor _out_{o.Name};");
+        w.Line("private readonly global::TrainingGen.Tensor[] _outputs;");
         w.Line();
 
         // ---- constructor
@@ -83,6 +84,7 @@ internal static class TrainerEmitter
                 w.Line($"global::System.Array.Fill(_t{n.Id}, {Float(n.Scalar)}); // {Comment(n.Source)}");
         }
         foreach (var o in ir.Outputs) w.Line($"_out_{o.Name} = new global::TrainingGen.Tensor(_s{o.NodeId}, _t{o.NodeId});");
+        w.Line("_outputs = new global::TrainingGen.Tensor[] { " + string.Join(", ", ir.Outputs.Select(o => $"_out_{o.Name}")) + " };");
         w.Line("InitializeParameters(seed, " + string.Join(", ", Enumerable.Range(0, ir.Params.Count).Select(p => $"_p{p}")) + ");");
         w.Line("_parameters = new global::TrainingGen.TrainerTensor[]");
         w.Line("{");
@@ -110,7 +112,7 @@ internal static class TrainerEmitter
         w.Line("/// <inheritdoc/>");
         w.Line("public int BatchSize => _batch;");
         w.Line("/// <inheritdoc/>");
-        w.Line("public long StepCount => _step;");
+        w.Line("public long StepCount { get => _step; set => _step = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"The step count cannot be negative.\"); }");
         w.Line("/// <inheritdoc/>");
         w.Line("public float LearningRate { get; set; }");
         w.Line("/// <inheritdoc/>");
@@ -121,6 +123,10 @@ internal static class TrainerEmitter
         w.Line("public global::TrainingGen.Optimizers.Optimizer Optimizer => _optimizer;");
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new[] { " + string.Join(", ", ir.Inputs.Select(i => Literal(i.Name))) + " };");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new[] { " + string.Join(", ", ir.Inputs.Where(i => !i.IsLabel).Select(i => Literal(i.Name))) + " };");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new[] { " + string.Join(", ", ir.Outputs.Select(o => Literal(o.Name))) + " };");
         w.Line("/// <summary>The loss of the last forward pass.</summary>");
         w.Line($"public float Loss => _t{ir.LossNode}[0];");
         foreach (var o in ir.Outputs)
@@ -176,6 +182,20 @@ internal static class TrainerEmitter
         w.Line($"    return Step({string.Join(", ", ir.Inputs.Select((_, k) => $"inputs[{k}]"))});");
         w.Line("}");
         w.Line();
+        w.Line("float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)");
+        w.Line("{");
+        w.Line("    global::TrainingGen.TrainerChecks.Count(inputs, InputNames);");
+        w.Line($"    return Evaluate({string.Join(", ", ir.Inputs.Select((_, k) => $"inputs[{k}]"))});");
+        w.Line("}");
+        w.Line();
+        w.Line("global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)");
+        w.Line("{");
+        w.Line("    global::TrainingGen.TrainerChecks.Count(features, FeatureNames);");
+        EmitChecksIndented(w, featureInputs, "features");
+        w.Line($"    RunPredictions({string.Join(", ", featureInputs.Select((_, k) => $"features[{k}].Data"))});");
+        w.Line("    return _outputs;");
+        w.Line("}");
+        w.Line();
         w.Line("float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)");
         w.Line("{");
         w.Line("    global::TrainingGen.TrainerChecks.Count(inputs, InputNames);");
@@ -226,6 +246,12 @@ internal static class TrainerEmitter
         w.Line();
         Summary(w, ir, plan);
         return w.ToString();
+    }
+
+    private static void EmitChecksIndented(IndentedWriter w, IReadOnlyList<Input> inputs, string list)
+    {
+        for (int k = 0; k < inputs.Count; k++)
+            w.Line($"    global::TrainingGen.TrainerChecks.Shape({list}[{k}], {Literal(inputs[k].Name)}, _s{inputs[k].NodeId}, _batch);");
     }
 
     private static void EmitChecks(IndentedWriter w, IEnumerable<Input> inputs)

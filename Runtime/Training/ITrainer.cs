@@ -20,8 +20,8 @@ public sealed record TrainerTensor(string Name, string MilName, int[] Shape, boo
 public interface ITrainer
 {
     int BatchSize { get; }
-    /// <summary>Number of optimizer steps taken (torch's <c>state['step']</c>).</summary>
-    long StepCount { get; }
+    /// <summary>Number of optimizer steps taken (torch's <c>state['step']</c>); settable to resume from a checkpoint.</summary>
+    long StepCount { get; set; }
     float LearningRate { get; set; }
     /// <summary>Parameters in state_dict order.</summary>
     IReadOnlyList<TrainerTensor> Parameters { get; }
@@ -33,10 +33,29 @@ public interface ITrainer
     float Step(IReadOnlyList<Tensor> inputs);
     /// <summary>Forward and backward without an update; returns the loss and fills the gradients.</summary>
     float ComputeGradients(IReadOnlyList<Tensor> inputs);
+    /// <summary>Applies the optimizer to the current gradients and advances <see cref="StepCount"/>.</summary>
+    void ApplyUpdate();
+    /// <summary>Forward pass and loss only; returns the loss.</summary>
+    float Evaluate(IReadOnlyList<Tensor> inputs);
+    /// <summary>Names of the feature inputs (the subset of <see cref="InputNames"/> predictions depend on).</summary>
+    IReadOnlyList<string> FeatureNames { get; }
+    /// <summary>Names of the prediction outputs, in order.</summary>
+    IReadOnlyList<string> OutputNames { get; }
+    /// <summary>
+    /// Predictions for features given in <see cref="FeatureNames"/> order. The tensors returned are
+    /// views of the trainer's buffers, overwritten by the next call.
+    /// </summary>
+    IReadOnlyList<Tensor> Predict(IReadOnlyList<Tensor> features);
+    /// <summary>The optimizer (its state is <see cref="OptimizerState"/>).</summary>
+    Optimizers.Optimizer Optimizer { get; }
     /// <summary>Builds the training package (main, init, forward, backward, update, train_step) in memory.</summary>
     MlModelSpec BuildPackage();
     /// <summary>Writes the training package to <paramref name="path"/> (atomically).</summary>
     void ExportPackage(string path);
+    /// <summary>Builds an inference-only package (<c>main</c>, the current parameters as constants).</summary>
+    MlModelSpec BuildInferencePackage();
+    /// <summary>Writes the inference-only package to <paramref name="path"/> (atomically).</summary>
+    void ExportInferencePackage(string path);
 }
 
 /// <summary>Checks used by generated trainers; messages name the tensor and both shapes.</summary>

@@ -40,6 +40,27 @@ public static class TrainingPackage
         return spec;
     }
 
+    /// <summary>
+    /// A single-function inference package from <paramref name="main"/> (spec 9, opset CoreML8),
+    /// with the description at the top level as Core ML expects for one function.
+    /// </summary>
+    public static MlModelSpec AssembleInference(MilFunction main, string shortDescription)
+    {
+        if (main.Name != "main") throw new ArgumentException("An inference package's function must be named 'main'.");
+        var spec = new MlModelSpec
+        {
+            SpecificationVersion = SpecificationVersion,
+            IsMultiFunction = false,
+            ShortDescription = shortDescription,
+            Author = "TrainingGen",
+            VersionString = typeof(TrainingPackage).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        };
+        spec.Program.Functions.Add(main);
+        spec.Functions.Add(Describe(main));
+        spec.UserDefined["com.traininggen.version"] = spec.VersionString;
+        return spec;
+    }
+
     /// <summary>Declares the optimizer state inputs of one parameter (slot order) in a function being built.</summary>
     public static MilVar[] DeclareSlots(MilFunctionBuilder b, Optimizers.Optimizer optimizer, string param, long[] shape) =>
         optimizer.SlotNames.Select(s => b.Input(TrainingNames.Slot(param, s), MilDType.Float32, shape)).ToArray();
