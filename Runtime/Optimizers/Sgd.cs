@@ -47,15 +47,22 @@ public sealed class Sgd : Optimizer
     };
     public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["nesterov"] = Options.Nesterov };
     public override void Validate() => Options.Validate();
+    public override double WeightDecay => Options.WeightDecay;
 
     protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
         float learningRate, long stepsTaken) =>
         Update(param, grad, slots.Length > 0 ? slots[0] : default, scratch, stepsTaken == 0, learningRate, Options);
 
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken, double weightDecay) =>
+        Update(param, grad, slots.Length > 0 ? slots[0] : default, scratch, stepsTaken == 0, learningRate, Options with { WeightDecay = weightDecay });
+
     public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
         MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
     {
-        var (p, buf) = SgdMil.Update(b, param, grad, slots.Length > 0 ? slots[0] : null, learningRate, step, Options,
+        var group = SettingsForMil(param, newParamName);
+        var (p, buf) = SgdMil.Update(b, param, grad, slots.Length > 0 ? slots[0] : null,
+            ScaledLearningRate(b, learningRate, group.LearningRateScale), step, Options with { WeightDecay = group.WeightDecay },
             newParamName, newSlotNames.Length > 0 ? newSlotNames[0] : null);
         return (p, buf is null ? Array.Empty<MilVar>() : new[] { buf });
     }

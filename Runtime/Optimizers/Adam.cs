@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Generic;
+using TrainingGen.CoreML.Mil;
+
+namespace TrainingGen.Optimizers;
+
+/// <summary>
+/// Adam / AdamW hyper-parameters with torch.optim's names and defaults
+/// (lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad false; weight_decay 0 for Adam, 0.01 for AdamW).
+/// </summary>
+public readonly record struct AdamOptions(double LearningRate = 1e-3, double Beta1 = 0.9, double Beta2 = 0.999,
+    double Eps = 1e-8, double WeightDecay = 0, bool AmsGrad = false)
+{
+    /// <summary>Checks the values torch.optim.Adam rejects; throws with the offending value.</summary>
+    public void Validate()
+    {
+        if (!(LearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Invalid learning rate.");
+        if (!(Eps >= 0)) throw new ArgumentOutOfRangeException(nameof(Eps), Eps, "Invalid epsilon value.");
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta1), Beta1, "Invalid beta parameter at index 0.");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, "Invalid beta parameter at index 1.");
+        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Invalid weight_decay value.");
+    }
+}
+
+/// <summary>
+/// torch.optim.Adam (documented algorithm; torch's single-tensor implementation), for one
+/// parameter tensor at step t = stepsTaken + 1:
+/// <code>
+/// g ← g + λ·p                                      (weight_decay λ, L2 added to the gradient)
+/// m ← β₁·m + (1 − β₁)·g                            (exp_avg)
+/// v ← β₂·v + (1 − β₂)·g²                           (exp_avg_sq)
+/// v̂max ← max(v̂max, v)                              (max_exp_avg_sq, amsgrad only)
+/// p ← p − (γ / (1 − β₁ᵗ)) · m / (√v′ / √(1 − β₂ᵗ) + ε)   with v′ = v̂max if amsgrad else v
+/// </code>
+/// ε is added after the square root of the bias-corrected second moment, as torch does. The bias
+/// corrections are computed in double (torch computes them as Python floats).
+/// </summary>
+public sealed class Adam : Optimizer
+{
+    private static readonly string[] Slots = { "exp_avg", "exp_avg_sq" };
+    private static readonly string[] AmsSlots = { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" };
+
+    public Adam(AdamOptions options) { Options = options; }
+
+    public AdamOptions Options { get; }
+    public override string Kind => "adam";
+    public override double LearningRate => Options.LearningRate;
+    public override double WeightDecay => Options.WeightDecay;
+    public override IReadOnlyList<string> SlotNames => Options.AmsGrad ? AmsSlots : Slots;
+    public override IReadOnlyDictionary<string, double> HyperParameters => AdamMath.Hyper(Options);
+    public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["amsgrad"] = Options.AmsGrad };
+    public override void Validate() => Options.Validate();
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken) =>
+        UpdateParameter(param, grad, slots, scratch, learningRate, stepsTaken, Options.WeightDecay);
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken, double weightDecay) =>
+        AdamMath.Update(param, grad, slots, learningRate, stepsTaken, Options, weightDecay, decoupled: false);
+
+    public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
+        MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
+    {
+        var group = SettingsForMil(param, newParamName);
+        return AdamMath.Emit(b, param, grad, slots, ScaledLearningRate(b, learningRate, group.LearningRateScale), step,
+            Options, group.WeightDecay, decoupled: false, newParamName, newSlotNames);
+    }
+}
+
+/// <summary>
+/// torch.optim.AdamW: Adam with decoupled weight decay. At step t = stepsTaken + 1:
+/// <code>
+/// p ← p · (1 − γ·λ)                                (weight_decay λ, default 0.01)
+/// m ← β₁·m + (1 − β₁)·g ;  v ← β₂·v + (1 − β₂)·g² ;  v̂max ← max(v̂max, v) (amsgrad)
+/// p ← p − (γ / (1 − β₁ᵗ)) · m / (√v′ / √(1 − β₂ᵗ) + ε)
+/// </code>
+/// </summary>
+public sealed class AdamW : Optimizer
+{
+    private static readonly string[] Slots = { "exp_avg", "exp_avg_sq" };
+    private static readonly string[] AmsSlots = { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" };
+
+    public AdamW(AdamOptions options) { Options = options; }
+
+    public AdamOptions Options { get; }
+    public override string Kind => "adamw";
+    public override double LearningRate => Options.LearningRate;
+    public override double WeightDecay => Options.WeightDecay;
+    public override IReadOnlyList<string> SlotNames => Options.AmsGrad ? AmsSlots : Slots;
+    public override IReadOnlyDictionary<string, double> HyperParameters => AdamMath.Hyper(Options);
+    public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["amsgrad"] = Options.AmsGrad };
+    public override void Validate() => Options.Validate();
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken) =>
+        UpdateParameter(param, grad, slots, scratch, learningRate, stepsTaken, Options.WeightDecay);
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken, double weightDecay) =>
+        AdamMath.Update(param, grad, slots, learningRate, stepsTaken, Options, weightDecay, decoupled: true);
+
+    public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
+        MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
+    {
+        var group = SettingsForMil(param, newParamName);
+        return AdamMath.Emit(b, param, grad, slots, ScaledLearningRate(b, learningRate, group.LearningRateScale), step,
+            Options, group.WeightDecay, decoupled: true, newParamName, newSlotNames);
+    }
+}
+
+/// <summary>The Adam/AdamW update shared by both classes: float32 loops and MIL ops.</summary>
+internal static class AdamMath
+{
+    public static IReadOnlyDictionary<string, double> Hyper(in AdamOptions o) => new SortedDictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["lr"] = o.LearningRate, ["beta1"] = o.Beta1, ["beta2"] = o.Beta2, ["eps"] = o.Eps, ["weight_decay"] = o.WeightDecay,
+    };
+
+    /// <summary>The update in float32, element by element as torch's single-tensor path orders it.</summary>
+    public static void Update(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, float lr, long stepsTaken,
+        in AdamOptions o, double weightDecay, bool decoupled)
+    {
+        Span<float> m = slots[0], v = slots[1];
+        Span<float> vmax = o.AmsGrad ? slots[2] : default;
+        long t = stepsTaken + 1;
+        double bc1 = 1 - Math.Pow(o.Beta1, t), bc2 = 1 - Math.Pow(o.Beta2, t);
+        float stepSize = (float)(lr / bc1), bc2Sqrt = (float)Math.Sqrt(bc2);
+        float beta1c = (float)(1 - o.Beta1), beta2 = (float)o.Beta2, beta2c = (float)(1 - o.Beta2), eps = (float)o.Eps;
+        float wd = (float)weightDecay;
+        float decay = decoupled ? (float)(1 - lr * weightDecay) : 1f;
+        bool l2 = !decoupled && weightDecay != 0, decay1 = decoupled && weightDecay != 0;
+        bool ams = o.AmsGrad;
+        for (int i = 0; i < param.Length; i++)
+        {
+            float p = param[i];
+            if (decay1) p *= decay;                     // p ← p·(1 − γλ)   (AdamW)
+            float g = grad[i];
+            if (l2) g += wd * param[i];                 // g ← g + λp      (Adam)
+            float mi = m[i] + beta1c * (g - m[i]);      // exp_avg.lerp_(g, 1 − β₁)
+            float vi = v[i] * beta2 + beta2c * (g * g); // exp_avg_sq·β₂ + (1 − β₂)·g²
+            m[i] = mi; v[i] = vi;
+            float vs = vi;
+            if (ams) { vs = Math.Max(vmax[i], vi); vmax[i] = vs; }
+            float denom = MathF.Sqrt(vs) / bc2Sqrt + eps;
+            param[i] = p - stepSize * (mi / denom);
+        }
+    }
+
+    /// <summary>The same update as MIL ops; <c>step</c> is int32 [1] of steps already taken.</summary>
+    public static (MilVar Param, MilVar[] Slots) Emit(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
+        MilVar lr, MilVar step, in AdamOptions o, double weightDecay, bool decoupled, string newParamName, string[] newSlotNames)
+    {
+        if (slots.Length != (o.AmsGrad ? 3 : 2) || newSlotNames.Length != slots.Length)
+            throw new ArgumentException($"Adam expects {(o.AmsGrad ? 3 : 2)} state slots, got {slots.Length}.");
+        var p = param;
+        var g = grad;
+        if (weightDecay != 0)
+        {
+            if (decoupled) p = b.Mul(param, b.Sub(b.Scalar(1f), b.Mul(lr, b.Scalar((float)weightDecay))));  // p·(1 − γλ)
+            else g = b.Add(grad, b.Mul(param, b.Scalar((float)weightDecay)));                               // g + λp
+        }
+        // m ← m + (1 − β₁)(g − m);  v ← β₂·v + (1 − β₂)·g²
+        var m = b.Add(slots[0], b.Mul(b.Sub(g, slots[0]), b.Scalar((float)(1 - o.Beta1))), newSlotNames[0]);
+        var v = b.Add(b.Mul(slots[1], b.Scalar((float)o.Beta2)), b.Mul(b.Mul(g, g), b.Scalar((float)(1 - o.Beta2))), newSlotNames[1]);
+        var vs = v;
+        MilVar? vmax = null;
+        if (o.AmsGrad) vs = vmax = b.Maximum(slots[2], v, newSlotNames[2]);
+        // t = step + 1 (fp32); bias corrections 1 − βᵗ
+        var t = b.Add(b.Cast(step, MilDType.Float32), b.Scalar(1f));
+        var bc1 = b.Sub(b.Scalar(1f), b.Pow(b.Scalar((float)o.Beta1), t));
+        var bc2Sqrt = b.Sqrt(b.Sub(b.Scalar(1f), b.Pow(b.Scalar((float)o.Beta2), t)));
+        var stepSize = b.RealDiv(lr, bc1);
+        var denom = b.Add(b.RealDiv(b.Sqrt(vs), bc2Sqrt), b.Scalar((float)o.Eps));
+        var updated = b.Sub(p, b.Mul(stepSize, b.RealDiv(m, denom)), newParamName);
+        return (updated, vmax is null ? new[] { m, v } : new[] { m, v, vmax });
+    }
+}
