@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using TrainingGen.Generator.Model;
+using TrainingGen.Generator.Ops;
 using static TrainingGen.Generator.Emit.EmitHelpers;
 
 namespace TrainingGen.Generator.Emit;
@@ -24,6 +25,7 @@ internal static class PackageEmitter
         OpenContainers(w, ir);
         w.Open("partial class Trainer");
         var nodes = plan.Nodes;
+        var ctx = new EmitContext(nodes);
         var trainable = Enumerable.Range(0, ir.Params.Count).Where(p => ir.Params[p].Trainable).ToList();
         var features = ir.Inputs.Where(i => !i.IsLabel).ToList();
         var labels = ir.Inputs.Where(i => i.IsLabel).ToList();
@@ -133,18 +135,18 @@ internal static class PackageEmitter
 
         w.Line("/// <summary>The forward ops that compute the predictions.</summary>");
         w.Open($"private void MilPredictions({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v)");
-        foreach (var n in ir.Nodes.Where(n => predictions.Contains(n.Id))) EmitNode(w, nodes, n, outputNames.TryGetValue(n.Id, out var nm) ? nm : null);
+        foreach (var n in ir.Nodes.Where(n => predictions.Contains(n.Id))) EmitNode(w, ctx, n, outputNames.TryGetValue(n.Id, out var nm) ? nm : null);
         w.Close();
         w.Line();
         w.Line("/// <summary>The forward ops that compute the loss; returns it reshaped to [1], named \"loss\".</summary>");
         w.Open($"private {Mil}.MilVar MilLoss({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v)");
-        foreach (var n in ir.Nodes.Where(n => !predictions.Contains(n.Id))) EmitNode(w, nodes, n, null);
+        foreach (var n in ir.Nodes.Where(n => !predictions.Contains(n.Id))) EmitNode(w, ctx, n, null);
         w.Line($"return b.Reshape(v[{ir.LossNode}], new long[] {{ 1 }}, global::TrainingGen.TrainingNames.Loss);");
         w.Close();
         w.Line();
         w.Line("/// <summary>The backward pass as explicit ops, from dL/dL = 1.</summary>");
         w.Open($"private void MilBackward({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v)");
-        for (int id = plan.ForwardCount; id < nodes.Count; id++) EmitNode(w, nodes, nodes[id], gradNames.TryGetValue(id, out var gn) ? gn : null);
+        for (int id = plan.ForwardCount; id < nodes.Count; id++) EmitNode(w, ctx, nodes[id], gradNames.TryGetValue(id, out var gn) ? gn : null);
         w.Close();
 
         w.Close(); // Trainer
@@ -191,52 +193,10 @@ internal static class PackageEmitter
         foreach (var p in trainable) w.Line($"foreach (var s in u{p}.Slots) b.Output(s);");
     }
 
-    private static void EmitNode(IndentedWriter w, EquatableArray<Node> nodes, Node n, string? name)
+    private static void EmitNode(IndentedWriter w, EmitContext c, Node n, string? name)
     {
-        string V(int k) => $"v[{n.Args[k]}]";
-        string nm = name is null ? "" : $", name: {Literal(name)}";
-        string nm1 = name is null ? "" : $", {Literal(name)}";
-        var shape = n.Shape;
-        string code;
-        switch (n.Op)
-        {
-            case "input": case "param": return;
-            case "const": code = $"b.Scalar({Float(n.Scalar)}{nm1})"; break;
-            case "fill": code = shape.Count == 0 ? $"b.Scalar({Float(n.Scalar)}{nm1})" : $"b.Fill({LongArray(shape)}, {Float(n.Scalar)}{nm1})"; break;
-            case "linear":
-                code = n.Args[2] >= 0
-                    ? $"b.Add(b.MatMul({V(0)}, {V(1)}, transposeY: true), {V(2)}{nm})"
-                    : $"b.MatMul({V(0)}, {V(1)}, transposeY: true{nm})";
-                break;
-            case "add": code = $"b.Add({V(0)}, {V(1)}{nm})"; break;
-            case "sub": code = $"b.Sub({V(0)}, {V(1)}{nm})"; break;
-            case "mul": code = $"b.Mul({V(0)}, {V(1)}{nm})"; break;
-            case "div": code = $"b.RealDiv({V(0)}, {V(1)}{nm})"; break;
-            case "neg": code = $"b.Mul({V(0)}, b.Scalar(-1f){nm})"; break;
-            case "relu": code = $"b.Relu({V(0)}{nm})"; break;
-            case "mean": code = $"b.ReduceMean({V(0)}, {AllAxes(nodes[n.Args[0]].Shape.Count)}, false{nm})"; break;
-            case "sum": code = $"b.ReduceSum({V(0)}, {AllAxes(nodes[n.Args[0]].Shape.Count)}, false{nm})"; break;
-            case "mean_grad": code = $"b.Mul(b.Fill({LongArray(shape)}, 1f / ({Count(shape)})), {V(0)}{nm})"; break;
-            case "sum_grad": code = $"b.Mul(b.Fill({LongArray(shape)}, 1f), {V(0)}{nm})"; break;
-            case "relu_grad": code = $"b.Select(b.Greater({V(1)}, b.Scalar(0f)), {V(0)}, b.Scalar(0f){nm})"; break;
-            case "linear_dw": code = $"b.MatMul({V(0)}, {V(1)}, transposeX: true{nm})"; break;
-            case "linear_db": code = $"b.ReduceSum({V(0)}, new[] {{ 0 }}, false{nm})"; break;
-            case "linear_dx": code = $"b.MatMul({V(0)}, {V(1)}{nm})"; break;
-            case "sum_to": code = SumTo(nodes[n.Args[0]].Shape, shape, V(0), nm); break;
-            default: throw new System.InvalidOperationException($"No MIL lowering for op '{n.Op}'.");
-        }
+        string? code = OpRules.Get(n.Op).Mil(c, n, name is null ? "" : $", name: {Literal(name)}");
+        if (code is null) return;
         w.Line($"v[{n.Id}] = {code}; // {Comment(n.Source)}");
-    }
-
-    private static string AllAxes(int rank) => "new[] { " + string.Join(", ", Enumerable.Range(0, rank)) + " }";
-
-    /// <summary>reduce_sum over the broadcast axes, then reshape to the target (the adjoint of broadcasting).</summary>
-    private static string SumTo(EquatableArray<int> from, EquatableArray<int> to, string value, string nm)
-    {
-        if (to.Count == 0) return $"b.ReduceSum({value}, {AllAxes(from.Count)}, false{nm})";
-        int offset = from.Count - to.Count;
-        var axes = Enumerable.Range(0, from.Count).Where(i => i < offset || to[i - offset] == 1 && from[i] != 1).ToList();
-        string reduced = $"b.ReduceSum({value}, new[] {{ {string.Join(", ", axes)} }}, true)";
-        return $"b.Reshape({reduced}, {LongArray(to)}{nm})";
     }
 }

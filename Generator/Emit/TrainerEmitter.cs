@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using TrainingGen.Generator.Model;
+using TrainingGen.Generator.Ops;
 using static TrainingGen.Generator.Emit.EmitHelpers;
 
 namespace TrainingGen.Generator.Emit;
@@ -19,6 +20,7 @@ internal static class TrainerEmitter
         w.Line();
         OpenContainers(w, ir);
         var nodes = plan.Nodes;
+        var ctx = new EmitContext(nodes);
         var order = new ForwardOrder(ir);
         string trainable = string.Join(", ", ir.Params.Where(p => p.Trainable).Select(p => p.Path));
 
@@ -80,8 +82,7 @@ internal static class TrainerEmitter
         foreach (var n in nodes)
         {
             // Constants and seeds never change: written once here, never per step.
-            if (n.Op == "const" || n.Op == "fill")
-                w.Line($"global::System.Array.Fill(_t{n.Id}, {Float(n.Scalar)}); // {Comment(n.Source)}");
+            if (OpRules.Get(n.Op).TrainerInit(ctx, n) is { } init) w.Line($"{init} // {Comment(n.Source)}");
         }
         foreach (var o in ir.Outputs) w.Line($"_out_{o.Name} = new global::TrainingGen.Tensor(_s{o.NodeId}, _t{o.NodeId});");
         w.Line("_outputs = new global::TrainingGen.Tensor[] { " + string.Join(", ", ir.Outputs.Select(o => $"_out_{o.Name}")) + " };");
@@ -206,17 +207,17 @@ internal static class TrainerEmitter
         // ---- passes
         w.Line("/// <summary>The part of the forward pass that computes the predictions (features only).</summary>");
         w.Open($"private void RunPredictions({string.Join(", ", featureInputs.Select(i => $"float[] in_{i.Name}"))})");
-        foreach (var id in order.Predictions) EmitNode(w, nodes, nodes[id]);
+        foreach (var id in order.Predictions) EmitNode(w, ctx, nodes[id]);
         w.Close();
         w.Line();
         w.Line("/// <summary>The rest of the forward pass: the loss.</summary>");
         w.Open($"private void RunLoss({string.Join(", ", ir.Inputs.Select(i => $"float[] in_{i.Name}"))})");
-        foreach (var id in order.Loss) EmitNode(w, nodes, nodes[id]);
+        foreach (var id in order.Loss) EmitNode(w, ctx, nodes[id]);
         w.Close();
         w.Line();
         w.Line("/// <summary>The backward pass, from dL/dL = 1 to every trainable parameter.</summary>");
         w.Open($"private void RunBackward({string.Join(", ", ir.Inputs.Select(i => $"float[] in_{i.Name}"))})");
-        for (int id = plan.ForwardCount; id < nodes.Count; id++) EmitNode(w, nodes, nodes[id]);
+        for (int id = plan.ForwardCount; id < nodes.Count; id++) EmitNode(w, ctx, nodes[id]);
         w.Close();
         w.Line();
 
@@ -260,75 +261,13 @@ internal static class TrainerEmitter
             w.Line($"global::TrainingGen.TrainerChecks.Shape({i.Name}, {Literal(i.Name)}, _s{i.NodeId}, _batch);");
     }
 
-    private static void EmitNode(IndentedWriter w, EquatableArray<Node> nodes, Node n)
+    private static void EmitNode(IndentedWriter w, EmitContext c, Node n)
     {
-        string y = $"_t{n.Id}";
-        string A(int k) => Ref(nodes, n.Args[k]);
-        const string TP = "global::System.Numerics.Tensors.TensorPrimitives";
-        const string K = "global::TrainingGen.Kernels";
-        string code;
-        switch (n.Op)
-        {
-            case "input": case "param": case "const": case "fill":
-                return;
-            case "linear":
-            {
-                var w0 = nodes[n.Args[1]].Shape;
-                string bias = n.Args[2] >= 0 ? A(2) : "default";
-                code = $"{K}.Dense.LinearForward({A(0)}, {A(1)}, {bias}, {y}, {Dim(n.Shape[0])}, {w0[1]}, {w0[0]});";
-                break;
-            }
-            case "add": case "sub": case "mul": case "div":
-            {
-                string op = n.Op switch { "add" => "Add", "sub" => "Sub", "mul" => "Mul", _ => "Div" };
-                code = $"{K}.Elementwise.Binary({K}.BinaryOp.{op}, {A(0)}, _s{n.Args[0]}, {A(1)}, _s{n.Args[1]}, {y}, _s{n.Id});";
-                break;
-            }
-            case "neg": code = $"{TP}.Negate({A(0)}, {y});"; break;
-            case "relu": code = $"{TP}.Max({A(0)}, 0f, {y});"; break;
-            case "mean": code = $"{y}[0] = {TP}.Sum({A(0)}) / {A(0)}.Length;"; break;
-            case "sum": code = $"{y}[0] = {TP}.Sum({A(0)});"; break;
-            case "mean_grad": code = $"global::System.Array.Fill({y}, {A(0)}[0] / {y}.Length);"; break;
-            case "sum_grad": code = $"global::System.Array.Fill({y}, {A(0)}[0]);"; break;
-            case "sum_to": code = $"{K}.Elementwise.SumToShape({A(0)}, _s{n.Args[0]}, {y}, _s{n.Id});"; break;
-            case "relu_grad": code = $"{K}.Activations.ReluBackward({A(0)}, {A(1)}, {y});"; break;
-            case "linear_dw":
-            {
-                var g = NodeShape(nodes, n.Args[0]); var x = NodeShape(nodes, n.Args[1]);
-                code = $"{K}.Dense.LinearWeightGrad({A(0)}, {A(1)}, {y}, {Dim(g[0])}, {x[1]}, {g[1]});";
-                break;
-            }
-            case "linear_db":
-            {
-                var g = NodeShape(nodes, n.Args[0]);
-                code = $"{K}.Dense.LinearBiasGrad({A(0)}, {y}, {Dim(g[0])}, {g[1]});";
-                break;
-            }
-            case "linear_dx":
-            {
-                var g = NodeShape(nodes, n.Args[0]); var wt = NodeShape(nodes, n.Args[1]);
-                code = $"{K}.Dense.LinearInputGrad({A(0)}, {A(1)}, {y}, {Dim(g[0])}, {wt[1]}, {wt[0]});";
-                break;
-            }
-            default:
-                throw new System.InvalidOperationException($"No trainer lowering for op '{n.Op}'.");
-        }
+        string? code = OpRules.Get(n.Op).Trainer(c, n);
+        if (code is null) return;
         w.Line($"// {Comment(n.Source)}");
         w.Line(code);
     }
-
-    private static string Ref(EquatableArray<Node> nodes, int id)
-    {
-        var n = nodes[id];
-        return n.Op switch
-        {
-            "input" => $"in_{n.Name}",
-            "param" => $"_p{n.Name}",
-            _ => $"_t{n.Id}",
-        };
-    }
-
-    private static EquatableArray<int> NodeShape(EquatableArray<Node> nodes, int id) => nodes[id].Shape;
 
     /// <summary><c>new global::X.SgdAttribute { LearningRate = 0.001, ... }.CreateOptimizer()</c></summary>
     private static string OptimizerCreation(Optimizer o) =>

@@ -75,10 +75,13 @@ internal sealed partial class ModelParser
         return o;
     }
 
-    private int Add(string op, int[] args, int[] shape, double scalar, string name, string source)
+    private int Add(string op, int[] args, int[] shape, double scalar, string name, string source) =>
+        AddWithAttrs(op, args, shape, scalar == 0 && op != "const" ? Array.Empty<double>() : new[] { scalar }, name, source);
+
+    private int AddWithAttrs(string op, int[] args, int[] shape, double[] attrs, string name, string source)
     {
         int id = _nodes.Count;
-        _nodes.Add(new Node(id, op, args.ToEquatable(), shape.ToEquatable(), scalar, name, OneLine(source)));
+        _nodes.Add(new Node(id, op, args.ToEquatable(), shape.ToEquatable(), attrs.ToEquatable(), name, OneLine(source)));
         return id;
     }
 
@@ -148,7 +151,8 @@ internal sealed partial class ModelParser
         var attr = type.GetAttributes().FirstOrDefault(a => DerivesFrom(a.AttributeClass, KnownNames.OptimizerAttribute));
         if (attr?.AttributeClass is null)
         {
-            Report(DiagnosticDescriptors.NoOptimizer, type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is ClassDeclarationSyntax c ? c.Identifier.Parent : null, type.Name);
+            var cls = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<ClassDeclarationSyntax>().FirstOrDefault();
+            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoOptimizer, cls?.Identifier.GetLocation(), type.Name));
             return null;
         }
         var at = attr.ApplicationSyntaxReference?.GetSyntax(_ct) as AttributeSyntax;

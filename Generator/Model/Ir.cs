@@ -16,10 +16,17 @@ internal static class Dims
 /// <param name="Op">Kind.</param>
 /// <param name="Args">Operand ids (−1 = absent, e.g. a Linear without bias).</param>
 /// <param name="Shape">Static shape; <see cref="Dims.Batch"/> marks the batch dimension.</param>
-/// <param name="Scalar">Literal value (const, fill, scale factor).</param>
+/// <param name="Attrs">Constant attributes in the op's own order (a literal value, axes, strides, ...).</param>
 /// <param name="Name">Input name, parameter index, or output name for MIL.</param>
 /// <param name="Source">The C# source text it came from, for comments in generated code.</param>
-internal sealed record Node(int Id, string Op, EquatableArray<int> Args, EquatableArray<int> Shape, double Scalar, string Name, string Source);
+internal sealed record Node(int Id, string Op, EquatableArray<int> Args, EquatableArray<int> Shape, EquatableArray<double> Attrs, string Name, string Source)
+{
+    /// <summary>The first attribute (the value of a const or fill), 0 when there is none.</summary>
+    public double Scalar => Attrs.Count > 0 ? Attrs[0] : 0;
+
+    /// <summary>An attribute as an int (axes, sizes, flags).</summary>
+    public int Int(int i) => (int)Attrs[i];
+}
 
 /// <summary>A parameter: PyTorch state_dict path, C# access path on the eager model, shape.</summary>
 internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn);

@@ -1,0 +1,65 @@
+using TrainingGen.Generator.Model;
+using static TrainingGen.Generator.Emit.EmitHelpers;
+
+namespace TrainingGen.Generator.Ops;
+
+/// <summary>
+/// A Linear layer, y = x·Wᵀ + b with x [rows, in], W [out, in]. In the package the weight is a
+/// runtime value, so it goes through <c>matmul(transpose_y)</c> + <c>add</c>, not <c>linear</c>.
+/// </summary>
+internal sealed class LinearRule : OpRule
+{
+    public override string Name => "linear";
+
+    public override void Backward(AdContext ad, Node n, int g)
+    {
+        int x = n.Args[0], w = n.Args[1], b = n.Args[2];
+        if (ad.IsActive(w)) ad.Contribute(w, ad.Add("linear_dw", new[] { g, x }, ad.ShapeOf(w), "d(x·Wᵀ + b)/dW = gᵀ·x: " + n.Source));
+        if (ad.IsActive(b)) ad.Contribute(b, ad.Add("linear_db", new[] { g }, ad.ShapeOf(b), "d(x·Wᵀ + b)/db = Σ_rows g: " + n.Source));
+        if (ad.IsActive(x)) ad.Contribute(x, ad.Add("linear_dx", new[] { g, w }, ad.ShapeOf(x), "d(x·Wᵀ + b)/dx = g·W: " + n.Source));
+    }
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var w = c.Shape(n.Args[1]);
+        string bias = n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default";
+        return $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Dim(n.Shape[0])}, {w[1]}, {w[0]});";
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm) => n.Args[2] >= 0
+        ? $"b.Add(b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeY: true), {c.V(n.Args[2])}{nm})"
+        : $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeY: true{nm})";
+}
+
+internal sealed class LinearWeightGradRule : OpRule
+{
+    public override string Name => "linear_dw";
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var g = c.Shape(n.Args[0]); var x = c.Shape(n.Args[1]);
+        return $"{EmitContext.K}.Dense.LinearWeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {Dim(g[0])}, {x[1]}, {g[1]});";
+    }
+    public override string? Mil(EmitContext c, Node n, string nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeX: true{nm})";
+}
+
+internal sealed class LinearBiasGradRule : OpRule
+{
+    public override string Name => "linear_db";
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var g = c.Shape(n.Args[0]);
+        return $"{EmitContext.K}.Dense.LinearBiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Dim(g[0])}, {g[1]});";
+    }
+    public override string? Mil(EmitContext c, Node n, string nm) => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ 0 }}, false{nm})";
+}
+
+internal sealed class LinearInputGradRule : OpRule
+{
+    public override string Name => "linear_dx";
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var g = c.Shape(n.Args[0]); var w = c.Shape(n.Args[1]);
+        return $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {Dim(g[0])}, {w[1]}, {w[0]});";
+    }
+    public override string? Mil(EmitContext c, Node n, string nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
+}

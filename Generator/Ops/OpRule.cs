@@ -1,0 +1,120 @@
+using System.Collections.Generic;
+using System.Linq;
+using TrainingGen.Generator.Model;
+
+namespace TrainingGen.Generator.Ops;
+
+/// <summary>
+/// Everything the generator knows about one IR op, in one place: how to differentiate it
+/// (<see cref="Backward"/>, a vector–Jacobian product that adds nodes), how the trainer computes it
+/// (<see cref="Trainer"/>, C# calling runtime kernels) and how the package computes it
+/// (<see cref="Mil"/>, C# calling the MIL builder). Backward-only ops (e.g. <c>linear_dw</c>)
+/// are rules too; they just have no <see cref="Backward"/>.
+/// </summary>
+internal abstract class OpRule
+{
+    public abstract string Name { get; }
+
+    /// <summary>False for ops the loss must not depend on through a trainable parameter.</summary>
+    public virtual bool Differentiable => true;
+
+    /// <summary>Adds the adjoint contributions of node <paramref name="n"/> given its adjoint <paramref name="g"/>.</summary>
+    public virtual void Backward(AdContext ad, Node n, int g) =>
+        throw new System.InvalidOperationException($"Op '{Name}' has no derivative.");
+
+    /// <summary>C# statement(s) computing the node into its buffer; null when nothing runs per step.</summary>
+    public abstract string? Trainer(EmitContext c, Node n);
+
+    /// <summary>C# run once at trainer creation (constants); null for none.</summary>
+    public virtual string? TrainerInit(EmitContext c, Node n) => null;
+
+    /// <summary>A C# expression building the node's MIL value; <paramref name="nm"/> is "" or ", name: \"...\"".</summary>
+    public abstract string? Mil(EmitContext c, Node n, string nm);
+}
+
+/// <summary>What a VJP rule can do while the backward pass is built.</summary>
+internal sealed class AdContext
+{
+    private readonly List<Node> _nodes;
+    private readonly HashSet<int> _active;
+    private readonly Dictionary<int, int> _adjoint;
+
+    public AdContext(List<Node> nodes, HashSet<int> active, Dictionary<int, int> adjoint)
+    {
+        _nodes = nodes; _active = active; _adjoint = adjoint;
+    }
+
+    public Node Node(int id) => _nodes[id];
+    public EquatableArray<int> ShapeOf(int id) => _nodes[id].Shape;
+    public bool IsActive(int id) => id >= 0 && _active.Contains(id);
+
+    public int Add(string op, int[] args, EquatableArray<int> shape, string source, params double[] attrs)
+    {
+        int id = _nodes.Count;
+        _nodes.Add(new Node(id, op, args.ToEquatable(), shape, attrs.ToEquatable(), "", source));
+        return id;
+    }
+
+    /// <summary>Sums <paramref name="g"/> down to the shape of <paramref name="target"/> (undoes broadcasting).</summary>
+    public int SumTo(int g, int target, string source) =>
+        ShapeOf(g).Equals(ShapeOf(target)) ? g : Add("sum_to", new[] { g }, ShapeOf(target), source);
+
+    /// <summary>Adds <paramref name="g"/> to the adjoint of <paramref name="value"/> (if it is active).</summary>
+    public void Contribute(int value, int g)
+    {
+        if (!IsActive(value)) return;
+        _adjoint[value] = _adjoint.TryGetValue(value, out int prev)
+            ? Add("add", new[] { prev, g }, ShapeOf(value), "accumulate d/d(" + _nodes[value].Source + ")")
+            : g;
+    }
+}
+
+/// <summary>Naming and formatting the emitters share with the rules.</summary>
+internal sealed class EmitContext
+{
+    public EmitContext(EquatableArray<Node> nodes) { Nodes = nodes; }
+
+    public EquatableArray<Node> Nodes { get; }
+
+    /// <summary>The trainer's span for a value: an input argument, a parameter or a buffer.</summary>
+    public string Ref(int id)
+    {
+        var n = Nodes[id];
+        return n.Op switch
+        {
+            "input" => $"in_{n.Name}",
+            "param" => $"_p{n.Name}",
+            _ => $"_t{n.Id}",
+        };
+    }
+
+    /// <summary>The trainer's int[] field holding a value's shape for this batch size.</summary>
+    public string S(int id) => $"_s{id}";
+
+    /// <summary>The MIL value of a node inside a function being built.</summary>
+    public string V(int id) => $"v[{id}]";
+
+    public EquatableArray<int> Shape(int id) => Nodes[id].Shape;
+
+    public const string TP = "global::System.Numerics.Tensors.TensorPrimitives";
+    public const string K = "global::TrainingGen.Kernels";
+    public const string Mil = "global::TrainingGen.CoreML.Mil";
+}
+
+/// <summary>All rules by name.</summary>
+internal static class OpRules
+{
+    private static readonly Dictionary<string, OpRule> ByName = new OpRule[]
+    {
+        new InputRule(), new ParamRule(), new ConstRule(), new FillRule(),
+        new BinaryRule("add"), new BinaryRule("sub"), new BinaryRule("mul"), new BinaryRule("div"), new NegRule(),
+        new ReluRule(), new ReluGradRule(),
+        new ReduceAllRule("mean"), new ReduceAllRule("sum"), new ReduceAllGradRule("mean_grad"), new ReduceAllGradRule("sum_grad"), new SumToRule(),
+        new LinearRule(), new LinearWeightGradRule(), new LinearBiasGradRule(), new LinearInputGradRule(),
+    }.ToDictionary(r => r.Name);
+
+    public static OpRule Get(string name) =>
+        ByName.TryGetValue(name, out var r) ? r : throw new KeyNotFoundException($"No rule for op '{name}'.");
+
+    public static bool Has(string name) => ByName.ContainsKey(name);
+}
