@@ -1,0 +1,148 @@
+namespace TrainingGen.Tests.Harness;
+
+/// <summary>Training programs used as source text by the driver, analyzer and robustness tests.</summary>
+internal static class TestSources
+{
+    /// <summary>The backbone and loss of the seed program (ARCHITECTURE.md §1), without the training model.</summary>
+    public const string SeedBackbone = """
+        using TrainingGen;
+
+        namespace Demo;
+
+        [Model]
+        public partial class LinearModel
+        {
+            public Linear Linear1 { get; } = new(2, 1);
+            public Linear Linear2 { get; } = new(1, 3);
+            public Tensor Forward(Tensor x) => Linear2.Forward(Linear1.Forward(x));
+        }
+
+        public static class Criteria
+        {
+            [Loss]
+            public static Tensor Mse(Tensor pred, Tensor label) { var d = pred - label; return Ops.Mean(d * d); }
+        }
+        """;
+
+    /// <summary>The seed training model.</summary>
+    public const string SeedTraining = """
+        using TrainingGen;
+
+        namespace Demo;
+
+        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
+        public partial class ModelToExport
+        {
+            public LinearModel Backend { get; } = new();
+
+            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
+            {
+                var pred = Backend.Forward(x);
+                return (Criteria.Mse(pred, y), pred);      // loss first, else error TG0001
+            }
+        }
+        """;
+
+    /// <summary>The whole seed program in one file.</summary>
+    public const string Seed = SeedBackbone + "\n\n" + """
+        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
+        public partial class ModelToExport
+        {
+            public LinearModel Backend { get; } = new();
+
+            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
+            {
+                var pred = Backend.Forward(x);
+                return (Criteria.Mse(pred, y), pred);      // loss first, else error TG0001
+            }
+        }
+        """;
+
+    /// <summary>
+    /// A training model over the seed backbone (<see cref="SeedBackbone"/>, in another file) with
+    /// the given attributes, Forward signature and body; <c>[|...|]</c> markers pass through.
+    /// </summary>
+    public static string Training(string body, string attributes = "TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)",
+        string parameters = "[Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y",
+        string returnType = "(Tensor Loss, Tensor Pred)", string members = "") => $$"""
+        using System;
+        using TrainingGen;
+
+        namespace Demo;
+
+        [{{attributes}}]
+        public partial class ModelToExport
+        {
+            public LinearModel Backend { get; } = new();
+        {{members}}
+            public {{returnType}} Forward({{parameters}})
+            {
+        {{body}}
+            }
+        }
+        """;
+
+    /// <summary>A 3-layer MLP with ReLU and the built-in MSE loss.</summary>
+    public const string Mlp = """
+        using TrainingGen;
+
+        namespace Demo.Mlp;
+
+        [Model]
+        public partial class Mlp3
+        {
+            public Linear Input { get; } = new(4, 8);
+            public Linear Hidden { get; } = new(8, 8);
+            public Linear Head { get; } = new(8, 2);
+
+            public Tensor Forward(Tensor x)
+            {
+                var h1 = Ops.Relu(Input.Forward(x));
+                var h2 = Ops.Relu(Hidden.Forward(h1));
+                return Head.Forward(h2);
+            }
+        }
+
+        [TrainingModel, Sgd(LearningRate = 0.01, Momentum = 0.5, WeightDecay = 0.0001)]
+        public partial class MlpTrainer
+        {
+            public Mlp3 Net { get; } = new();
+
+            public (Tensor Loss, Tensor Scores) Forward([Shape(Dim.Batch, 4)] Tensor features, [Shape(Dim.Batch, 2)] Tensor target)
+            {
+                var scores = Net.Forward(features);
+                return (Ops.MseLoss(scores, target), scores);
+            }
+        }
+        """;
+
+    /// <summary>A frozen backbone, a trainable head, a weighted [Loss] and an expression-bodied Forward.</summary>
+    public const string FrozenHead = """
+        using TrainingGen;
+
+        namespace Demo.Personal;
+
+        [Model]
+        public partial class Backbone
+        {
+            public Linear Embed { get; } = new(6, 5);
+            public Tensor Forward(Tensor x) => Ops.Relu(Embed.Forward(x));
+        }
+
+        public static class Losses
+        {
+            [Loss]
+            public static Tensor HalfSquared(Tensor p, Tensor t) { var d = p - t; return 0.5f * Ops.Sum(d * d); }
+        }
+
+        [TrainingModel, Sgd(LearningRate = 0.05, Nesterov = true, Momentum = 0.8)]
+        public partial class Personalised
+        {
+            [Frozen] public Backbone Body { get; } = new();
+            public Linear Head { get; } = new(5, 1, bias: false);
+
+            public (Tensor Loss, Tensor Out) Forward([Shape(Dim.Batch, 6)] Tensor x, [Shape(Dim.Batch, 1)] Tensor label) =>
+                (Losses.HalfSquared(Head.Forward(Body.Forward(x)), label), Head.Forward(Body.Forward(x)));
+        }
+        """;
+}
