@@ -1,0 +1,232 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+
+namespace TrainingGen;
+
+/// <summary>A safetensors file that cannot be read or does not fit the trainer; the message names the tensor and the problem.</summary>
+public sealed class SafeTensorsException : TrainingFileException
+{
+    public SafeTensorsException(string path, string? tensor, string problem) : base(path, tensor, problem) { }
+}
+
+/// <summary>One tensor of a safetensors file, converted to fp32. <see cref="DType"/> is the stored type (F32, F16, BF16, F64).</summary>
+public sealed record SafeTensor(string Name, string DType, int[] Shape, float[] Values);
+
+/// <summary>The tensors (in file order) and <c>__metadata__</c> of a safetensors file.</summary>
+public sealed record SafeTensorsFile(IReadOnlyList<SafeTensor> Tensors, IReadOnlyDictionary<string, string> Metadata)
+{
+    public SafeTensor? Find(string name) => Tensors.FirstOrDefault(t => t.Name == name);
+}
+
+/// <summary>How <see cref="SafeTensors.Import"/> matches file tensors to trainer parameters.</summary>
+public sealed class SafeTensorsImportOptions
+{
+    /// <summary>Trainer parameters absent from the file keep their values instead of being an error (torch's <c>strict=False</c>).</summary>
+    public bool AllowMissing { get; init; }
+    /// <summary>File tensors the trainer does not have are skipped instead of being an error (torch's <c>strict=False</c>).</summary>
+    public bool IgnoreUnexpected { get; init; }
+    /// <summary>Maps a file name to a trainer parameter name (e.g. strip a <c>module.</c> prefix); null skips the tensor.</summary>
+    public Func<string, string?>? MapName { get; init; }
+}
+
+/// <summary>What an import did.</summary>
+public sealed record SafeTensorsImportReport(IReadOnlyList<string> Loaded, IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected);
+
+/// <summary>
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of
+/// UTF-8 JSON — <c>{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...,
+/// "__metadata__": {"key": "value"}}</c> — then the raw little-endian tensor data, offsets
+/// relative to the first byte after the header. Parameters are named by their PyTorch state_dict
+/// names, so <c>torch.save</c>'s counterpart <c>safetensors.torch.save_file(model.state_dict(), path)</c>
+/// loads by name. F32 is written; F32, F16, BF16 and F64 are read (converted to fp32).
+/// </summary>
+public static class SafeTensors
+{
+    private const long MaxHeader = 100L << 20;
+
+    /// <summary>Writes tensors (in the given order) to <paramref name="path"/>, atomically. The header is padded with spaces to 8 bytes.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, float[] Values)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.ToList();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, shape, values) in list)
+        {
+            if (string.IsNullOrEmpty(name) || name == "__metadata__") throw new ArgumentException($"Invalid tensor name '{name}'.");
+            if (!names.Add(name)) throw new ArgumentException($"Tensor '{name}' appears twice.");
+            if (values.Length != ShapeUtil.Count(shape))
+                throw new ArgumentException($"Tensor '{name}' has {values.Length} values but its shape {ShapeUtil.Format(shape)} needs {ShapeUtil.Count(shape)}.");
+        }
+        var ms = new MemoryStream();
+        using (var j = new Utf8JsonWriter(ms))
+        {
+            j.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                j.WriteStartObject("__metadata__");
+                foreach (var kv in metadata) j.WriteString(kv.Key, kv.Value);
+                j.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (name, shape, values) in list)
+            {
+                j.WriteStartObject(name);
+                j.WriteString("dtype", "F32");
+                j.WriteStartArray("shape"); foreach (var d in shape) j.WriteNumberValue(d); j.WriteEndArray();
+                j.WriteStartArray("data_offsets"); j.WriteNumberValue(offset); j.WriteNumberValue(offset + 4L * values.Length); j.WriteEndArray();
+                j.WriteEndObject();
+                offset += 4L * values.Length;
+            }
+            j.WriteEndObject();
+        }
+        var header = ms.ToArray();
+        int padded = (header.Length + 7) / 8 * 8;
+        AtomicFile.Write(path, s =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+            s.Write(len);
+            s.Write(header);
+            for (int i = header.Length; i < padded; i++) s.WriteByte((byte)' ');
+            foreach (var (_, _, values) in list)
+            {
+                var bytes = new byte[values.Length * 4];
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+                s.Write(bytes);
+            }
+        });
+    }
+
+    /// <summary>Exports every parameter of <paramref name="trainer"/> by its state_dict name (metadata <c>format: pt</c>).</summary>
+    public static void Export(string path, ITrainer trainer, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        if (trainer is null) throw new ArgumentNullException(nameof(trainer));
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt" };
+        if (metadata is not null) foreach (var kv in metadata) meta[kv.Key] = kv.Value;
+        Write(path, trainer.Parameters.Select(p => (p.Name, p.Shape, p.Value)), meta);
+    }
+
+    /// <summary>Reads a safetensors file, converting every tensor to fp32 (unsupported dtypes are an error naming the tensor).</summary>
+    public static SafeTensorsFile Read(string path) => ReadCore(path, _ => true);
+
+    /// <summary>
+    /// Loads parameters of <paramref name="trainer"/> by state_dict name. By default every trainer
+    /// parameter must be in the file and every file tensor must be a trainer parameter, each with the
+    /// same shape; see <see cref="SafeTensorsImportOptions"/> to relax that. Errors name the tensor and
+    /// the problem (missing, unexpected, shape mismatch, unsupported dtype, bad offsets). The trainer
+    /// is changed only when the whole import is valid.
+    /// </summary>
+    public static SafeTensorsImportReport Import(string path, ITrainer trainer, SafeTensorsImportOptions? options = null)
+    {
+        if (trainer is null) throw new ArgumentNullException(nameof(trainer));
+        options ??= new SafeTensorsImportOptions();
+        var byName = trainer.Parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        string? Target(string fileName) => options.MapName is null ? fileName : options.MapName(fileName);
+        // Only tensors that will be loaded need a supported dtype (torch state_dicts carry int buffers).
+        var file = ReadCore(path, n => Target(n) is string t && byName.ContainsKey(t));
+        var loaded = new List<string>();
+        var unexpected = new List<string>();
+        var plan = new List<(float[] Dst, float[] Src)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in file.Tensors)
+        {
+            string? target = Target(t.Name);
+            if (target is null) continue;
+            if (!byName.TryGetValue(target, out var p))
+            {
+                if (!options.IgnoreUnexpected)
+                    throw new SafeTensorsException(path, t.Name, "unexpected: the file has this tensor but the trainer has no such parameter " +
+                        $"(parameters: {string.Join(", ", byName.Keys)}).");
+                unexpected.Add(t.Name);
+                continue;
+            }
+            if (!seen.Add(target)) throw new SafeTensorsException(path, t.Name, $"maps to parameter '{target}', which another tensor of the file already fills.");
+            if (!t.Shape.AsSpan().SequenceEqual(p.Shape))
+                throw new SafeTensorsException(path, t.Name, $"shape mismatch: {ShapeUtil.Format(t.Shape)} in the file, {ShapeUtil.Format(p.Shape)} in the trainer ('{p.Name}').");
+            plan.Add((p.Value, t.Values));
+            loaded.Add(p.Name);
+        }
+        var missing = byName.Keys.Where(n => !seen.Contains(n)).ToList();
+        if (missing.Count > 0 && !options.AllowMissing)
+            throw new SafeTensorsException(path, missing[0], "missing: the trainer has this parameter but the file does not" +
+                (missing.Count > 1 ? $" (nor {string.Join(", ", missing.Skip(1))})." : "."));
+        foreach (var (dst, src) in plan) src.AsSpan().CopyTo(dst);
+        return new SafeTensorsImportReport(loaded, missing, unexpected);
+    }
+
+    private static SafeTensorsFile ReadCore(string path, Func<string, bool> decode)
+    {
+        if (path is null) throw new ArgumentNullException(nameof(path));
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (FileNotFoundException) { throw new SafeTensorsException(path, null, "the file does not exist."); }
+        if (bytes.Length < 8) throw new SafeTensorsException(path, null, $"truncated: {bytes.Length} bytes, shorter than the 8-byte header length.");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (n > MaxHeader || (long)n > bytes.Length - 8)
+            throw new SafeTensorsException(path, null, $"corrupt or truncated: the header length {n} exceeds the {bytes.Length - 8} bytes after it.");
+        int dataStart = 8 + (int)n;
+        long dataLength = bytes.Length - dataStart;
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(bytes.AsMemory(8, (int)n)); }
+        catch (JsonException e) { throw new SafeTensorsException(path, null, $"the JSON header is invalid: {e.Message}"); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new SafeTensorsException(path, null, "the JSON header is not an object.");
+            var tensors = new List<SafeTensor>();
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var prop in doc.RootElement.EnumerateObject())
+            {
+                if (prop.Name == "__metadata__")
+                {
+                    if (prop.Value.ValueKind != JsonValueKind.Object) throw new SafeTensorsException(path, null, "__metadata__ is not an object.");
+                    foreach (var m in prop.Value.EnumerateObject())
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+                    continue;
+                }
+                string name = prop.Name;
+                var e = prop.Value;
+                if (e.ValueKind != JsonValueKind.Object
+                    || !e.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String
+                    || !e.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array
+                    || !e.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2)
+                    throw new SafeTensorsException(path, name, "the header entry needs \"dtype\", \"shape\" and a two-element \"data_offsets\".");
+                var shape = new int[shapeEl.GetArrayLength()];
+                long count = 1;
+                int k = 0;
+                foreach (var d in shapeEl.EnumerateArray())
+                {
+                    if (!d.TryGetInt32(out var v) || v < 0) throw new SafeTensorsException(path, name, $"invalid dimension {d.GetRawText()} in its shape.");
+                    shape[k++] = v; count *= v;
+                }
+                if (!offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+                    throw new SafeTensorsException(path, name, $"invalid data_offsets {offEl.GetRawText()}.");
+                if (end > dataLength)
+                    throw new SafeTensorsException(path, name, $"truncated: its data_offsets end at {end} but the data section has only {dataLength} bytes.");
+                string dtype = dtypeEl.GetString()!;
+                if (!decode(name)) continue;
+                int size = dtype switch { "F32" => 4, "F16" or "BF16" => 2, "F64" => 8, _ => 0 };
+                if (size == 0)
+                    throw new SafeTensorsException(path, name, $"unsupported dtype {dtype} (F32, F16, BF16 and F64 can be imported).");
+                if (end - begin != count * size)
+                    throw new SafeTensorsException(path, name, $"its data_offsets span {end - begin} bytes but shape {ShapeUtil.Format(shape)} of {dtype} needs {count * size}.");
+                var src = bytes.AsSpan(dataStart + (int)begin, (int)(end - begin));
+                var values = new float[count];
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = dtype switch
+                    {
+                        "F32" => BinaryPrimitives.ReadSingleLittleEndian(src.Slice(4 * i)),
+                        "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(src.Slice(2 * i)),
+                        "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(2 * i)) << 16),
+                        _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(src.Slice(8 * i)),
+                    };
+                tensors.Add(new SafeTensor(name, dtype, shape, values));
+            }
+            return new SafeTensorsFile(tensors, metadata);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using TrainingGen.Data;
+
+namespace TrainingGen;
+
+/// <summary>
+/// The high-level training API over any generated trainer: <c>Trainer.Fit(trainer, data, options)</c>
+/// trains, <see cref="Evaluate"/> measures, <see cref="Predict"/> predicts. The trainer's own
+/// <c>Step(x, y)</c> remains the one-line update; <see cref="TrainingSession"/> exposes Fit's loop
+/// step by step.
+/// <para>Batches have the trainer's <see cref="ITrainer.BatchSize"/>; in training and evaluation the
+/// last partial batch of an epoch is dropped (torch's <c>drop_last=True</c>), and with gradient
+/// accumulation over k micro-batches so is an incomplete group of fewer than k batches.
+/// <see cref="Predict"/> pads its last batch instead and returns every sample.</para>
+/// </summary>
+public static class Trainer
+{
+    /// <summary>
+    /// Trains <paramref name="trainer"/> on <paramref name="train"/> for <see cref="FitOptions.Epochs"/>
+    /// epochs: per step, (accumulated) gradients, optional clipping, one optimizer update; per epoch,
+    /// validation, schedule and early stopping; progress and checkpoints as configured. The per-step
+    /// loop does not allocate.
+    /// </summary>
+    public static FitHistory Fit(ITrainer trainer, IDataset train, FitOptions? options = null)
+    {
+        var session = new TrainingSession(trainer, train, options ?? new FitOptions());
+        while (session.RunStep()) { }
+        return session.History;
+    }
+
+    /// <summary>The loop of <see cref="Fit"/>, one optimizer step at a time.</summary>
+    public static TrainingSession CreateSession(ITrainer trainer, IDataset train, FitOptions? options = null) =>
+        new(trainer, train, options ?? new FitOptions());
+
+    /// <summary>
+    /// Mean loss over the full batches of <paramref name="data"/>, and accuracy when the first
+    /// prediction has more than one value per sample: the argmax of each sample's prediction against
+    /// its label (a class index, or the argmax of a one-hot label).
+    /// </summary>
+    public static EvaluationResult Evaluate(ITrainer trainer, IDataset data)
+    {
+        CheckInputs(trainer, data);
+        return EvaluateWith(trainer, data, new BatchBuffer(data, trainer.BatchSize));
+    }
+
+    internal static EvaluationResult EvaluateWith(ITrainer trainer, IDataset data, BatchBuffer batch)
+    {
+        int b = trainer.BatchSize, batches = data.Count / b;
+        if (batches == 0)
+            throw new ArgumentException($"The data set has {data.Count} samples, fewer than one batch of {b}.", nameof(data));
+        double lossSum = 0;
+        long correct = 0;
+        bool classifier = true;
+        for (int k = 0; k < batches; k++)
+        {
+            batch.FillRange(k * b, b);
+            lossSum += trainer.Evaluate(batch.Inputs);
+            if (!classifier) continue;
+            var pred = trainer.Predict(batch.FeaturesOnly)[0];
+            int classes = pred.Count / b;
+            int labelSize = batch.Labels.Count / b;
+            if (classes < 2 || (labelSize != 1 && labelSize != classes)) { classifier = false; continue; }
+            for (int i = 0; i < b; i++)
+            {
+                int predicted = TensorPrimitives.IndexOfMax(pred.Data.AsSpan(i * classes, classes));
+                int actual = labelSize == 1 ? (int)batch.Labels.Data[i] : TensorPrimitives.IndexOfMax(batch.Labels.Data.AsSpan(i * classes, classes));
+                if (predicted == actual) correct++;
+            }
+        }
+        int samples = batches * b;
+        return new EvaluationResult(lossSum / batches, classifier ? (double)correct / samples : null, samples);
+    }
+
+    /// <summary>
+    /// Predictions for every sample of <paramref name="data"/> (labels are ignored): one tensor per
+    /// prediction output, [Count, …]. The last batch is padded with copies of the last sample.
+    /// </summary>
+    public static Tensor[] Predict(ITrainer trainer, IDataset data)
+    {
+        CheckInputs(trainer, data);
+        int b = trainer.BatchSize;
+        var batch = new BatchBuffer(data, b);
+        Tensor[]? result = null;
+        for (int first = 0; first < data.Count; first += b)
+        {
+            int n = Math.Min(b, data.Count - first);
+            batch.FillRange(first, n);
+            var outputs = trainer.Predict(batch.FeaturesOnly);
+            if (result is null)
+            {
+                result = new Tensor[outputs.Count];
+                for (int o = 0; o < outputs.Count; o++)
+                {
+                    var shape = (int[])outputs[o].Shape.Clone();
+                    shape[0] = data.Count;
+                    result[o] = new Tensor(shape);
+                }
+            }
+            for (int o = 0; o < outputs.Count; o++)
+            {
+                int per = outputs[o].Count / b;
+                outputs[o].Data.AsSpan(0, n * per).CopyTo(result[o].Data.AsSpan(first * per));
+            }
+        }
+        return result ?? Array.Empty<Tensor>();
+    }
+
+    /// <summary>
+    /// torch.nn.utils.clip_grad_norm_(max_norm, norm_type=2) over the trainable parameters' gradients:
+    /// total = √(Σ g²) over all of them; if max_norm / (total + 1e-6) &lt; 1 every gradient is multiplied by
+    /// that factor. Returns the total norm before clipping. Does not allocate.
+    /// </summary>
+    public static double ClipGradNorm(ITrainer trainer, double maxNorm)
+    {
+        var ps = trainer.Parameters;
+        double sum = 0;
+        for (int i = 0; i < ps.Count; i++)
+        {
+            var g = ps[i].Gradient;
+            if (!ps[i].Trainable || g is null) continue;
+            for (int j = 0; j < g.Length; j++) sum += (double)g[j] * g[j];
+        }
+        double total = Math.Sqrt(sum);
+        double coef = maxNorm / (total + 1e-6);
+        if (coef < 1)
+        {
+            float c = (float)coef;
+            for (int i = 0; i < ps.Count; i++)
+                if (ps[i].Trainable && ps[i].Gradient is float[] g) TensorPrimitives.Multiply(g, c, g);
+        }
+        return total;
+    }
+
+    internal static void CheckInputs(ITrainer trainer, IDataset data)
+    {
+        if (trainer is null) throw new ArgumentNullException(nameof(trainer));
+        if (data is null) throw new ArgumentNullException(nameof(data));
+        if (trainer.InputNames.Count != 2 || trainer.FeatureNames.Count != 1)
+            throw new ArgumentException($"Fit, Evaluate and Predict need a trainer with one feature input and one label input; this one takes ({string.Join(", ", trainer.InputNames)}).");
+    }
+}
+
+/// <summary>
+/// The loop of <see cref="Trainer.Fit"/> as an object: <see cref="RunStep"/> takes one optimizer
+/// step (filling preallocated batches, accumulating, clipping, updating, scheduling, validating at
+/// epoch ends) without allocating. <see cref="State"/> is what a checkpoint needs to resume.
+/// </summary>
+public sealed class TrainingSession
+{
+    private readonly ITrainer _trainer;
+    private readonly IDataset _train;
+    private readonly FitOptions _o;
+    private readonly BatchBuffer _batch;
+    private readonly BatchBuffer? _validationBatch;
+    private readonly int[] _order;
+    private readonly int _batchesPerEpoch;   // micro-batches used per epoch (a multiple of AccumulationSteps)
+    private readonly float[][] _accumulated;
+    private readonly float[][] _grads;
+    private readonly double _tickSeconds = 1.0 / Stopwatch.Frequency;
+    private bool _orderReady;
+    private long _epochStartTicks;
+    private int _epochSamples;
+    private bool _finished;
+
+    internal TrainingSession(ITrainer trainer, IDataset train, FitOptions options)
+    {
+        Trainer.CheckInputs(trainer, train);
+        options.Validate();
+        _trainer = trainer; _train = train; _o = options;
+        int b = trainer.BatchSize, k = options.AccumulationSteps;
+        _batchesPerEpoch = train.Count / b / k * k;
+        if (_batchesPerEpoch == 0)
+            throw new ArgumentException($"The training set has {train.Count} samples, fewer than one step's {b * k} (batch size {b} × {k} accumulation steps).", nameof(train));
+        _batch = new BatchBuffer(train, b);
+        if (options.Validation is not null)
+        {
+            if (!options.Validation.FeatureShape.AsSpan().SequenceEqual(train.FeatureShape) || !options.Validation.LabelShape.AsSpan().SequenceEqual(train.LabelShape))
+                throw new ArgumentException("The validation set's sample shapes differ from the training set's.", nameof(options));
+            _validationBatch = new BatchBuffer(options.Validation, b);
+        }
+        _order = new int[train.Count];
+        var trainable = new List<float[]>();
+        foreach (var p in trainer.Parameters) if (p.Trainable && p.Gradient is not null) trainable.Add(p.Gradient);
+        _grads = trainable.ToArray();
+        _accumulated = new float[k > 1 ? _grads.Length : 0][];
+        for (int i = 0; i < _accumulated.Length; i++) _accumulated[i] = new float[_grads[i].Length];
+        History.EpochList.Capacity = Math.Max(options.Epochs, 1);
+
+        if (options.ResumeFrom is string resume)
+        {
+            State = Checkpoint.Load(resume, trainer)
+                ?? throw new CheckpointException(resume, null, "it holds no Fit position (it was saved without a TrainingState), so Fit cannot resume from it.");
+            if (State.ShuffleSeed != options.ShuffleSeed)
+                throw new ArgumentException($"The checkpoint was written by a run with shuffle seed {State.ShuffleSeed?.ToString() ?? "none"}, this run has {options.ShuffleSeed?.ToString() ?? "none"}: the sample order would differ.", nameof(options));
+            if (State.BatchInEpoch > _batchesPerEpoch)
+                throw new ArgumentException($"The checkpoint is at batch {State.BatchInEpoch} of its epoch, but this data set has {_batchesPerEpoch} per epoch.", nameof(train));
+        }
+        else State = new TrainingState { BaseLearningRate = trainer.LearningRate, ShuffleSeed = options.ShuffleSeed };
+        _finished = State.Stopped || State.Epoch >= options.Epochs;
+    }
+
+    /// <summary>The run's position (saved in checkpoints).</summary>
+    public TrainingState State { get; }
+    /// <summary>Epochs completed so far in this session, early stopping, steps.</summary>
+    public FitHistory History { get; } = new();
+    /// <summary>Optimizer steps per epoch.</summary>
+    public int StepsPerEpoch => _batchesPerEpoch / _o.AccumulationSteps;
+    /// <summary>The loss of the last step (mean over its micro-batches).</summary>
+    public double LastLoss { get; private set; }
+    /// <summary>The global gradient norm before clipping of the last step (NaN unless clipping).</summary>
+    public double LastGradNorm { get; private set; } = double.NaN;
+    /// <summary>True when the run is over (all epochs, early stopping or <see cref="FitOptions.MaxSteps"/>).</summary>
+    public bool IsFinished => _finished;
+
+    /// <summary>Takes one optimizer step; returns false (doing nothing) once the run is over.</summary>
+    public bool RunStep()
+    {
+        if (_finished) return false;
+        var t = _trainer;
+        int b = t.BatchSize, k = _o.AccumulationSteps;
+        if (!_orderReady) BeginEpoch();
+
+        var schedule = _o.Schedule;
+        if (schedule is not null && schedule.Interval == ScheduleInterval.Step)
+            t.LearningRate = (float)schedule.LearningRate(State.BaseLearningRate, State.SchedulePosition);
+
+        double loss;
+        if (k == 1)
+        {
+            _batch.Fill(_order, State.BatchInEpoch * b);
+            loss = t.ComputeGradients(_batch.Inputs);
+        }
+        else
+        {
+            loss = 0;
+            for (int m = 0; m < k; m++)
+            {
+                _batch.Fill(_order, (State.BatchInEpoch + m) * b);
+                loss += t.ComputeGradients(_batch.Inputs);
+                for (int i = 0; i < _grads.Length; i++)
+                {
+                    if (m == 0) _grads[i].AsSpan().CopyTo(_accumulated[i]);
+                    else TensorPrimitives.Add(_accumulated[i], _grads[i], _accumulated[i]);
+                }
+            }
+            // Average: the gradient of the mean loss over the k micro-batches.
+            for (int i = 0; i < _grads.Length; i++) TensorPrimitives.Divide(_accumulated[i], (float)k, _grads[i]);
+            loss /= k;
+        }
+        if (_o.ClipGradNorm is double maxNorm) LastGradNorm = Trainer.ClipGradNorm(t, maxNorm);
+        t.ApplyUpdate();
+        LastLoss = loss;
+
+        if (schedule is not null && schedule.Interval == ScheduleInterval.Step) State.SchedulePosition++;
+        State.BatchInEpoch += k;
+        State.EpochLossSum += loss;
+        State.EpochSteps++;
+        History.Steps++;
+        _epochSamples += b * k;
+
+        bool epochDone = State.BatchInEpoch >= _batchesPerEpoch;
+        if (_o.Progress is not null && !epochDone) Report(false, null);
+        if (epochDone) EndEpoch();
+        if (!_finished && _o.MaxSteps is long max && History.Steps >= max) _finished = true;
+        if (_o.CheckpointPath is string path && (_finished || (_o.CheckpointEvery > 0 && History.Steps % _o.CheckpointEvery == 0)))
+            Checkpoint.Save(path, t, State);
+        return true;
+    }
+
+    private void BeginEpoch()
+    {
+        if (State.ShuffleSeed is ulong seed) Dataset.EpochOrder(_order, seed, State.Epoch);
+        else for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        _orderReady = true;
+        if (_o.Schedule is { Interval: ScheduleInterval.Epoch } s)
+            _trainer.LearningRate = (float)s.LearningRate(State.BaseLearningRate, State.SchedulePosition);
+        _epochStartTicks = Stopwatch.GetTimestamp();
+        _epochSamples = 0;
+    }
+
+    private void EndEpoch()
+    {
+        double trainLoss = State.EpochLossSum / Math.Max(1, State.EpochSteps);
+        EvaluationResult? val = _o.Validation is not null ? Trainer.EvaluateWith(_trainer, _o.Validation, _validationBatch!) : null;
+        double seconds = (Stopwatch.GetTimestamp() - _epochStartTicks) * _tickSeconds;
+        History.EpochList.Add(new EpochSummary(State.Epoch, trainLoss, val?.Loss, val?.Accuracy, _trainer.LearningRate, seconds));
+        if (_o.Progress is not null) Report(true, val);
+
+        double monitored = val?.Loss ?? trainLoss;
+        double minDelta = _o.EarlyStopping?.MinDelta ?? 0;
+        if (monitored < State.BestLoss - minDelta)
+        {
+            State.BestLoss = monitored; State.BestEpoch = State.Epoch; State.EpochsWithoutImprovement = 0;
+        }
+        else State.EpochsWithoutImprovement++;
+        History.BestEpoch = State.BestEpoch;
+        if (_o.EarlyStopping is { } es && State.EpochsWithoutImprovement >= es.Patience)
+        {
+            State.Stopped = true;
+            History.StoppedEarly = true;
+        }
+        if (_o.Schedule is { Interval: ScheduleInterval.Epoch }) State.SchedulePosition++;
+        State.Epoch++;
+        State.BatchInEpoch = 0;
+        State.EpochLossSum = 0;
+        State.EpochSteps = 0;
+        _orderReady = false;
+        if (State.Stopped || State.Epoch >= _o.Epochs) _finished = true;
+    }
+
+    private void Report(bool epochEnd, EvaluationResult? val)
+    {
+        double seconds = (Stopwatch.GetTimestamp() - _epochStartTicks) * _tickSeconds;
+        _o.Progress!.Report(new TrainingProgress
+        {
+            Epoch = State.Epoch + 1, Epochs = _o.Epochs,
+            StepInEpoch = epochEnd ? StepsPerEpoch : State.BatchInEpoch / _o.AccumulationSteps, StepsPerEpoch = StepsPerEpoch,
+            Step = _trainer.StepCount, Loss = LastLoss, EpochLoss = State.EpochLossSum / Math.Max(1, State.EpochSteps),
+            LearningRate = _trainer.LearningRate,
+            SamplesPerSecond = seconds > 0 ? _epochSamples / seconds : 0,
+            EpochCompleted = epochEnd, ValidationLoss = val?.Loss, ValidationAccuracy = val?.Accuracy,
+        });
+    }
+}
