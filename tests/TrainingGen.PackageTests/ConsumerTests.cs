@@ -79,6 +79,6 @@ public sealed class ConsumerTests
         var build = consumer.Build("-p:CompilerApiVersion=roslyn4.7");
         Assert.That(build.Succeeded, Is.False, build.ToString());
         Assert.That(build.Output, Does.Contain("error TGCFG0001"), build.ToString());
-        Assert.That(build.Output, Does.Contain("Roslyn 4.8 or newer").And.Contain("Roslyn 4.7"), build.ToString());
+        Assert.That(build.Output, Does.Contain("4.8 or newer").And.Contain("uses Roslyn 4.7"), build.ToString());
     }
 }
