@@ -87,7 +87,7 @@ internal sealed partial class ModelParser
 
     private static string OneLine(string s)
     {
-        var t = string.Join(" ", s.Split(new[] { '\r', '\n', '\t', ' ' }, StringSplitOptions.RemoveEmptyEntries));
+        var t = SourceSnippet.OneLine(s);
         return t.Length > 100 ? t.Substring(0, 97) + "..." : t;
     }
 

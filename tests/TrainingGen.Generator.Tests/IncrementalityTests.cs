@@ -91,6 +91,20 @@ public class IncrementalityTests
     }
 
     [Test]
+    public void Comment_inside_an_expression_of_the_model_leaves_the_model_cached()
+    {
+        var (driver, c) = FirstRun();
+        var before = ModelOf(driver);
+        var edited = Edit(c, 1, s => s.Replace("return (Criteria.Mse(pred, y), pred);",
+            "return (Criteria.Mse(pred, /* labels */ y), pred);"));
+        edited = Edit(edited, 0, s => s.Replace("var d = pred - label;", "var d = pred // predictions\n            - label;"));
+        driver = driver.RunGenerators(edited);
+        Assert.That(Reasons(driver, TrainingModelGenerator.TrackingNames.Parse), Is.EqualTo(new[] { IncrementalStepRunReason.Unchanged }));
+        Assert.That(Reasons(driver, Names), Is.EqualTo(new[] { IncrementalStepRunReason.Cached }));
+        Assert.That(ModelOf(driver), Is.EqualTo(before));
+    }
+
+    [Test]
     public void Changing_an_op_modifies_the_model()
     {
         var (driver, c) = FirstRun();
