@@ -118,7 +118,10 @@ internal sealed partial class ModelParser
             : null;
         if (syntax is null)
         {
-            Report(DiagnosticDescriptors.NoForward, usedAt ?? (SyntaxNode?)type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct), type.Name, attribute);
+            if (usedAt is not null) Report(DiagnosticDescriptors.NoForward, usedAt, type.Name, attribute);
+            else _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoForward, // at the class name, not the whole class
+                type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<ClassDeclarationSyntax>().FirstOrDefault()?.Identifier.GetLocation(),
+                type.Name, attribute));
             return (null, null);
         }
         return (candidates[0], syntax);

@@ -251,5 +251,82 @@ public class GeneratorDiagnosticsTests
         Assert.That(Message(d), Is.EqualTo("The loss of training model 'ModelToExport' has shape [batch, 3]; a loss must be a scalar (reduce it with Ops.Mean or Ops.Sum)"));
     }
 
+    // ------------------------------------------------------------------ TG0003 / TG0005
+
+    [Test]
+    public void Training_model_without_forward_is_TG0003_at_the_class_name()
+    {
+        var marked = Marked.Parse("""
+            using TrainingGen;
+            namespace Demo;
+            [TrainingModel, Sgd(LearningRate = 0.001)]
+            public partial class [|ModelToExport|]
+            {
+                public LinearModel Backend { get; } = new();
+                public Tensor Predict(Tensor x) => Backend.Forward(x);
+            }
+            """);
+        var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source);
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        var d = AssertSingle(run, marked, "TG0003");
+        Assert.That(Message(d), Is.EqualTo("'ModelToExport' is marked [TrainingModel] but has no single method named 'Forward'"));
+    }
+
+    [Test]
+    public void Submodel_with_two_forward_overloads_is_TG0003_at_the_call()
+    {
+        var marked = Marked.Parse(TestSources.Training("""
+                    var pred = [|Twice.Forward(x)|];
+                    return (Criteria.Mse(pred, y), pred);
+            """, members: """
+                public Ambiguous Twice { get; } = new();
+            }
+
+            [Model]
+            public partial class Ambiguous
+            {
+                public Linear Layer { get; } = new(2, 3);
+                public Tensor Forward(Tensor x) => Layer.Forward(x);
+                public Tensor Forward(Tensor x, Tensor y) => Layer.Forward(x) + y;
+            }
+
+            public partial class ModelToExport
+            {
+            """));
+        var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source);
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        var d = AssertSingle(run, marked, "TG0003");
+        Assert.That(Message(d), Is.EqualTo("'Ambiguous' is marked [Model] but has no single method named 'Forward'"));
+    }
+
+    [Test]
+    public void Non_constant_layer_size_is_TG0005_at_the_argument()
+    {
+        var marked = Marked.Parse("""
+            using TrainingGen;
+            namespace Demo;
+            [Model]
+            public partial class LinearModel
+            {
+                private static int hidden = 3;
+                public Linear Linear1 { get; } = new(2, 1);
+                public Linear Linear2 { get; } = new(1, [|hidden|]);
+                public Tensor Forward(Tensor x) => Linear2.Forward(Linear1.Forward(x));
+            }
+            public static class Criteria
+            {
+                [Loss] public static Tensor Mse(Tensor pred, Tensor label) { var d = pred - label; return Ops.Mean(d * d); }
+            }
+            """);
+        string training = TestSources.Training("""
+                    var pred = Backend.Forward(x);
+                    return (Criteria.Mse(pred, y), pred);
+            """);
+        var run = GeneratorHarness.Run(training, marked.Source); // File1.cs is the backbone here
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        var d = AssertSingle(run, marked, "TG0005");
+        Assert.That(Message(d), Is.EqualTo("Property 'Linear2' cannot be used as a layer: argument 'outFeatures' must be a compile-time constant"));
+    }
+
     private static string Message(Diagnostic d) => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
 }
