@@ -117,7 +117,11 @@ internal static class AdamMath
         ["lr"] = o.LearningRate, ["beta1"] = o.Beta1, ["beta2"] = o.Beta2, ["eps"] = o.Eps, ["weight_decay"] = o.WeightDecay,
     };
 
-    /// <summary>The update in float32, element by element as torch's single-tensor path orders it.</summary>
+    /// <summary>
+    /// The update of fp32 tensors, element by element in torch's order. Each element's arithmetic is
+    /// carried in double and rounded once when stored, so the fp32 state follows the exact equations
+    /// as closely as fp32 storage allows.
+    /// </summary>
     public static void Update(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, float lr, long stepsTaken,
         in AdamOptions o, double weightDecay, bool decoupled)
     {
@@ -125,25 +129,25 @@ internal static class AdamMath
         Span<float> vmax = o.AmsGrad ? slots[2] : default;
         long t = stepsTaken + 1;
         double bc1 = 1 - Math.Pow(o.Beta1, t), bc2 = 1 - Math.Pow(o.Beta2, t);
-        float stepSize = (float)(lr / bc1), bc2Sqrt = (float)Math.Sqrt(bc2);
-        float beta1c = (float)(1 - o.Beta1), beta2 = (float)o.Beta2, beta2c = (float)(1 - o.Beta2), eps = (float)o.Eps;
-        float wd = (float)weightDecay;
-        float decay = decoupled ? (float)(1 - lr * weightDecay) : 1f;
+        double stepSize = lr / bc1, bc2Sqrt = Math.Sqrt(bc2);
+        double beta1 = o.Beta1, beta2 = o.Beta2, eps = o.Eps, wd = weightDecay;
+        double decay = decoupled ? 1 - lr * weightDecay : 1;
         bool l2 = !decoupled && weightDecay != 0, decay1 = decoupled && weightDecay != 0;
         bool ams = o.AmsGrad;
         for (int i = 0; i < param.Length; i++)
         {
-            float p = param[i];
-            if (decay1) p *= decay;                     // p ← p·(1 − γλ)   (AdamW)
-            float g = grad[i];
-            if (l2) g += wd * param[i];                 // g ← g + λp      (Adam)
-            float mi = m[i] + beta1c * (g - m[i]);      // exp_avg.lerp_(g, 1 − β₁)
-            float vi = v[i] * beta2 + beta2c * (g * g); // exp_avg_sq·β₂ + (1 − β₂)·g²
-            m[i] = mi; v[i] = vi;
-            float vs = vi;
-            if (ams) { vs = Math.Max(vmax[i], vi); vmax[i] = vs; }
-            float denom = MathF.Sqrt(vs) / bc2Sqrt + eps;
-            param[i] = p - stepSize * (mi / denom);
+            double p = param[i];
+            double g = grad[i];
+            if (decay1) p *= decay;                       // p ← p·(1 − γλ)   (AdamW)
+            else if (l2) g += wd * p;                     // g ← g + λp      (Adam)
+            double mi = beta1 * m[i] + (1 - beta1) * g;   // exp_avg
+            double vi = beta2 * v[i] + (1 - beta2) * g * g; // exp_avg_sq
+            float mf = (float)mi, vf = (float)vi;
+            m[i] = mf; v[i] = vf;
+            double vs = vf;
+            if (ams) { float mx = Math.Max(vmax[i], vf); vmax[i] = mx; vs = mx; }
+            double denom = Math.Sqrt(vs) / bc2Sqrt + eps;
+            param[i] = (float)(p - stepSize * (mf / denom));
         }
     }
 

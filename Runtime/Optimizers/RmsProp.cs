@@ -73,29 +73,31 @@ public sealed class RmsProp : Optimizer
         Span<float> sq = slots[0];
         Span<float> buf = hasMomentum ? slots[1] : default;
         Span<float> gavg = o.Centered ? slots[hasMomentum ? 2 : 1] : default;
-        float alpha = (float)o.Alpha, alphac = (float)(1 - o.Alpha), eps = (float)o.Eps, mu = (float)o.Momentum, wd = (float)weightDecay;
+        // Each element's arithmetic is carried in double and rounded once when stored.
+        double alpha = o.Alpha, eps = o.Eps, mu = o.Momentum, wd = weightDecay, lr = learningRate;
         bool l2 = weightDecay != 0, centered = o.Centered;
         for (int i = 0; i < param.Length; i++)
         {
-            float g = grad[i];
-            if (l2) g += wd * param[i];
-            float v = sq[i] * alpha + alphac * (g * g);
+            double p = param[i];
+            double g = grad[i];
+            if (l2) g += wd * p;
+            float v = (float)(alpha * sq[i] + (1 - alpha) * g * g);
             sq[i] = v;
-            float avg;
+            double avg;
             if (centered)
             {
-                float ga = gavg[i] + alphac * (g - gavg[i]);   // grad_avg.lerp_(g, 1 − α)
+                float ga = (float)(alpha * gavg[i] + (1 - alpha) * g);
                 gavg[i] = ga;
-                avg = MathF.Sqrt(v - ga * ga) + eps;
+                avg = Math.Sqrt(v - (double)ga * ga) + eps;
             }
-            else avg = MathF.Sqrt(v) + eps;
+            else avg = Math.Sqrt(v) + eps;
             if (hasMomentum)
             {
-                float b = buf[i] * mu + g / avg;
+                float b = (float)(mu * buf[i] + g / avg);
                 buf[i] = b;
-                param[i] -= learningRate * b;
+                param[i] = (float)(p - lr * b);
             }
-            else param[i] -= learningRate * (g / avg);
+            else param[i] = (float)(p - lr * (g / avg));
         }
     }
 
