@@ -44,6 +44,11 @@ internal static class DiagnosticDescriptors
         "Property '{0}' cannot be used as a layer: {1}",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor DuplicateName = Create("TG0006",
+        "Duplicate name in the training package",
+        "Input '{0}' has the same name in the training package as parameter '{1}' (or a value derived from it); rename the input",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
         "Unsupported C# in Forward",
         "{0} is not supported in a Forward method: {1}",
@@ -81,7 +86,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly IReadOnlyList<DiagnosticDescriptor> All = new[]
     {
-        LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, UnsupportedSyntax, UnknownCall,
+        LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, UnsupportedSyntax, UnknownCall,
         ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };
 

@@ -36,7 +36,7 @@ internal static class PackageEmitter
         w.Line($"var functions = new global::System.Collections.Generic.List<{Mil}.MilFunction> {{ BuildMain(), BuildInit(), BuildForward(), BuildBackward(), BuildUpdate(), BuildTrainStep() }};");
         w.Line("var manifest = global::TrainingGen.TrainingManifestBuilder.Build(");
         w.Line($"    {Literal(ir.ClassName)}, {Literal(ir.LossName)}, _batch,");
-        w.Line($"    new[] {{ {string.Join(", ", features.Select(i => ManifestTensor(i.Name, i.Shape)))} }},");
+        w.Line($"    new global::TrainingGen.ManifestTensor[] {{ {string.Join(", ", features.Select(i => ManifestTensor(i.Name, i.Shape)))} }},");
         w.Line($"    new global::TrainingGen.ManifestTensor[] {{ {string.Join(", ", labels.Select(i => ManifestTensor(i.Name, i.Shape)))} }},");
         w.Line($"    new global::TrainingGen.ManifestTensor[] {{ {string.Join(", ", ir.Outputs.Select(o => ManifestTensor(o.Name, nodes[o.NodeId].Shape)))} }},");
         w.Line("    _parameters, _optimizer, functions);");

@@ -57,6 +57,7 @@ internal static class TrainerEmitter
         {
             if (n.Op is "input" or "param") { w.Line($"private readonly int[] _s{n.Id};"); continue; }
             w.Line($"private readonly float[] _t{n.Id}; private readonly int[] _s{n.Id}; // {n.Op} {EmitShape(n.Shape)}: {Comment(n.Source)}");
+            if (OpRules.Get(n.Op).Scratch(ctx, n) is not null) w.Line($"private readonly float[] _x{n.Id}; // working memory of {n.Op}, kept for the backward pass");
         }
         foreach (var o in ir.Outputs) w.Line($"private readonly global::TrainingGen.Tensor _out_{o.Name};");
         w.Line("private readonly global::TrainingGen.Tensor[] _outputs;");
@@ -77,6 +78,7 @@ internal static class TrainerEmitter
         foreach (var n in nodes)
         {
             if (n.Op is not ("input" or "param")) w.Line($"_t{n.Id} = new float[{Count(n.Shape)}];");
+            if (OpRules.Get(n.Op).Scratch(ctx, n) is { } scratch) w.Line($"_x{n.Id} = new float[{scratch}];");
             w.Line($"_s{n.Id} = {IntArray(n.Shape)};");
         }
         foreach (var n in nodes)
@@ -123,11 +125,11 @@ internal static class TrainerEmitter
         w.Line("/// <summary>The optimizer (torch.optim semantics) created from the model's optimizer attribute.</summary>");
         w.Line("public global::TrainingGen.Optimizers.Optimizer Optimizer => _optimizer;");
         w.Line("/// <inheritdoc/>");
-        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new[] { " + string.Join(", ", ir.Inputs.Select(i => Literal(i.Name))) + " };");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new string[] { " + string.Join(", ", ir.Inputs.Select(i => Literal(i.Name))) + " };");
         w.Line("/// <inheritdoc/>");
-        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new[] { " + string.Join(", ", ir.Inputs.Where(i => !i.IsLabel).Select(i => Literal(i.Name))) + " };");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { " + string.Join(", ", ir.Inputs.Where(i => !i.IsLabel).Select(i => Literal(i.Name))) + " };");
         w.Line("/// <inheritdoc/>");
-        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new[] { " + string.Join(", ", ir.Outputs.Select(o => Literal(o.Name))) + " };");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { " + string.Join(", ", ir.Outputs.Select(o => Literal(o.Name))) + " };");
         w.Line("/// <summary>The loss of the last forward pass.</summary>");
         w.Line($"public float Loss => _t{ir.LossNode}[0];");
         foreach (var o in ir.Outputs)

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
 using TrainingGen.Generator.Diagnostics;
 using TrainingGen.Generator.Model;
 
@@ -12,40 +13,71 @@ internal sealed partial class ModelParser
 {
     // ---------------------------------------------------------------- ops and shapes
 
-    private int AddOp(string opName, int[] args, InvocationExpressionSyntax call)
+    /// <summary>
+    /// A call to a runtime method marked [Op]: Tensor arguments become operands, every other
+    /// argument (including defaulted ones) must be a compile-time constant and becomes an attribute.
+    /// </summary>
+    private int OpCall(string opName, InvocationExpressionSyntax call, Scope scope)
     {
         var op = OpTable.Find(opName);
-        if (op is null || op.Name == "linear")
+        if (op is null || op.Name is "linear" or "parameter" ||
+            scope.Model.GetOperation(call, _ct) is not IInvocationOperation invocation)
         {
             Report(DiagnosticDescriptors.UnknownCall, call.Expression, call.Expression.ToString());
             throw new Abort();
         }
-        if (args.Length != op.Arity) Fail(call, $"'{call.Expression}' with {args.Length} arguments", $"{op.Name} takes {op.Arity}");
-        string src = call.ToString();
-        switch (op.Name)
+        var args = new List<int>();
+        var attrs = new List<double>();
+        foreach (var arg in invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0))
         {
-            case "add": case "sub": case "mul": case "div":
-                return AddBinary(op.Name, args[0], args[1], call);
-            case "neg": case "relu":
-                return Add(op.Name, args, _nodes[args[0]].Shape.ToArray(), 0, "", src);
-            case "mean": case "sum":
-                return Add(op.Name, args, Array.Empty<int>(), 0, "", src);
-            case "mse_loss":
+            if (arg.Parameter?.Type.ToDisplayString() == KnownNames.Tensor)
             {
-                // torch.nn.functional.mse_loss(reduction='mean') = mean((p − t)²), lowered to primitives.
-                if (!_nodes[args[0]].Shape.Equals(_nodes[args[1]].Shape))
-                {
-                    Report(DiagnosticDescriptors.ShapeMismatch, call, "mse_loss", FormatShape(_nodes[args[0]].Shape), FormatShape(_nodes[args[1]].Shape));
-                    throw new Abort();
-                }
-                int d = AddBinary("sub", args[0], args[1], call);
-                int sq = AddBinary("mul", d, d, call);
-                return Add("mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
+                if (arg.Value.Syntax is not ExpressionSyntax e) Fail(call, $"The argument '{arg.Parameter.Name}'", "pass a tensor expression");
+                args.Add(Eval((ExpressionSyntax)arg.Value.Syntax, scope));
+                continue;
             }
-            default:
-                Report(DiagnosticDescriptors.UnknownCall, call.Expression, call.Expression.ToString());
-                throw new Abort();
+            if (arg.ArgumentKind == ArgumentKind.ParamArray && arg.Value is IArrayCreationOperation array)
+            {
+                var elements = array.Initializer?.ElementValues ?? System.Collections.Immutable.ImmutableArray<IOperation>.Empty;
+                attrs.Add(elements.Length);
+                foreach (var el in elements) attrs.Add(ConstantOf(el, call, arg.Parameter?.Name));
+                continue;
+            }
+            attrs.Add(ConstantOf(arg.Value, call, arg.Parameter?.Name));
         }
+
+        string src = call.ToString();
+        if (op.Name == "mse_loss")
+        {
+            // torch.nn.functional.mse_loss(reduction='mean') = mean((p − t)²), lowered to primitives.
+            if (!_nodes[args[0]].Shape.Equals(_nodes[args[1]].Shape))
+            {
+                Report(DiagnosticDescriptors.ShapeMismatch, call, "mse_loss", FormatShape(_nodes[args[0]].Shape), FormatShape(_nodes[args[1]].Shape));
+                throw new Abort();
+            }
+            int d = AddBinary("sub", args[0], args[1], call);
+            int sq = AddBinary("mul", d, d, call);
+            return Add("mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
+        }
+        if (op.Shape == ShapeRule.Broadcast && op.Name != "matmul") return AddBinary(op.Name, args[0], args[1], call);
+
+        var outcome = ShapeRules.Infer(op.Name, args.Select(a => _nodes[a].Shape).ToList(), attrs.ToArray());
+        if (outcome.Shape is null)
+        {
+            Report(DiagnosticDescriptors.ShapeMismatch, call, op.Name, string.Join(" and ", args.Select(a => FormatShape(_nodes[a].Shape))), outcome.Error);
+            throw new Abort();
+        }
+        return AddWithAttrs(op.Name, args.ToArray(), outcome.Shape, outcome.Attrs, "", src);
+    }
+
+    private double ConstantOf(IOperation value, SyntaxNode at, string? parameter)
+    {
+        var c = value.ConstantValue;
+        if (!c.HasValue || c.Value is null or string)
+        {
+            Fail(value.Syntax ?? at, $"The argument '{parameter}'", "op options must be compile-time constants (numbers or bools)");
+        }
+        return c.Value is bool b ? (b ? 1 : 0) : Convert.ToDouble(c.Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private int AddBinary(string op, int a, int b, SyntaxNode at)

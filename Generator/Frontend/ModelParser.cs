@@ -24,6 +24,7 @@ internal sealed partial class ModelParser
     private readonly List<Node> _nodes = new();
     private readonly List<Param> _params = new();
     private readonly Dictionary<string, int> _paramNodes = new(StringComparer.Ordinal);
+    private readonly List<string> _paramOrder = new();
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private int _inlineDepth;
 
@@ -39,10 +40,12 @@ internal sealed partial class ModelParser
     /// <summary>Where an expression is evaluated: the model instance path and the locals in scope.</summary>
     private sealed class Scope
     {
-        public Scope(string prefix, string access, bool frozen, SemanticModel model)
+        public Scope(string prefix, string access, bool frozen, SemanticModel model, string order = "")
         {
-            Prefix = prefix; Access = access; Frozen = frozen; Model = model;
+            Prefix = prefix; Access = access; Frozen = frozen; Model = model; Order = order;
         }
+        /// <summary>Sort key of this model instance: the declaration positions of the properties leading to it.</summary>
+        public string Order { get; }
         public string Prefix { get; }
         public string Access { get; }
         public bool Frozen { get; }
@@ -89,6 +92,11 @@ internal sealed partial class ModelParser
         }
         if (optimizer is null) return null;
 
+        // An output that is an input or a parameter gets its own value (a copy), so every output
+        // has a buffer in the trainer and a distinct name in the package.
+        for (int k = 1; k < returned.Count; k++)
+            if (_nodes[returned[k]].Op is "input" or "param")
+                returned[k] = AddWithAttrs("reshape", new[] { returned[k] }, _nodes[returned[k]].Shape.ToArray(), Array.Empty<double>(), "", _nodes[returned[k]].Source);
         var names = OutputNames(forward, returned.Count, inputs.Select(i => i.Name));
         var outputs = returned.Skip(1).Select((id, i) => new Output(names[i], id)).ToList();
 
@@ -97,6 +105,14 @@ internal sealed partial class ModelParser
         inputs = inputs.Select(i => i with { IsLabel = !feedsPrediction.Contains(i.NodeId) }).ToList();
 
         if (_diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error)) return null;
+        SortParametersByDeclaration();
+        foreach (var input in inputs)
+            if (_params.FirstOrDefault(p => p.MilName == input.Name || TrainingNamesClash(p.MilName, input.Name)) is { } clash)
+            {
+                var at = forward.Parameters.First(q => InputName(q.Name) == input.Name).DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct);
+                Report(DiagnosticDescriptors.DuplicateName, at, input.Name, clash.Path);
+                return null;
+            }
 
         var containing = new List<string>();
         for (var t = type.ContainingType; t is not null; t = t.ContainingType) containing.Insert(0, t.Name);
@@ -112,6 +128,33 @@ internal sealed partial class ModelParser
             loss,
             outputs.ToEquatable(),
             optimizer);
+    }
+
+    /// <summary>
+    /// Orders parameters as PyTorch's state_dict does: by declaration (property order, depth
+    /// first), not by first use in Forward; parameter nodes are renumbered to match.
+    /// </summary>
+    private void SortParametersByDeclaration()
+    {
+        var order = Enumerable.Range(0, _params.Count).OrderBy(i => _paramOrder[i], StringComparer.Ordinal).ToList();
+        var newIndex = new int[order.Count];
+        for (int k = 0; k < order.Count; k++) newIndex[order[k]] = k;
+        var sorted = order.Select(i => _params[i]).ToList();
+        _params.Clear(); _params.AddRange(sorted);
+        for (int id = 0; id < _nodes.Count; id++)
+            if (_nodes[id].Op == "param")
+                _nodes[id] = _nodes[id] with { Name = newIndex[int.Parse(_nodes[id].Name, System.Globalization.CultureInfo.InvariantCulture)].ToString(System.Globalization.CultureInfo.InvariantCulture) };
+    }
+
+    /// <summary>True when an input would collide with a name the package derives from a parameter.</summary>
+    private static bool TrainingNamesClash(string param, string input) =>
+        input == param + "_grad" || input == param + "_new" || input.StartsWith(param + "_", StringComparison.Ordinal) && input.EndsWith("_new", StringComparison.Ordinal);
+
+    /// <summary>A fixed-width sort key for a property: its file and position.</summary>
+    private static string DeclarationKey(IPropertySymbol prop)
+    {
+        var r = prop.DeclaringSyntaxReferences.FirstOrDefault();
+        return $"{r?.SyntaxTree.FilePath}#{r?.Span.Start ?? 0:D9}/";
     }
 
     // ---------------------------------------------------------------- bodies and statements
@@ -263,10 +306,7 @@ internal sealed partial class ModelParser
         if (HasAttribute(method, KnownNames.LossAttribute)) return InlineLoss(call, method, scope);
 
         if (OpName(method) is { } opName)
-        {
-            var args = call.ArgumentList.Arguments.Select(a => Eval(a.Expression, scope)).ToArray();
-            return AddOp(opName, args, call);
-        }
+            return OpCall(opName, call, scope);
 
         // Layer.Forward(x) or SubModel.Forward(x) on a property of the current model.
         if (method.Name == KnownNames.ForwardMethod && call.Expression is MemberAccessExpressionSyntax ma &&
@@ -276,10 +316,13 @@ internal sealed partial class ModelParser
             bool frozen = scope.Frozen || HasAttribute(prop, KnownNames.FrozenAttribute);
             string prefix = Join(scope.Prefix, StateNames.ToSnake(prop.Name));
             string access = scope.Access + "." + prop.Name;
+            string order = scope.Order + DeclarationKey(prop);
             if (prop.Type is INamedTypeSymbol pt && OpName(pt) == "linear")
-                return LinearLayer(prop, ma, prefix, access, frozen, args);
+                return LinearLayer(prop, ma, prefix, access, frozen, args, order);
+            if (prop.Type is INamedTypeSymbol ptp && OpName(ptp) == "parameter")
+                return ParameterLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol mt && HasAttribute(mt, KnownNames.ModelAttribute))
-                return InlineModel(mt, call, prefix, access, frozen, args);
+                return InlineModel(mt, call, prefix, access, frozen, args, order);
         }
 
         Report(DiagnosticDescriptors.UnknownCall, call.Expression, method.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
@@ -291,16 +334,16 @@ internal sealed partial class ModelParser
         var args = call.ArgumentList.Arguments.Select(a => Eval(a.Expression, scope)).ToArray();
         var decl = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
         if (decl is null) Fail(call, $"The [Loss] method '{method.Name}'", "its source must be in this compilation so it can be differentiated");
-        var inner = new Scope(scope.Prefix, scope.Access, scope.Frozen, _compilation.GetSemanticModel(decl!.SyntaxTree));
+        var inner = new Scope(scope.Prefix, scope.Access, scope.Frozen, _compilation.GetSemanticModel(decl!.SyntaxTree), scope.Order);
         BindParameters(method, args, inner, call);
         return Inlined(() => EvaluateBody(decl, inner, expectTuple: false)[0], call);
     }
 
-    private int InlineModel(INamedTypeSymbol modelType, InvocationExpressionSyntax call, string prefix, string access, bool frozen, int[] args)
+    private int InlineModel(INamedTypeSymbol modelType, InvocationExpressionSyntax call, string prefix, string access, bool frozen, int[] args, string order)
     {
         var (forward, syntax) = FindForward(modelType, "Model", call);
         if (forward is null || syntax is null) throw new Abort();
-        var inner = new Scope(prefix, access, frozen, _compilation.GetSemanticModel(syntax.SyntaxTree));
+        var inner = new Scope(prefix, access, frozen, _compilation.GetSemanticModel(syntax.SyntaxTree), order);
         BindParameters(forward, args, inner, call);
         return Inlined(() => EvaluateBody(syntax, inner, expectTuple: false)[0], call);
     }
@@ -319,7 +362,7 @@ internal sealed partial class ModelParser
         for (int i = 0; i < args.Length; i++) scope.Locals[method.Parameters[i]] = args[i];
     }
 
-    private int LinearLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args)
+    private int LinearLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
     {
         if (args.Length != 1) Fail(at, "Linear.Forward with several arguments", "it takes one input");
         var (inF, outF, bias) = LinearConfig(prop, at);
@@ -330,25 +373,53 @@ internal sealed partial class ModelParser
             Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Linear({inF}, {outF}) '{prop.Name}'", FormatShape(xs), $"[batch, {inF}]");
             throw new Abort();
         }
-        int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { outF, inF }, frozen, inF);
-        int b = bias ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { outF }, frozen, inF) : -1;
+        int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { outF, inF }, frozen, inF, order + "0");
+        int b = bias ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { outF }, frozen, inF, order + "1") : -1;
         return Add("linear", new[] { x, w, b }, new[] { xs[0], outF }, 0, "", at.Parent!.ToString());
     }
 
-    private (int In, int Out, bool Bias) LinearConfig(IPropertySymbol prop, SyntaxNode usedAt)
+    private int ParameterLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
+    {
+        if (args.Length != 0) Fail(at, "Parameter.Forward with arguments", "it takes none");
+        var creation = LayerCreation(prop, at);
+        var dims = new List<int>();
+        foreach (var arg in creation.Arguments)
+        {
+            if (arg.ArgumentKind == ArgumentKind.ParamArray && arg.Value is IArrayCreationOperation array && array.Initializer is { } init)
+                foreach (var el in init.ElementValues)
+                    dims.Add(el.ConstantValue.Value is int d && d > 0 ? d : Reject(el.Syntax, prop, "Parameter dimensions must be positive constants"));
+            else Reject(arg.Syntax, prop, "Parameter takes its shape as constant dimensions, e.g. new(4, 8)");
+        }
+        if (dims.Count == 0) Reject(at, prop, "Parameter needs at least one dimension");
+        return ParamNode(prefix, access + ".Value", dims.ToArray(), frozen, dims[dims.Count - 1], order);
+    }
+
+    private int Reject(SyntaxNode at, IPropertySymbol prop, string why)
+    {
+        Report(DiagnosticDescriptors.UnsupportedLayer, at, prop.Name, why);
+        throw new Abort();
+    }
+
+    private IObjectCreationOperation LayerCreation(IPropertySymbol prop, SyntaxNode usedAt)
     {
         var decl = prop.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<PropertyDeclarationSyntax>().FirstOrDefault();
         if (decl?.Initializer?.Value is not { } init)
         {
-            Report(DiagnosticDescriptors.UnsupportedLayer, (SyntaxNode?)decl ?? usedAt, prop.Name, "a layer property needs an initializer such as '= new(2, 1);' with constant sizes");
+            Reject((SyntaxNode?)decl ?? usedAt, prop, "a layer property needs an initializer such as '= new(2, 1);' with constant sizes");
             throw new Abort();
         }
-        var model = _compilation.GetSemanticModel(decl.SyntaxTree);
-        if (model.GetOperation(init, _ct) is not IObjectCreationOperation creation)
+        if (_compilation.GetSemanticModel(decl.SyntaxTree).GetOperation(init, _ct) is not IObjectCreationOperation creation)
         {
-            Report(DiagnosticDescriptors.UnsupportedLayer, init, prop.Name, "the initializer must create the layer with 'new'");
+            Reject(init, prop, "the initializer must create the layer with 'new'");
             throw new Abort();
         }
+        return creation;
+    }
+
+    private (int In, int Out, bool Bias) LinearConfig(IPropertySymbol prop, SyntaxNode usedAt)
+    {
+        var creation = LayerCreation(prop, usedAt);
+        var init = creation.Syntax;
         int? inF = null, outF = null;
         bool bias = true;
         foreach (var arg in creation.Arguments)
@@ -374,11 +445,12 @@ internal sealed partial class ModelParser
         return (inF.Value, outF.Value, bias);
     }
 
-    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn)
+    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn, string order)
     {
         if (_paramNodes.TryGetValue(path, out int existing)) return existing; // a layer used twice shares weights
         int index = _params.Count;
         _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen, fanIn));
+        _paramOrder.Add(order);
         int id = Add("param", Array.Empty<int>(), shape, 0, index.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
         _paramNodes[path] = id;
         return id;

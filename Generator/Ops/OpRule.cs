@@ -25,6 +25,9 @@ internal abstract class OpRule
     /// <summary>C# statement(s) computing the node into its buffer; null when nothing runs per step.</summary>
     public abstract string? Trainer(EmitContext c, Node n);
 
+    /// <summary>Size (a C# expression) of an extra per-node buffer <c>_x{id}</c> the trainer keeps for this op, or null.</summary>
+    public virtual string? Scratch(EmitContext c, Node n) => null;
+
     /// <summary>C# run once at trainer creation (constants); null for none.</summary>
     public virtual string? TrainerInit(EmitContext c, Node n) => null;
 
@@ -111,6 +114,15 @@ internal static class OpRules
         new ReluRule(), new ReluGradRule(),
         new ReduceAllRule("mean"), new ReduceAllRule("sum"), new ReduceAllGradRule("mean_grad"), new ReduceAllGradRule("sum_grad"), new SumToRule(),
         new LinearRule(), new LinearWeightGradRule(), new LinearBiasGradRule(), new LinearInputGradRule(),
+        new UnaryRule("sigmoid"), new UnaryRule("tanh"), new UnaryRule("exp"), new UnaryRule("log"), new UnaryRule("sqrt"),
+        new UnaryRule("silu"), new UnaryRule("leaky_relu"), new UnaryRule("gelu"),
+        new UnaryGradRule("sigmoid"), new UnaryGradRule("tanh"), new UnaryGradRule("exp"), new UnaryGradRule("log"), new UnaryGradRule("sqrt"),
+        new UnaryGradRule("silu"), new UnaryGradRule("leaky_relu"), new UnaryGradRule("gelu"),
+        new SoftmaxRule("softmax"), new SoftmaxRule("log_softmax"), new SoftmaxGradRule("softmax"), new SoftmaxGradRule("log_softmax"),
+        new CrossEntropyRule(), new CrossEntropyGradRule(),
+        new ReduceAxisRule("sum_axis"), new ReduceAxisRule("mean_axis"), new ReduceAxisGradRule("sum_axis"), new ReduceAxisGradRule("mean_axis"),
+        new ReshapeRule("reshape"), new ReshapeRule("flatten"), new ReshapeGradRule(), new TransposeRule(),
+        new MatMulRule(), new MatMulGradRule("matmul_da"), new MatMulGradRule("matmul_db"),
     }.ToDictionary(r => r.Name);
 
     public static OpRule Get(string name) =>

@@ -15,6 +15,10 @@ namespace TrainingGen
         SameAsInput,
         /// <summary>[.., in] → [.., out] for a Linear layer.</summary>
         Linear,
+        /// <summary>One axis removed (or kept as 1).</summary>
+        Reduce,
+        /// <summary>Same elements, new shape (reshape, flatten, transpose).</summary>
+        Reshape,
     }
 
     /// <summary>
@@ -50,6 +54,24 @@ namespace TrainingGen
             new OpInfo("sum", 1, ShapeRule.Scalar, false, true, "reduce_sum"),
             new OpInfo("mse_loss", 2, ShapeRule.Scalar, true, true, "sub, mul, reduce_mean"),
             new OpInfo("linear", 3, ShapeRule.Linear, false, true, "matmul, add"),
+            new OpInfo("parameter", 0, ShapeRule.SameAsInput, false, true, "(function input)"),
+            new OpInfo("sigmoid", 1, ShapeRule.SameAsInput, false, true, "sigmoid"),
+            new OpInfo("tanh", 1, ShapeRule.SameAsInput, false, true, "tanh"),
+            new OpInfo("exp", 1, ShapeRule.SameAsInput, false, true, "exp"),
+            new OpInfo("log", 1, ShapeRule.SameAsInput, false, true, "log"),
+            new OpInfo("sqrt", 1, ShapeRule.SameAsInput, false, true, "sqrt"),
+            new OpInfo("silu", 1, ShapeRule.SameAsInput, false, true, "silu"),
+            new OpInfo("leaky_relu", 1, ShapeRule.SameAsInput, false, true, "leaky_relu"),
+            new OpInfo("gelu", 1, ShapeRule.SameAsInput, false, true, "gelu"),
+            new OpInfo("softmax", 1, ShapeRule.SameAsInput, false, true, "softmax"),
+            new OpInfo("log_softmax", 1, ShapeRule.SameAsInput, false, true, "sub, reduce_log_sum_exp"),
+            new OpInfo("cross_entropy", 2, ShapeRule.Scalar, true, true, "log_softmax, one_hot, mul, reduce_sum, reduce_mean"),
+            new OpInfo("sum_axis", 1, ShapeRule.Reduce, false, true, "reduce_sum"),
+            new OpInfo("mean_axis", 1, ShapeRule.Reduce, false, true, "reduce_mean"),
+            new OpInfo("flatten", 1, ShapeRule.Reshape, false, true, "reshape"),
+            new OpInfo("reshape", 1, ShapeRule.Reshape, false, true, "reshape"),
+            new OpInfo("transpose", 1, ShapeRule.Reshape, false, true, "transpose"),
+            new OpInfo("matmul", 2, ShapeRule.Broadcast, false, true, "matmul"),
         };
 
         public static OpInfo? Find(string name)

@@ -31,6 +31,137 @@ public static class Ops
         return y;
     }
 
+    [Op("sigmoid")] public static Tensor Sigmoid(Tensor a) => Map(a, Unary.Sigmoid);
+    [Op("tanh")] public static Tensor Tanh(Tensor a) => Map(a, Unary.Tanh);
+    [Op("exp")] public static Tensor Exp(Tensor a) => Map(a, Unary.Exp);
+    [Op("log")] public static Tensor Log(Tensor a) => Map(a, Unary.Log);
+    [Op("sqrt")] public static Tensor Sqrt(Tensor a) => Map(a, Unary.Sqrt);
+    [Op("silu")] public static Tensor Silu(Tensor a) => Map(a, Unary.Silu);
+
+    /// <summary>LeakyReLU with torch's default slope 0.01.</summary>
+    [Op("leaky_relu")]
+    public static Tensor LeakyRelu(Tensor a, float negativeSlope = 0.01f)
+    {
+        var y = new Tensor(a.Shape);
+        Unary.LeakyRelu(a.Data, negativeSlope, y.Data);
+        return y;
+    }
+
+    /// <summary>GELU: exact (<c>approximate='none'</c>) or the tanh approximation.</summary>
+    [Op("gelu")]
+    public static Tensor Gelu(Tensor a, bool tanhApproximation = false)
+    {
+        var y = new Tensor(a.Shape);
+        Unary.Gelu(a.Data, tanhApproximation, y.Data);
+        return y;
+    }
+
+    /// <summary>Softmax over the last axis.</summary>
+    [Op("softmax")]
+    public static Tensor Softmax(Tensor a)
+    {
+        var y = new Tensor(a.Shape);
+        Kernels.Softmax.Forward(a.Data, y.Data, a.Shape[^1]);
+        return y;
+    }
+
+    /// <summary>Log-softmax over the last axis.</summary>
+    [Op("log_softmax")]
+    public static Tensor LogSoftmax(Tensor a)
+    {
+        var y = new Tensor(a.Shape);
+        Kernels.Softmax.LogForward(a.Data, y.Data, a.Shape[^1]);
+        return y;
+    }
+
+    /// <summary>
+    /// Cross-entropy from logits [batch, classes] and integer class labels [batch] (stored as
+    /// floats), mean over the batch, with optional label smoothing — torch.nn.functional.cross_entropy.
+    /// </summary>
+    [Op("cross_entropy")]
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels, float labelSmoothing = 0f)
+    {
+        if (logits.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logits.Shape[0])
+            throw new ArgumentException($"cross_entropy: logits {ShapeUtil.Format(logits.Shape)} need labels [{(logits.Rank > 0 ? logits.Shape[0] : 0)}], got {ShapeUtil.Format(labels.Shape)}.");
+        var p = new float[logits.Count];
+        return Tensor.Scalar(Kernels.Softmax.CrossEntropy(logits.Data, labels.Data, p, logits.Shape[1], labelSmoothing));
+    }
+
+    /// <summary>Sum over one axis (negative counts from the end), like <c>x.sum(dim, keepdim)</c>.</summary>
+    [Op("sum_axis")] public static Tensor Sum(Tensor a, int axis, bool keepDim = false) => ReduceAxis(a, axis, keepDim, false);
+
+    /// <summary>Mean over one axis, like <c>x.mean(dim, keepdim)</c>.</summary>
+    [Op("mean_axis")] public static Tensor Mean(Tensor a, int axis, bool keepDim = false) => ReduceAxis(a, axis, keepDim, true);
+
+    /// <summary>Flattens every dimension after the first: [n, ...] → [n, rest].</summary>
+    [Op("flatten")]
+    public static Tensor Flatten(Tensor a) => new(new[] { a.Shape[0], a.Count / Math.Max(a.Shape[0], 1) }, a.Data);
+
+    /// <summary>A view with a new shape (same element count), like <c>x.reshape(...)</c>; <see cref="Dim.Batch"/> keeps the first dimension.</summary>
+    [Op("reshape")]
+    public static Tensor Reshape(Tensor a, params int[] shape)
+    {
+        var s = (int[])shape.Clone();
+        for (int i = 0; i < s.Length; i++) if (s[i] == Dim.Batch) s[i] = a.Shape[0];
+        if (ShapeUtil.Count(s) != a.Count) throw new ArgumentException($"reshape: {ShapeUtil.Format(a.Shape)} cannot become {ShapeUtil.Format(s)}.");
+        return new Tensor(s, a.Data);
+    }
+
+    /// <summary>Swaps two dimensions, like <c>x.transpose(d0, d1)</c>.</summary>
+    [Op("transpose")]
+    public static Tensor Transpose(Tensor a, int dim0, int dim1)
+    {
+        int r = a.Rank;
+        dim0 = dim0 < 0 ? dim0 + r : dim0; dim1 = dim1 < 0 ? dim1 + r : dim1;
+        var perm = new int[r];
+        for (int i = 0; i < r; i++) perm[i] = i;
+        (perm[dim0], perm[dim1]) = (perm[dim1], perm[dim0]);
+        var shape = new int[r];
+        for (int i = 0; i < r; i++) shape[i] = a.Shape[perm[i]];
+        var y = new Tensor(shape);
+        Layout.Permute(a.Data, a.Shape, perm, y.Data);
+        return y;
+    }
+
+    /// <summary>Batched matrix product [.., m, k]·[.., k, n] with broadcasting of a missing batch, like <c>torch.matmul</c>.</summary>
+    [Op("matmul")]
+    public static Tensor MatMul(Tensor a, Tensor b)
+    {
+        if (a.Rank < 2 || b.Rank < 2 || a.Shape[^1] != b.Shape[^2])
+            throw new ArgumentException($"matmul: {ShapeUtil.Format(a.Shape)} · {ShapeUtil.Format(b.Shape)} do not multiply.");
+        int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
+        int ba = a.Count / (m * k), bb = b.Count / (k * n), batch = Math.Max(ba, bb);
+        var shape = (int[])(a.Rank >= b.Rank ? a.Shape : b.Shape).Clone();
+        shape[^2] = m; shape[^1] = n;
+        var y = new Tensor(shape);
+        Kernels.MatMul.Forward(a.Data, b.Data, y.Data, batch, ba, bb, m, k, n);
+        return y;
+    }
+
+    private static Tensor ReduceAxis(Tensor a, int axis, bool keepDim, bool mean)
+    {
+        int r = a.Rank;
+        int ax = axis < 0 ? axis + r : axis;
+        if (ax < 0 || ax >= r) throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Axis out of range for {ShapeUtil.Format(a.Shape)}.");
+        int outer = 1, inner = 1;
+        for (int i = 0; i < ax; i++) outer *= a.Shape[i];
+        for (int i = ax + 1; i < r; i++) inner *= a.Shape[i];
+        var shape = new System.Collections.Generic.List<int>(a.Shape);
+        if (keepDim) shape[ax] = 1; else shape.RemoveAt(ax);
+        var y = new Tensor(shape.ToArray());
+        Layout.ReduceAxis(a.Data, y.Data, outer, a.Shape[ax], inner, mean);
+        return y;
+    }
+
+    private delegate void UnaryKernel(ReadOnlySpan<float> x, Span<float> y);
+
+    private static Tensor Map(Tensor a, UnaryKernel k)
+    {
+        var y = new Tensor(a.Shape);
+        k(a.Data, y.Data);
+        return y;
+    }
+
     /// <summary>Mean over all elements (a scalar), like <c>torch.mean(x)</c>.</summary>
     [Op("mean")] public static Tensor Mean(Tensor a) => Tensor.Scalar(a.Count == 0 ? float.NaN : TensorPrimitives.Sum(a.Data) / a.Count);
 

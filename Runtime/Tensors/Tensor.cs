@@ -59,6 +59,12 @@ public sealed class Tensor
     public static Tensor operator -(Tensor a) => Ops.Neg(a);
     public static Tensor operator *(float s, Tensor a) => Ops.Mul(Scalar(s), a);
     public static Tensor operator *(Tensor a, float s) => Ops.Mul(a, Scalar(s));
+    public static Tensor operator +(Tensor a, float s) => Ops.Add(a, Scalar(s));
+    public static Tensor operator +(float s, Tensor a) => Ops.Add(Scalar(s), a);
+    public static Tensor operator -(Tensor a, float s) => Ops.Sub(a, Scalar(s));
+    public static Tensor operator -(float s, Tensor a) => Ops.Sub(Scalar(s), a);
+    public static Tensor operator /(Tensor a, float s) => Ops.Div(a, Scalar(s));
+    public static Tensor operator /(float s, Tensor a) => Ops.Div(Scalar(s), a);
 
     public override string ToString() =>
         $"Tensor{ShapeUtil.Format(Shape)} [{string.Join(", ", Data.Take(8).Select(v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)))}{(Count > 8 ? ", ..." : "")}]";

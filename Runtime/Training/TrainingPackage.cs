@@ -61,6 +61,14 @@ public static class TrainingPackage
         return spec;
     }
 
+    /// <summary>The type of <paramref name="t"/> with a size-1 axis inserted at <paramref name="axis"/> (expand_dims).</summary>
+    public static MilTensorType Expanded(MilTensorType t, int axis)
+    {
+        var s = t.Shape!.ToList();
+        s.Insert(axis, 1);
+        return new MilTensorType(t.DType, s.ToArray());
+    }
+
     /// <summary>Declares the optimizer state inputs of one parameter (slot order) in a function being built.</summary>
     public static MilVar[] DeclareSlots(MilFunctionBuilder b, Optimizers.Optimizer optimizer, string param, long[] shape) =>
         optimizer.SlotNames.Select(s => b.Input(TrainingNames.Slot(param, s), MilDType.Float32, shape)).ToArray();

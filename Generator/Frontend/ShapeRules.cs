@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TrainingGen.Generator.Model;
+
+namespace TrainingGen.Generator.Frontend;
+
+/// <summary>
+/// Parse-time shape inference for ops called from <c>Forward</c>. Returns the output shape and the
+/// canonical attributes (negative axes resolved), or an error message naming both shapes; the
+/// parser turns that into TG3001 at the call.
+/// </summary>
+internal static class ShapeRules
+{
+    public sealed class Outcome
+    {
+        public int[]? Shape { get; set; }
+        public double[] Attrs { get; set; } = Array.Empty<double>();
+        public string? Error { get; set; }
+    }
+
+    public static Outcome Infer(string op, IReadOnlyList<EquatableArray<int>> args, double[] attrs)
+    {
+        var a = args.Count > 0 ? args[0].ToArray() : Array.Empty<int>();
+        switch (op)
+        {
+            case "relu": case "sigmoid": case "tanh": case "exp": case "log": case "sqrt": case "silu": case "neg":
+            case "leaky_relu": case "gelu":
+                return Ok(a, attrs);
+            case "softmax": case "log_softmax":
+                return a.Length == 0 ? Fail($"{op} needs at least one dimension, got a scalar") : Ok(a, attrs);
+            case "mean": case "sum":
+                return Ok(Array.Empty<int>(), attrs);
+            case "sum_axis": case "mean_axis":
+            {
+                int axis = (int)attrs[0], r = a.Length;
+                if (axis < 0) axis += r;
+                if (axis < 0 || axis >= r) return Fail($"axis {(int)attrs[0]} is out of range for shape {Format(a)}");
+                bool keep = attrs.Length > 1 && attrs[1] != 0;
+                var shape = keep ? a.Select((d, i) => i == axis ? 1 : d).ToArray() : a.Where((_, i) => i != axis).ToArray();
+                return Ok(shape, new double[] { axis, keep ? 1 : 0 });
+            }
+            case "cross_entropy":
+            {
+                var l = args[1].ToArray();
+                if (a.Length != 2 || l.Length != 1 || l[0] != a[0])
+                    return Fail($"cross_entropy needs logits [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
+                double eps = attrs.Length > 0 ? attrs[0] : 0;
+                if (eps < 0 || eps > 1) return Fail($"label smoothing {eps} is outside [0, 1]");
+                return Ok(Array.Empty<int>(), new[] { eps });
+            }
+            case "flatten":
+                if (a.Length < 1) return Fail("flatten needs at least one dimension");
+                return Ok(new[] { a[0], a.Skip(1).Aggregate(1, (x, y) => x * y) }, attrs);
+            case "reshape":
+            {
+                // attrs: count, then the dims; Dim.Batch stands for the input's batch dimension
+                var dims = attrs.Skip(1).Select(v => (int)v).ToArray();
+                if (dims.Count(d => d == Dims.Batch) > 1 || dims.Any(d => d == 0 || d < Dims.Batch))
+                    return Fail($"reshape dimensions {Format(dims)} must be positive, with at most one Dim.Batch");
+                bool batchIn = a.Contains(Dims.Batch), batchOut = dims.Contains(Dims.Batch);
+                if (batchIn != batchOut) return Fail($"reshape of {Format(a)} to {Format(dims)} must keep the batch dimension as Dim.Batch");
+                long fixedIn = a.Where(d => d != Dims.Batch).Aggregate(1L, (x, y) => x * y);
+                long fixedOut = dims.Where(d => d != Dims.Batch).Aggregate(1L, (x, y) => x * y);
+                if (fixedIn != fixedOut) return Fail($"reshape cannot turn {Format(a)} into {Format(dims)}");
+                return Ok(dims, attrs);
+            }
+            case "transpose":
+            {
+                int r = a.Length, d0 = (int)attrs[0], d1 = (int)attrs[1];
+                if (d0 < 0) d0 += r;
+                if (d1 < 0) d1 += r;
+                if (d0 < 0 || d0 >= r || d1 < 0 || d1 >= r) return Fail($"transpose({(int)attrs[0]}, {(int)attrs[1]}) is out of range for {Format(a)}");
+                var s = (int[])a.Clone();
+                (s[d0], s[d1]) = (s[d1], s[d0]);
+                return Ok(s, new double[] { d0, d1 });
+            }
+            case "matmul":
+            {
+                var b = args[1].ToArray();
+                if (a.Length < 2 || b.Length < 2 || a[a.Length - 1] != b[b.Length - 2] || a[a.Length - 1] == Dims.Batch)
+                    return Fail($"matmul {Format(a)} · {Format(b)}: inner dimensions differ");
+                var ba = a.Take(a.Length - 2).ToArray();
+                var bb = b.Take(b.Length - 2).ToArray();
+                // One side may lack the batch dimensions (a shared weight); otherwise they must match.
+                if (ba.Length > 0 && bb.Length > 0 && !ba.SequenceEqual(bb))
+                    return Fail($"matmul {Format(a)} · {Format(b)}: batch dimensions differ");
+                var batch = ba.Length > 0 ? ba : bb;
+                return Ok(batch.Concat(new[] { a[a.Length - 2], b[b.Length - 1] }).ToArray(), attrs);
+            }
+            default:
+                return Fail($"no shape rule for op '{op}'");
+        }
+    }
+
+    private static Outcome Ok(int[] shape, double[] attrs) => new() { Shape = shape, Attrs = attrs };
+    private static Outcome Fail(string message) => new() { Error = message };
+
+    public static string Format(IEnumerable<int> s) =>
+        "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+}

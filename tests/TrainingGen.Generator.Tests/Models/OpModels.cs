@@ -1,0 +1,166 @@
+// One tiny training model per op: a learnable Parameter goes through the op, and the loss is a
+// random projection Σ w·op(A) (w is the "label" input), so dLoss/dA is exactly the op's VJP
+// applied to w. Tests compare it with finite differences of an independent float64 reference.
+using TrainingGen;
+
+namespace TrainingGen.Tests.Models.OpChecks;
+
+public static class Projections
+{
+    /// <summary>Σ y·w: a random linear functional of y, so d/dy = w.</summary>
+    [Loss] public static Tensor Project(Tensor y, Tensor w) => Ops.Sum(y * w);
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class ReluCheck
+{
+    public Parameter A { get; } = new(3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 4)] Tensor w) { var y = Ops.Relu(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class SigmoidCheck
+{
+    public Parameter A { get; } = new(2, 5);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 5)] Tensor w) { var y = Ops.Sigmoid(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class TanhCheck
+{
+    public Parameter A { get; } = new(4, 3);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4, 3)] Tensor w) { var y = Ops.Tanh(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class ExpLogCheck
+{
+    public Parameter A { get; } = new(3, 3);
+    // log(σ(exp(a)) + 1/2) exercises exp, sigmoid and log with a positive argument
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 3)] Tensor w) { var y = Ops.Log(Ops.Sigmoid(Ops.Exp(A.Forward())) + 0.5f); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class SqrtCheck
+{
+    public Parameter A { get; } = new(2, 3);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3)] Tensor w) { var a = A.Forward(); var y = Ops.Sqrt(a * a + 1f); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class SiluCheck
+{
+    public Parameter A { get; } = new(3, 5);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 5)] Tensor w) { var y = Ops.Silu(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class LeakyReluCheck
+{
+    public Parameter A { get; } = new(4, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4, 4)] Tensor w) { var y = Ops.LeakyRelu(A.Forward(), 0.2f); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class GeluCheck
+{
+    public Parameter A { get; } = new(3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 4)] Tensor w) { var y = Ops.Gelu(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class GeluTanhCheck
+{
+    public Parameter A { get; } = new(3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 4)] Tensor w) { var y = Ops.Gelu(A.Forward(), tanhApproximation: true); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class SoftmaxCheck
+{
+    public Parameter A { get; } = new(2, 3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3, 4)] Tensor w) { var y = Ops.Softmax(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class LogSoftmaxCheck
+{
+    public Parameter A { get; } = new(3, 5);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 5)] Tensor w) { var y = Ops.LogSoftmax(A.Forward()); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class CrossEntropyCheck
+{
+    public Parameter A { get; } = new(4, 5);
+    public (Tensor Loss, Tensor Logits) Forward([Shape(4)] Tensor labels) { var z = A.Forward(); return (Ops.CrossEntropy(z, labels), z); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class SmoothedCrossEntropyCheck
+{
+    public Parameter A { get; } = new(3, 4);
+    public (Tensor Loss, Tensor Logits) Forward([Shape(3)] Tensor labels) { var z = A.Forward(); return (Ops.CrossEntropy(z, labels, 0.1f), z); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class BroadcastArithmeticCheck
+{
+    public Parameter A { get; } = new(3, 4);
+    public Parameter B { get; } = new(4);
+    public Parameter C { get; } = new(3, 1);
+    // (a + b) * c − a / (c·c + 2), broadcasting [3,4] with [4] and [3,1]
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 4)] Tensor w)
+    {
+        var a = A.Forward(); var c = C.Forward();
+        var y = (a + B.Forward()) * c - a / (c * c + 2f);
+        return (Projections.Project(y, w), y);
+    }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class ReduceAxisCheck
+{
+    public Parameter A { get; } = new(2, 3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 4)] Tensor w, [Shape(2, 3, 1)] Tensor v)
+    {
+        var a = A.Forward();
+        var s = Ops.Sum(a, 1);                       // [2, 4]
+        var m = Ops.Mean(a, -1, keepDim: true);      // [2, 3, 1]
+        return (Projections.Project(s, w) + Projections.Project(m, v) - Ops.Mean(a), s);
+    }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class LayoutCheck
+{
+    public Parameter A { get; } = new(2, 3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4, 6)] Tensor w, [Shape(2, 12)] Tensor v)
+    {
+        var a = A.Forward();
+        var t = Ops.Reshape(Ops.Transpose(a, 0, 2), 4, 6);   // [4, 3, 2] → [4, 6]
+        var f = Ops.Flatten(a);                               // [2, 12]
+        return (Projections.Project(t, w) + Projections.Project(f * f, v), t);
+    }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class MatMulCheck
+{
+    public Parameter A { get; } = new(2, 3, 4);
+    public Parameter B { get; } = new(2, 4, 5);
+    public Parameter W { get; } = new(5, 2);
+    // batched [2,3,4]·[2,4,5], then a shared (unbatched) weight [5,2]
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3, 2)] Tensor proj)
+    {
+        var y = Ops.MatMul(Ops.MatMul(A.Forward(), B.Forward()), W.Forward());
+        return (Projections.Project(y, proj), y);
+    }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class MseCheck
+{
+    public Parameter A { get; } = new(3, 2);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 2)] Tensor t) { var a = A.Forward(); return (Ops.MseLoss(-a, t), a); }
+}

@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using NUnit.Framework;
+using TrainingGen.CoreML.Mil;
+using TrainingGen.Tests.Models.OpChecks;
+using static TrainingGen.Tests.OpReference;
+
+namespace TrainingGen.Tests;
+
+/// <summary>
+/// Every op's VJP, as generated, against float64 central finite differences of an independent
+/// float64 reference of the op (<see cref="OpReference"/>); and the exported package's
+/// <c>backward</c>, run by the MIL interpreter, against the trainer's gradients.
+/// </summary>
+public class OpGradientTests
+{
+    /// <summary>Loss in float64 from the parameters (state_dict order) and the inputs.</summary>
+    private delegate double LossFn(double[][] p, double[][] inputs);
+
+    private static void Check(ITrainer t, LossFn reference, ulong seed, Func<Rng, int[], Tensor>? makeInput = null, bool positiveOnly = false)
+    {
+        var rng = new Rng(seed);
+        // Parameters at fresh random values (away from relu's kink: |a| ≥ 0.05).
+        foreach (var p in t.Parameters)
+            for (int i = 0; i < p.Value.Length; i++)
+            {
+                double v = rng.NextGaussian();
+                if (Math.Abs(v) < 0.05) v = 0.05 * Math.Sign(v == 0 ? 1 : v);
+                p.Value[i] = (float)(positiveOnly ? Math.Abs(v) : v);
+            }
+        var inputs = t.InputNames.Select((_, k) => (makeInput ?? ((r, s) => TestUtil.RandomTensor(r, s)))(rng, InputShape(t, k))).ToList();
+
+        float loss = t.ComputeGradients(inputs);
+
+        var pd = t.Parameters.Select(p => TestUtil.ToDouble(p.Value)).ToArray();
+        var id = inputs.Select(x => TestUtil.ToDouble(x.Data)).ToArray();
+        double refLoss = reference(pd, id);
+        Assert.That(Math.Abs(loss - refLoss), Is.LessThanOrEqualTo(1e-5 * Math.Max(1, Math.Abs(refLoss))), $"loss {loss} vs reference {refLoss}");
+        for (int k = 0; k < pd.Length; k++)
+        {
+            var fd = new double[pd[k].Length];
+            for (int i = 0; i < fd.Length; i++)
+            {
+                double keep = pd[k][i], eps = 1e-6 * Math.Max(1, Math.Abs(keep));
+                pd[k][i] = keep + eps; double up = reference(pd, id);
+                pd[k][i] = keep - eps; double down = reference(pd, id);
+                pd[k][i] = keep;
+                fd[i] = (up - down) / (2 * eps);
+            }
+            double err = TestUtil.RelativeError(TestUtil.ToDouble(t.Parameters[k].Gradient!), fd);
+            Assert.That(err, Is.LessThanOrEqualTo(1e-4), $"{t.Parameters[k].Name}: relative error {err:E2} against finite differences");
+        }
+        CheckPackageBackward(t, inputs);
+    }
+
+    private static int[] InputShape(ITrainer t, int k)
+    {
+        // The package's description knows every input's shape.
+        var f = TrainingPackage.Describe(t.BuildPackage().Program.Function("forward"));
+        return f.Inputs.Single(i => i.Name == t.InputNames[k]).Shape.Select(d => (int)d).ToArray();
+    }
+
+    /// <summary>The package's backward, run by the interpreter, equals the trainer's gradients.</summary>
+    private static void CheckPackageBackward(ITrainer t, IReadOnlyList<Tensor> inputs)
+    {
+        using var ev = Evaluator.FromSpec(t.BuildPackage());
+        var feed = new Dictionary<string, MilTensor>();
+        for (int k = 0; k < inputs.Count; k++) feed[t.InputNames[k]] = TestUtil.Mil(inputs[k]);
+        foreach (var p in t.Parameters) feed[p.MilName] = TestUtil.Mil(p.Shape, p.Value);
+        var outputs = ev.Run("backward", feed);
+        float loss = t.ComputeGradients(inputs);
+        Assert.That(Math.Abs(outputs[0].Value.Floats![0] - loss), Is.LessThanOrEqualTo(1e-5 * Math.Max(1, Math.Abs(loss))), "package loss");
+        foreach (var p in t.Parameters)
+        {
+            var g = outputs.Single(o => o.Key == TrainingNames.Gradient(p.MilName)).Value.Floats!;
+            Assert.That(TestUtil.RelativeError(g, p.Gradient!), Is.LessThanOrEqualTo(1e-5), $"package gradient of {p.Name}");
+        }
+    }
+
+    private static double Project(double[] y, double[] w) { double s = 0; for (int i = 0; i < y.Length; i++) s += y[i] * w[i]; return s; }
+
+    [Test] public void Relu() => Check(ReluCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => Math.Max(v, 0)), x[0]), 1);
+    [Test] public void Sigmoid() => Check(SigmoidCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], Sig), x[0]), 2);
+    [Test] public void Tanh() => Check(TanhCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], Math.Tanh), x[0]), 3);
+    [Test] public void Exp_sigmoid_log() => Check(ExpLogCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => Math.Log(Sig(Math.Exp(v)) + 0.5)), x[0]), 4);
+    [Test] public void Sqrt() => Check(SqrtCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => Math.Sqrt(v * v + 1)), x[0]), 5);
+    [Test] public void Silu() => Check(SiluCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => v * Sig(v)), x[0]), 6);
+    [Test] public void LeakyRelu() => Check(LeakyReluCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => v > 0 ? v : 0.2 * v), x[0]), 7);
+    [Test] public void Gelu_exact() => Check(GeluCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => 0.5 * v * (1 + Erf(v / Math.Sqrt(2)))), x[0]), 8);
+    [Test] public void Gelu_tanh() => Check(GeluTanhCheck.CreateTrainer(1),
+        (p, x) => Project(Map(p[0], v => 0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))), x[0]), 9);
+    [Test] public void Softmax_last_axis() => Check(SoftmaxCheck.CreateTrainer(1), (p, x) => Project(SoftmaxRows(p[0], 4, log: false), x[0]), 10);
+    [Test] public void LogSoftmax_last_axis() => Check(LogSoftmaxCheck.CreateTrainer(1), (p, x) => Project(SoftmaxRows(p[0], 5, log: true), x[0]), 11);
+
+    private static Tensor Labels(Rng rng, int[] shape, int classes)
+    {
+        var t = new Tensor(shape);
+        for (int i = 0; i < t.Count; i++) t.Data[i] = (int)(rng.NextDouble() * classes);
+        return t;
+    }
+
+    [Test] public void CrossEntropy() => Check(CrossEntropyCheck.CreateTrainer(1), (p, x) => CrossEntropyRef(p[0], x[0], 5, 0), 12, (r, s) => Labels(r, s, 5));
+    [Test] public void CrossEntropy_with_label_smoothing() =>
+        Check(SmoothedCrossEntropyCheck.CreateTrainer(1), (p, x) => CrossEntropyRef(p[0], x[0], 4, 0.1), 13, (r, s) => Labels(r, s, 4));
+
+    [Test]
+    public void Broadcast_arithmetic() => Check(BroadcastArithmeticCheck.CreateTrainer(1), (p, x) =>
+    {
+        var y = new double[12];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                double a = p[0][i * 4 + j], b = p[1][j], c = p[2][i];
+                y[i * 4 + j] = (a + b) * c - a / (c * c + 2);
+            }
+        return Project(y, x[0]);
+    }, 14);
+
+    [Test]
+    public void Sum_and_mean_over_an_axis() => Check(ReduceAxisCheck.CreateTrainer(1), (p, x) =>
+    {
+        var a = p[0]; // [2,3,4]
+        double total = 0, all = a.Sum() / a.Length;
+        for (int i = 0; i < 2; i++)
+            for (int k = 0; k < 4; k++) { double s = 0; for (int j = 0; j < 3; j++) s += a[(i * 3 + j) * 4 + k]; total += s * x[0][i * 4 + k]; }
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++) { double m = 0; for (int k = 0; k < 4; k++) m += a[(i * 3 + j) * 4 + k]; total += m / 4 * x[1][i * 3 + j]; }
+        return total - all;
+    }, 15);
+
+    [Test]
+    public void Transpose_reshape_flatten() => Check(LayoutCheck.CreateTrainer(1), (p, x) =>
+    {
+        var a = p[0]; // [2,3,4] → transpose(0,2) → [4,3,2] → reshape [4,6]
+        var t = new double[24];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) for (int k = 0; k < 4; k++) t[(k * 3 + j) * 2 + i] = a[(i * 3 + j) * 4 + k];
+        return Project(t, x[0]) + Project(a.Select(v => v * v).ToArray(), x[1]);
+    }, 16);
+
+    [Test]
+    public void Batched_matmul_with_a_shared_weight() => Check(MatMulCheck.CreateTrainer(1), (p, x) =>
+    {
+        var ab = new double[2 * 3 * 5];
+        for (int t = 0; t < 2; t++) for (int i = 0; i < 3; i++) for (int j = 0; j < 5; j++)
+        { double s = 0; for (int k = 0; k < 4; k++) s += p[0][(t * 3 + i) * 4 + k] * p[1][(t * 4 + k) * 5 + j]; ab[(t * 3 + i) * 5 + j] = s; }
+        var y = new double[2 * 3 * 2];
+        for (int r = 0; r < 6; r++) for (int j = 0; j < 2; j++) { double s = 0; for (int k = 0; k < 5; k++) s += ab[r * 5 + k] * p[2][k * 2 + j]; y[r * 2 + j] = s; }
+        return Project(y, x[0]);
+    }, 17);
+
+    [Test]
+    public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
+    {
+        double s = 0;
+        for (int i = 0; i < 6; i++) { double d = -p[0][i] - x[0][i]; s += d * d; }
+        return s / 6;
+    }, 18);
+}
+
+/// <summary>Float64 reference implementations of ops, written from their definitions.</summary>
+internal static class OpReference
+{
+    public static double[] Map(double[] a, Func<double, double> f) => a.Select(f).ToArray();
+    public static double Sig(double v) => 1 / (1 + Math.Exp(-v));
+
+    public static double[] SoftmaxRows(double[] a, int n, bool log)
+    {
+        var y = new double[a.Length];
+        for (int r = 0; r < a.Length / n; r++)
+        {
+            double max = double.NegativeInfinity, sum = 0;
+            for (int i = 0; i < n; i++) max = Math.Max(max, a[r * n + i]);
+            for (int i = 0; i < n; i++) sum += Math.Exp(a[r * n + i] - max);
+            for (int i = 0; i < n; i++)
+                y[r * n + i] = log ? a[r * n + i] - max - Math.Log(sum) : Math.Exp(a[r * n + i] - max) / sum;
+        }
+        return y;
+    }
+
+    /// <summary>torch's cross_entropy: mean over rows of −Σ_c target_c·log p_c, target = (1 − ε)·onehot + ε/C.</summary>
+    public static double CrossEntropyRef(double[] logits, double[] labels, int classes, double smoothing)
+    {
+        var logp = SoftmaxRows(logits, classes, log: true);
+        double total = 0;
+        for (int r = 0; r < labels.Length; r++)
+            for (int c = 0; c < classes; c++)
+                total -= ((c == (int)labels[r] ? 1 - smoothing : 0) + smoothing / classes) * logp[r * classes + c];
+        return total / labels.Length;
+    }
+
+    /// <summary>erf by its Maclaurin series (|x| here is small), independent of the runtime's.</summary>
+    public static double Erf(double x)
+    {
+        double term = x, sum = x;
+        for (int n = 1; n < 100; n++)
+        {
+            term *= -x * x / n;
+            sum += term / (2 * n + 1);
+        }
+        return 2 / Math.Sqrt(Math.PI) * sum;
+    }
+}
