@@ -70,6 +70,20 @@ public sealed class ConsumerTests
     }
 
     [Test]
+    public void Generator_failure_CS8785_is_an_error_in_consumers()
+    {
+        var seed = SeedConsumer("net10.0");
+        Assume.That(seed.Build.Succeeded, "needs the restored net10.0 consumer:\n" + seed.Build);
+        var result = DotNet.Run(seed.Consumer.Directory, PackageFeed.BuildTimeout, "msbuild", "-nologo", "-getProperty:WarningsAsErrors");
+        Assert.That(result.Succeeded, Is.True, result.ToString());
+        Assert.That(result.Output, Does.Contain("CS8785"), result.ToString());
+
+        var optOut = DotNet.Run(seed.Consumer.Directory, PackageFeed.BuildTimeout, "msbuild", "-nologo", "-getProperty:WarningsAsErrors",
+            "-p:TrainingGenAllowGeneratorFailures=true");
+        Assert.That(optOut.Output, Does.Not.Contain("CS8785"), optOut.ToString());
+    }
+
+    [Test]
     public void Compiler_older_than_Roslyn_4_8_stops_the_build_with_a_readable_error()
     {
         PackageFeed.RequirePackages();
