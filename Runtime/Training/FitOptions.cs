@@ -13,7 +13,7 @@ public sealed class FitOptions
     public ulong? ShuffleSeed { get; init; }
     /// <summary>Evaluated after every epoch (loss, and accuracy for classifiers).</summary>
     public IDataset? Validation { get; init; }
-    /// <summary>Learning-rate schedule; its base rate is the trainer's learning rate when the run starts.</summary>
+    /// <summary>Learning-rate schedule; its base rate (torch's <c>base_lrs</c>) is the optimizer's declared rate, or the trainer's <see cref="ITrainer.LearningRate"/> if that was changed before the run.</summary>
     public LearningRateSchedule? Schedule { get; init; }
     /// <summary>Clip the global L2 norm of the (accumulated) gradients to this value before each update (torch.nn.utils.clip_grad_norm_).</summary>
     public double? ClipGradNorm { get; init; }

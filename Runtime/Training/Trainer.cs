@@ -198,7 +198,14 @@ public sealed class TrainingSession
             if (State.BatchInEpoch > _batchesPerEpoch)
                 throw new ArgumentException($"The checkpoint is at batch {State.BatchInEpoch} of its epoch, but this data set has {_batchesPerEpoch} per epoch.", nameof(train));
         }
-        else State = new TrainingState { BaseLearningRate = trainer.LearningRate, ShuffleSeed = options.ShuffleSeed };
+        else
+        {
+            // torch's base_lrs is the rate the optimizer was declared with (a double); use it unless the
+            // trainer's rate was changed since.
+            double declared = trainer.Optimizer.LearningRate;
+            double baseLr = trainer.LearningRate == (float)declared ? declared : trainer.LearningRate;
+            State = new TrainingState { BaseLearningRate = baseLr, ShuffleSeed = options.ShuffleSeed };
+        }
         _finished = State.Stopped || State.Epoch >= options.Epochs;
     }
 
