@@ -25,7 +25,7 @@ public sealed record ProcessResult(string Command, int ExitCode, string Output, 
 /// <summary>
 /// Runs <c>dotnet</c> (and the programs it installs) as child processes with a timeout, capturing
 /// the output, in a clean and quiet environment: no telemetry or first-run messages, no MSBuild
-/// node reuse or build server left behind, and none of the MSBuild variables of the `dotnet test`
+/// node reuse, MSBuild server or compiler server left behind, and none of the MSBuild variables of the `dotnet test`
 /// process that runs these tests.
 /// </summary>
 public static class DotNet
@@ -124,6 +124,7 @@ public static class DotNet
         env["DOTNET_CLI_UI_LANGUAGE"] = "en";
         env["MSBUILDDISABLENODEREUSE"] = "1";
         env["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        env["UseSharedCompilation"] = "false";   // no compiler server outliving the tests
         env["NUGET_XMLDOC_MODE"] = "skip";
         // The apphost of an installed tool looks for the runtime next to the host used here.
         if (Path.IsPathRooted(Host)) env["DOTNET_ROOT"] = Path.GetDirectoryName(Host);
