@@ -161,7 +161,7 @@ public static class Checkpoint
             throw new CheckpointException(path, null, "not a TrainingGen checkpoint (wrong magic bytes).");
         if (bytes.Length < Magic.Length + 8 + HashSize)
             throw new CheckpointException(path, null, $"truncated: {bytes.Length} bytes is shorter than any checkpoint.");
-        var r = new Reader(bytes, bytes.Length - HashSize, path);
+        var r = new Reader(bytes, bytes.Length, path);
         r.Skip(Magic.Length);
         uint version = r.U32("the header");
         if (version != FormatVersion)
@@ -206,8 +206,11 @@ public static class Checkpoint
             if (!seen.Add(name)) throw new CheckpointException(path, name, "corrupt: the tensor appears twice.");
             tensors.Add(new CheckpointTensor(name, tkind == 1, shape, values));
         }
-        if (r.Position != bytes.Length - HashSize)
-            throw new CheckpointException(path, null, $"corrupt: {bytes.Length - HashSize - r.Position} unexpected bytes after the last tensor.");
+        int remaining = bytes.Length - r.Position;
+        if (remaining < HashSize)
+            throw new CheckpointException(path, null, $"truncated: the {HashSize}-byte checksum after the last tensor is incomplete ({remaining} bytes).");
+        if (remaining > HashSize)
+            throw new CheckpointException(path, null, $"corrupt: {remaining - HashSize} unexpected bytes after the last tensor.");
         var actual = SHA256.HashData(bytes.AsSpan(0, bytes.Length - HashSize));
         if (!actual.AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - HashSize)))
             throw new CheckpointException(path, null, "checksum mismatch: the file is corrupt (its SHA-256 does not match the stored one).");
@@ -233,7 +236,7 @@ public static class Checkpoint
             {
                 bool isTensor = !what.StartsWith("the ", StringComparison.Ordinal);
                 throw new CheckpointException(_path, isTensor ? what : null,
-                    $"truncated or corrupt: {(isTensor ? "its data needs" : what + " needs")} {n} bytes at offset {Position} but only {Math.Max(0, _end - Position)} remain before the checksum.");
+                    $"truncated or corrupt: {(isTensor ? "its data needs" : what + " needs")} {n} bytes at offset {Position} but only {Math.Max(0, _end - Position)} remain in the file.");
             }
             var s = _b.AsSpan(Position, (int)n);
             Position += (int)n;
