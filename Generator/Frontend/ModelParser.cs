@@ -319,6 +319,8 @@ internal sealed partial class ModelParser
             string order = scope.Order + DeclarationKey(prop);
             if (prop.Type is INamedTypeSymbol pt && OpName(pt) == "linear")
                 return LinearLayer(prop, ma, prefix, access, frozen, args, order);
+            if (prop.Type is INamedTypeSymbol ptc && OpName(ptc) == "conv2d")
+                return ConvLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptp && OpName(ptp) == "parameter")
                 return ParameterLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol mt && HasAttribute(mt, KnownNames.ModelAttribute))
@@ -392,6 +394,36 @@ internal sealed partial class ModelParser
         }
         if (dims.Count == 0) Reject(at, prop, "Parameter needs at least one dimension");
         return ParamNode(prefix, access + ".Value", dims.ToArray(), frozen, dims[dims.Count - 1], order);
+    }
+
+    /// <summary>A Conv2d layer: x [n, in, h, w] → [n, out, h', w'] with attrs (k, stride, padding, dilation, groups).</summary>
+    private int ConvLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
+    {
+        if (args.Length != 1) Fail(at, "Conv2d.Forward with several arguments", "it takes one input");
+        var creation = LayerCreation(prop, at);
+        var v = new Dictionary<string, int>(StringComparer.Ordinal) { ["stride"] = 1, ["padding"] = 0, ["dilation"] = 1, ["groups"] = 1, ["bias"] = 1 };
+        foreach (var arg in creation.Arguments)
+        {
+            var c = arg.Value.ConstantValue;
+            if (!c.HasValue) Reject(arg.Syntax, prop, $"argument '{arg.Parameter?.Name}' must be a compile-time constant");
+            v[arg.Parameter?.Name ?? ""] = c.Value is bool flag ? (flag ? 1 : 0) : Convert.ToInt32(c.Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        int ci = v["inChannels"], co = v["outChannels"], k = v["kernelSize"], st = v["stride"], pad = v["padding"], dil = v["dilation"], g = v["groups"];
+        if (ci <= 0 || co <= 0 || k <= 0 || st <= 0 || pad < 0 || dil <= 0 || g <= 0 || ci % g != 0 || co % g != 0)
+            Reject(creation.Syntax, prop, "Conv2d sizes must be positive, padding ≥ 0, and groups must divide both channel counts");
+        if (dil != 1) Reject(creation.Syntax, prop, "dilation > 1 is not supported yet (Core ML needs dilations = 1 for a trainable weight)");
+        int x = args[0];
+        var xs = _nodes[x].Shape;
+        int oh = xs.Count == 4 ? (xs[2] + 2 * pad - dil * (k - 1) - 1) / st + 1 : 0, ow = xs.Count == 4 ? (xs[3] + 2 * pad - dil * (k - 1) - 1) / st + 1 : 0;
+        if (xs.Count != 4 || xs[1] != ci || xs[2] == Dims.Batch || xs[3] == Dims.Batch || oh <= 0 || ow <= 0)
+        {
+            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Conv2d({ci}, {co}, {k}) '{prop.Name}'", FormatShape(xs), $"[batch, {ci}, h, w] with h, w ≥ {dil * (k - 1) + 1 - 2 * pad}");
+            throw new Abort();
+        }
+        int fanIn = ci / g * k * k;
+        int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { co, ci / g, k, k }, frozen, fanIn, order + "0");
+        int b = v["bias"] != 0 ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { co }, frozen, fanIn, order + "1") : -1;
+        return AddWithAttrs("conv2d", new[] { x, w, b }, new[] { xs[0], co, oh, ow }, new double[] { k, st, pad, dil, g }, "", at.Parent!.ToString());
     }
 
     private int Reject(SyntaxNode at, IPropertySymbol prop, string why)

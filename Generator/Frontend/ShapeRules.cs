@@ -88,6 +88,18 @@ internal static class ShapeRules
                 var batch = ba.Length > 0 ? ba : bb;
                 return Ok(batch.Concat(new[] { a[a.Length - 2], b[b.Length - 1] }).ToArray(), attrs);
             }
+            case "max_pool2d": case "avg_pool2d":
+            {
+                int k = (int)attrs[0], st = attrs.Length > 1 && attrs[1] != 0 ? (int)attrs[1] : k, pad = attrs.Length > 2 ? (int)attrs[2] : 0;
+                if (a.Length != 4 || a[2] == Dims.Batch || a[3] == Dims.Batch) return Fail($"{op} needs [batch, channels, h, w], got {Format(a)}");
+                if (k <= 0 || st <= 0 || pad < 0 || pad * 2 > k) return Fail($"{op}: kernel {k}, stride {st}, padding {pad} are invalid (padding at most half the kernel)");
+                int oh = (a[2] + 2 * pad - k) / st + 1, ow = (a[3] + 2 * pad - k) / st + 1;
+                if (oh <= 0 || ow <= 0) return Fail($"{op}: kernel {k} is larger than the input {Format(a)}");
+                return Ok(new[] { a[0], a[1], oh, ow }, new double[] { k, st, pad });
+            }
+            case "global_avg_pool":
+                if (a.Length != 4 || a[2] == Dims.Batch || a[3] == Dims.Batch) return Fail($"global_avg_pool needs [batch, channels, h, w], got {Format(a)}");
+                return Ok(new[] { a[0], a[1] }, attrs);
             default:
                 return Fail($"no shape rule for op '{op}'");
         }

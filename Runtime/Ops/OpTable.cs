@@ -72,6 +72,10 @@ namespace TrainingGen
             new OpInfo("reshape", 1, ShapeRule.Reshape, false, true, "reshape"),
             new OpInfo("transpose", 1, ShapeRule.Reshape, false, true, "transpose"),
             new OpInfo("matmul", 2, ShapeRule.Broadcast, false, true, "matmul"),
+            new OpInfo("conv2d", 3, ShapeRule.Linear, false, true, "conv, add"),
+            new OpInfo("max_pool2d", 1, ShapeRule.Reshape, false, true, "max_pool"),
+            new OpInfo("avg_pool2d", 1, ShapeRule.Reshape, false, true, "avg_pool"),
+            new OpInfo("global_avg_pool", 1, ShapeRule.Reduce, false, true, "reduce_mean"),
         };
 
         public static OpInfo? Find(string name)

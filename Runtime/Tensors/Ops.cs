@@ -138,6 +138,35 @@ public static class Ops
         return y;
     }
 
+    /// <summary>Max pooling over k×k windows of NCHW input (stride defaults to k), like <c>F.max_pool2d</c>.</summary>
+    [Op("max_pool2d")]
+    public static Tensor MaxPool2d(Tensor x, int kernelSize, int stride = 0, int padding = 0) => Pool(x, kernelSize, stride, padding, max: true);
+
+    /// <summary>Average pooling over k×k windows (padding counted, torch's default), like <c>F.avg_pool2d</c>.</summary>
+    [Op("avg_pool2d")]
+    public static Tensor AvgPool2d(Tensor x, int kernelSize, int stride = 0, int padding = 0) => Pool(x, kernelSize, stride, padding, max: false);
+
+    /// <summary>Mean over the spatial dimensions: [n, c, h, w] → [n, c] (adaptive_avg_pool2d(1) + flatten).</summary>
+    [Op("global_avg_pool")]
+    public static Tensor GlobalAvgPool(Tensor x)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"global_avg_pool needs [n, c, h, w], got {ShapeUtil.Format(x.Shape)}.");
+        var y = new Tensor(x.Shape[0], x.Shape[1]);
+        Layout.ReduceAxis(x.Data, y.Data, x.Shape[0] * x.Shape[1], x.Shape[2] * x.Shape[3], 1, mean: true);
+        return y;
+    }
+
+    private static Tensor Pool(Tensor x, int k, int stride, int pad, bool max)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"pooling needs [n, c, h, w], got {ShapeUtil.Format(x.Shape)}.");
+        if (stride == 0) stride = k;
+        int h = x.Shape[2], w = x.Shape[3];
+        var y = new Tensor(x.Shape[0], x.Shape[1], Pool2d.OutSize(h, k, stride, pad), Pool2d.OutSize(w, k, stride, pad));
+        if (max) Pool2d.MaxForward(x.Data, y.Data, x.Shape[0] * x.Shape[1], h, w, k, stride, pad);
+        else Pool2d.AvgForward(x.Data, y.Data, x.Shape[0] * x.Shape[1], h, w, k, stride, pad);
+        return y;
+    }
+
     private static Tensor ReduceAxis(Tensor a, int axis, bool keepDim, bool mean)
     {
         int r = a.Rank;

@@ -151,6 +151,19 @@ public class OpGradientTests
     }, 17);
 
     [Test]
+    public void Conv2d_with_stride_and_padding() => Check(ConvCheck.CreateTrainer(1), (p, x) =>
+        Project(Conv2dRef(p[0], p[1], p[2], n: 2, ci: 2, h: 7, w_: 7, co: 4, k: 3, stride: 2, pad: 1, groups: 1), x[0]), 19);
+
+    [Test]
+    public void Conv2d_grouped_without_bias() => Check(GroupedConvCheck.CreateTrainer(1), (p, x) =>
+        Project(Conv2dRef(p[0], p[1], null, n: 1, ci: 4, h: 5, w_: 5, co: 6, k: 3, stride: 1, pad: 0, groups: 2), x[0]), 20);
+
+    [Test]
+    public void Max_avg_and_global_pooling() => Check(PoolCheck.CreateTrainer(1), (p, x) =>
+        Project(PoolRef(p[0], 6, 5, 5, 2, max: true), x[0]) + Project(PoolRef(p[0], 6, 5, 5, 2, max: false), x[1]) +
+        Project(Enumerable.Range(0, 6).Select(c => p[0].Skip(c * 25).Take(25).Average()).ToArray(), x[2]), 21);
+
+    [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {
         double s = 0;
@@ -188,6 +201,52 @@ internal static class OpReference
             for (int c = 0; c < classes; c++)
                 total -= ((c == (int)labels[r] ? 1 - smoothing : 0) + smoothing / classes) * logp[r * classes + c];
         return total / labels.Length;
+    }
+
+    /// <summary>Direct 2-D convolution, NCHW, square kernel, symmetric zero padding, groups.</summary>
+    public static double[] Conv2dRef(double[] x, double[] w, double[]? b, int n, int ci, int h, int w_, int co, int k, int stride, int pad, int groups)
+    {
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w_ + 2 * pad - k) / stride + 1, cig = ci / groups, cog = co / groups;
+        var y = new double[n * co * oh * ow];
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < co; o++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        double s = b?[o] ?? 0;
+                        int g = o / cog;
+                        for (int c = 0; c < cig; c++)
+                            for (int ky = 0; ky < k; ky++)
+                                for (int kx = 0; kx < k; kx++)
+                                {
+                                    int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= w_) continue;
+                                    s += x[((i * ci + g * cig + c) * h + iy) * w_ + ix] * w[((o * cig + c) * k + ky) * k + kx];
+                                }
+                        y[((i * co + o) * oh + oy) * ow + ox] = s;
+                    }
+        return y;
+    }
+
+    /// <summary>k×k pooling with stride k, no padding.</summary>
+    public static double[] PoolRef(double[] x, int planes, int h, int w, int k, bool max)
+    {
+        int oh = h / k, ow = w / k;
+        var y = new double[planes * oh * ow];
+        for (int c = 0; c < planes; c++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    double m = double.NegativeInfinity, s = 0;
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++)
+                        {
+                            double v = x[(c * h + oy * k + ky) * w + ox * k + kx];
+                            m = Math.Max(m, v); s += v;
+                        }
+                    y[(c * oh + oy) * ow + ox] = max ? m : s / (k * k);
+                }
+        return y;
     }
 
     /// <summary>erf by its Maclaurin series (|x| here is small), independent of the runtime's.</summary>

@@ -68,6 +68,139 @@ public static class MilRecipes
         return b.Add(left, right);
     }
 
+    // ------------------------------------------------------------------ convolution and pooling
+
+    private static MilTensor Pair(int v) => MilTensor.Vector(v, v);
+    private static MilTensor Quad(int v) => MilTensor.Vector(v, v, v, v);
+    private static long OutSize(long size, int k, int s, int p, int d) => (size + 2 * p - d * (k - 1) - 1) / s + 1;
+
+    /// <summary>conv with a runtime weight (iOS17+), then the bias added as [1, C, 1, 1].</summary>
+    public static MilVar Conv2d(MilFunctionBuilder b, MilVar x, MilVar w, MilVar? bias, int stride, int padding, int dilation, int groups, string? name = null)
+    {
+        if (dilation != 1)
+            throw new NotSupportedException("Dilated convolutions cannot be written to a package yet: Core ML requires dilations = 1 for a runtime weight.");
+        var xs = x.Shape; var ws = w.Shape;
+        int k = checked((int)ws[2]);
+        var type = new MilTensorType(x.Type.DType, new[] { xs[0], ws[0], OutSize(xs[2], k, stride, padding, 1), OutSize(xs[3], k, stride, padding, 1) });
+        var conv = b.Op("conv", type, bias is null ? name : null, ("x", x), ("weight", w), ("strides", Pair(stride)), ("pad_type", MilTensor.Scalar("custom")),
+            ("pad", Quad(padding)), ("dilations", Pair(1)), ("groups", MilTensor.Scalar(groups)));
+        return bias is null ? conv : b.Add(conv, b.Reshape(bias, new[] { 1, ws[0], 1, 1 }), name);
+    }
+
+    /// <summary>dx of a convolution: conv_transpose of dy with the same weight, padded back to x's size.</summary>
+    public static MilVar Conv2dInputGrad(MilFunctionBuilder b, MilVar dy, MilVar w, long[] xShape, int stride, int padding, int groups, string? name = null)
+    {
+        var ds = dy.Shape; var ws = w.Shape;
+        int k = checked((int)ws[2]);
+        long oh = (ds[2] - 1) * stride + (k - 1) + 1 - 2 * padding, ow = (ds[3] - 1) * stride + (k - 1) + 1 - 2 * padding;
+        bool short_ = oh < xShape[2] || ow < xShape[3];
+        var type = new MilTensorType(dy.Type.DType, new[] { ds[0], xShape[1], oh, ow });
+        var t = b.Op("conv_transpose", type, short_ ? null : name, ("x", dy), ("weight", w), ("pad_type", MilTensor.Scalar("custom")), ("pad", Quad(padding)),
+            ("strides", Pair(stride)), ("dilations", Pair(1)), ("groups", MilTensor.Scalar(groups)));
+        if (!short_) return t;
+        // Rows/columns the strided forward never read get no gradient: pad them with zeros.
+        return b.Op("pad", new MilTensorType(dy.Type.DType, xShape), name, ("x", t),
+            ("pad", MilTensor.Vector(0, checked((int)(xShape[2] - oh)), 0, checked((int)(xShape[3] - ow)))),
+            ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
+    }
+
+    /// <summary>
+    /// dW of a convolution: for each kernel offset (ky, kx) the strided slice of padded x that the
+    /// offset touched, contracted with dy over batch and positions; the k·k results are stacked.
+    /// </summary>
+    public static MilVar Conv2dWeightGrad(MilFunctionBuilder b, MilVar dy, MilVar x, int k, int stride, int padding, int groups, string? name = null)
+    {
+        var xs = x.Shape; var ds = dy.Shape;
+        long n = xs[0], ci = xs[1], co = ds[1], oh = ds[2], ow = ds[3];
+        long cig = ci / groups, cog = co / groups;
+        var xp = padding == 0 ? x : b.Op("pad", new MilTensorType(x.Type.DType, new[] { n, ci, xs[2] + 2 * padding, xs[3] + 2 * padding }), null,
+            ("x", x), ("pad", Quad(padding)), ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
+        var perGroup = new MilVar[groups];
+        for (int g = 0; g < groups; g++)
+        {
+            var dyg = groups == 1 ? dy : Slice(b, dy, new long[] { 0, g * cog, 0, 0 }, new[] { n, (g + 1) * cog, oh, ow }, new[] { 1, 1, 1, 1 });
+            var dy3 = b.Reshape(dyg, new[] { n, cog, oh * ow });                         // [n, co/g, P]
+            var offsets = new MilVar[k * k];
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++)
+                {
+                    var begin = new long[] { 0, g * cig, ky, kx };
+                    var end = new long[] { n, (g + 1) * cig, ky + (oh - 1) * stride + 1, kx + (ow - 1) * stride + 1 };
+                    var patch = Slice(b, xp, begin, end, new[] { 1, 1, stride, stride });     // [n, ci/g, oh, ow]
+                    var x3 = b.Reshape(patch, new[] { n, cig, oh * ow });
+                    var prod = b.MatMul(dy3, x3, transposeY: true);                           // [n, co/g, ci/g]
+                    offsets[ky * k + kx] = b.ReduceSum(prod, new[] { 0 }, false);            // [co/g, ci/g]
+                }
+            var stacked = b.Op("stack", new MilTensorType(dy.Type.DType, new[] { cog, cig, (long)k * k }), null,
+                ("values", offsets), ("axis", MilTensor.Scalar(2)));
+            perGroup[g] = b.Reshape(stacked, new[] { cog, cig, (long)k, k }, groups == 1 ? name : null);
+        }
+        return groups == 1 ? perGroup[0] : b.Op("concat", new MilTensorType(dy.Type.DType, new[] { co, cig, (long)k, k }), name,
+            ("values", perGroup), ("axis", MilTensor.Scalar(0)), ("interleave", MilTensor.Scalar(false)));
+    }
+
+    /// <summary>max_pool / avg_pool (avg counts padding, as torch's default).</summary>
+    public static MilVar Pool2d(MilFunctionBuilder b, MilVar x, bool max, int k, int stride, int padding, string? name = null)
+    {
+        var xs = x.Shape;
+        var type = new MilTensorType(x.Type.DType, new[] { xs[0], xs[1], OutSize(xs[2], k, stride, padding, 1), OutSize(xs[3], k, stride, padding, 1) });
+        var common = new (string, object)[]
+        {
+            ("x", x), ("kernel_sizes", Pair(k)), ("strides", Pair(stride)), ("pad_type", MilTensor.Scalar("custom")),
+            ("pad", Quad(padding)), ("ceil_mode", MilTensor.Scalar(false)),
+        };
+        return max
+            ? b.Op("max_pool", type, name, common)
+            : b.Op("avg_pool", type, name, common.Concat(new (string, object)[] { ("exclude_padding_from_average", MilTensor.Scalar(false)) }).ToArray());
+    }
+
+    /// <summary>
+    /// Pooling adjoints for non-overlapping windows (stride = kernel, no padding): the window
+    /// values are repeated k×k (reshape + tile) — for max pooling masked to where x equals the
+    /// window maximum — and the unread border rows/columns get zeros.
+    /// </summary>
+    public static MilVar Pool2dGrad(MilFunctionBuilder b, MilVar g, MilVar x, MilVar? y, bool max, int k, int stride, int padding, string? name = null)
+    {
+        if (stride != k || padding != 0)
+            throw new NotSupportedException($"Pooling with stride {stride} ≠ kernel {k} or padding {padding} cannot be differentiated in a package yet.");
+        var xs = x.Shape; var gs = g.Shape;
+        long n = gs[0], c = gs[1], oh = gs[2], ow = gs[3];
+        MilVar Up(MilVar v)
+        {
+            var r = b.Reshape(v, new[] { n, c, oh, 1, ow, 1 });
+            var t = b.Op("tile", new MilTensorType(v.Type.DType, new[] { n, c, oh, (long)k, ow, (long)k }), null, ("x", r), ("reps", MilTensor.Vector(1, 1, 1, k, 1, k)));
+            return b.Reshape(t, new[] { n, c, oh * k, ow * k });
+        }
+        var gu = Up(g);
+        bool border = oh * k < xs[2] || ow * k < xs[3];
+        MilVar d;
+        if (max)
+        {
+            var xc = border ? Slice(b, x, new long[] { 0, 0, 0, 0 }, new[] { n, c, oh * k, ow * k }, new[] { 1, 1, 1, 1 }) : x;
+            var mask = b.Cast(b.Equal(xc, Up(y!)), MilDType.Float32);
+            d = b.Mul(gu, mask, border ? null : name);
+        }
+        else d = b.Mul(gu, b.Scalar(1f / (k * k)), border ? null : name);
+        if (!border) return d;
+        return b.Op("pad", new MilTensorType(g.Type.DType, xs), name, ("x", d),
+            ("pad", MilTensor.Vector(0, checked((int)(xs[2] - oh * k)), 0, checked((int)(xs[3] - ow * k)))),
+            ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
+    }
+
+    /// <summary>The adjoint of global average pooling: g [n, c] spread over h·w, divided by h·w.</summary>
+    public static MilVar GlobalAvgPoolGrad(MilFunctionBuilder b, MilVar g, long[] xShape, string? name = null) =>
+        b.Mul(b.Fill(xShape, 1f / (xShape[2] * xShape[3])), b.Reshape(g, new[] { xShape[0], xShape[1], 1, 1 }), name);
+
+    private static MilVar Slice(MilFunctionBuilder b, MilVar x, long[] begin, long[] end, int[] stride)
+    {
+        var shape = begin.Select((bg, i) => (end[i] - bg + stride[i] - 1) / stride[i]).ToArray();
+        return b.Op("slice_by_index", new MilTensorType(x.Type.DType, shape), null, ("x", x),
+            ("begin", MilTensor.Vector(begin.Select(v => checked((int)v)).ToArray())), ("end", MilTensor.Vector(end.Select(v => checked((int)v)).ToArray())),
+            ("stride", MilTensor.Vector(stride)),
+            ("begin_mask", MilTensor.Bool(new[] { begin.Length }, new bool[begin.Length])), ("end_mask", MilTensor.Bool(new[] { begin.Length }, new bool[begin.Length])),
+            ("squeeze_mask", MilTensor.Bool(new[] { begin.Length }, new bool[begin.Length])));
+    }
+
     /// <summary>The type of x with its last dimension reduced to 1.</summary>
     public static MilTensorType KeepLast(MilTensorType t) =>
         new(t.DType, t.Shape!.Select((d, i) => i == t.Shape!.Length - 1 ? 1L : d).ToArray());

@@ -164,3 +164,34 @@ public partial class MseCheck
     public Parameter A { get; } = new(3, 2);
     public (Tensor Loss, Tensor Y) Forward([Shape(3, 2)] Tensor t) { var a = A.Forward(); return (Ops.MseLoss(-a, t), a); }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class ConvCheck
+{
+    public Parameter X { get; } = new(2, 2, 7, 7);
+    public Conv2d Conv { get; } = new(2, 4, 3, stride: 2, padding: 1);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 4, 4, 4)] Tensor proj) { var y = Conv.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class GroupedConvCheck
+{
+    public Parameter X { get; } = new(1, 4, 5, 5);
+    public Conv2d Conv { get; } = new(4, 6, 3, groups: 2, bias: false);
+    public (Tensor Loss, Tensor Y) Forward([Shape(1, 6, 3, 3)] Tensor proj) { var y = Conv.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class PoolCheck
+{
+    public Parameter X { get; } = new(2, 3, 5, 5);
+    // 5×5 with k = 2: the last row and column are never read, so their gradient is zero.
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3, 2, 2)] Tensor p, [Shape(2, 3, 2, 2)] Tensor q, [Shape(2, 3)] Tensor r)
+    {
+        var x = X.Forward();
+        var m = Ops.MaxPool2d(x, 2);
+        var a = Ops.AvgPool2d(x, 2);
+        var g = Ops.GlobalAvgPool(x);
+        return (Projections.Project(m, p) + Projections.Project(a, q) + Projections.Project(g, r), m);
+    }
+}

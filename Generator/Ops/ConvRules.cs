@@ -1,0 +1,136 @@
+using System.Linq;
+using TrainingGen.Generator.Model;
+using static TrainingGen.Generator.Emit.EmitHelpers;
+
+namespace TrainingGen.Generator.Ops;
+
+/// <summary>
+/// Conv2d (args x, W, b; attrs k, stride, padding, dilation, groups). The trainer keeps the
+/// im2row patches of the forward pass in <c>_x{id}</c>; the weight gradient reads them.
+/// </summary>
+internal sealed class Conv2dRule : OpRule
+{
+    public override string Name => "conv2d";
+
+    public override void Backward(AdContext ad, Node n, int g)
+    {
+        int x = n.Args[0], w = n.Args[1], b = n.Args[2];
+        var attrs = n.Attrs.ToArray();
+        if (ad.IsActive(w)) ad.Contribute(w, ad.Add("conv2d_dw", new[] { g, x, n.Id }, ad.ShapeOf(w), "d(conv(x, W))/dW = Σ dy ⊗ patches(x): " + n.Source, attrs));
+        if (ad.IsActive(b)) ad.Contribute(b, ad.Add("conv2d_db", new[] { g }, ad.ShapeOf(b), "d(conv + b)/db = Σ_n,h,w dy: " + n.Source, attrs));
+        if (ad.IsActive(x)) ad.Contribute(x, ad.Add("conv2d_dx", new[] { g, w }, ad.ShapeOf(x), "d(conv(x, W))/dx = conv_transpose(dy, W): " + n.Source, attrs));
+    }
+
+    /// <summary>The kernels' geometry for a conv node given its input and output shapes.</summary>
+    internal static string Geometry(EquatableArray<int> x, EquatableArray<int> y, Node n) =>
+        $"new {EmitContext.K}.Conv2dShape({Dim(x[0])}, {x[1]}, {x[2]}, {x[3]}, {y[1]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(3)}, {n.Int(4)})";
+
+    public override string? Scratch(EmitContext c, Node n) => $"{Geometry(c.Shape(n.Args[0]), n.Shape, n)}.PatchCount";
+
+    public override string? Trainer(EmitContext c, Node n) =>
+        $"{EmitContext.K}.Conv2d.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {(n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default")}, {c.Ref(n.Id)}, _x{n.Id}, {Geometry(c.Shape(n.Args[0]), n.Shape, n)});";
+
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"{EmitContext.Mil}.MilRecipes.Conv2d(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(n.Args[2] >= 0 ? c.V(n.Args[2]) : "null")}, {n.Int(1)}, {n.Int(2)}, {n.Int(3)}, {n.Int(4)}{nm})";
+}
+
+internal sealed class Conv2dGradRule : OpRule
+{
+    public Conv2dGradRule(string name) { Name = name; }
+    public override string Name { get; }
+
+    public override string? Scratch(EmitContext c, Node n) =>
+        Name == "conv2d_dx" ? $"{Conv2dRule.Geometry(n.Shape, c.Shape(n.Args[0]), n)}.PatchLength" : null;
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        int g = n.Args[0];
+        switch (Name)
+        {
+            case "conv2d_dw":
+            {
+                var fwd = c.Nodes[n.Args[2]];
+                return $"{EmitContext.K}.Conv2d.WeightGrad({c.Ref(g)}, _x{fwd.Id}, {c.Ref(n.Id)}, {Conv2dRule.Geometry(c.Shape(fwd.Args[0]), fwd.Shape, n)});";
+            }
+            case "conv2d_db":
+            {
+                var gs = c.Shape(g);
+                // a 1×1 "convolution" over dy's own plane: OutHeight/OutWidth are dy's h, w
+                return $"{EmitContext.K}.Conv2d.BiasGrad({c.Ref(g)}, {c.Ref(n.Id)}, new {EmitContext.K}.Conv2dShape({Dim(gs[0])}, 1, {gs[2]}, {gs[3]}, {gs[1]}, 1, 1, 0, 1, 1));";
+            }
+            default:
+                return $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, _x{n.Id}, {Conv2dRule.Geometry(n.Shape, c.Shape(g), n)});";
+        }
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm)
+    {
+        int g = n.Args[0];
+        return Name switch
+        {
+            "conv2d_dw" => $"{EmitContext.Mil}.MilRecipes.Conv2dWeightGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm})",
+            "conv2d_db" => $"b.ReduceSum({c.V(g)}, new[] {{ 0, 2, 3 }}, false{nm})",
+            _ => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm})",
+        };
+    }
+}
+
+/// <summary>max / average pooling (attrs k, stride, padding) and global average pooling.</summary>
+internal sealed class PoolRule : OpRule
+{
+    public PoolRule(string name) { Name = name; }
+    public override string Name { get; }
+
+    public override void Backward(AdContext ad, Node n, int g) =>
+        ad.Contribute(n.Args[0], ad.Add(Name + "_grad", new[] { g, n.Args[0], n.Id }, ad.ShapeOf(n.Args[0]),
+            Name switch
+            {
+                "max_pool2d" => "d(max_pool)/dx: g routed to each window's maximum: ",
+                "avg_pool2d" => "d(avg_pool)/dx: g / k² spread over each window: ",
+                _ => "d(global_avg_pool)/dx: g / (h·w) spread over the plane: ",
+            } + n.Source, n.Attrs.ToArray()));
+
+    internal static string Planes(EquatableArray<int> x) => $"{Dim(x[0])} * {x[1]}";
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var x = c.Shape(n.Args[0]);
+        return Name switch
+        {
+            "max_pool2d" => $"{EmitContext.K}.Pool2d.MaxForward({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
+            "avg_pool2d" => $"{EmitContext.K}.Pool2d.AvgForward({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
+            _ => $"{EmitContext.K}.Layout.ReduceAxis({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2] * x[3]}, 1, true);",
+        };
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm) => Name switch
+    {
+        "global_avg_pool" => $"b.ReduceMean({c.V(n.Args[0])}, new[] {{ 2, 3 }}, false{nm})",
+        _ => $"{EmitContext.Mil}.MilRecipes.Pool2d(b, {c.V(n.Args[0])}, {(Name == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
+    };
+}
+
+internal sealed class PoolGradRule : OpRule
+{
+    public PoolGradRule(string forward) { Forward = forward; }
+    private string Forward { get; }
+    public override string Name => Forward + "_grad";
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var x = n.Shape;
+        string g = c.Ref(n.Args[0]), dx = c.Ref(n.Id);
+        return Forward switch
+        {
+            "max_pool2d" => $"{EmitContext.K}.Pool2d.MaxBackward({g}, {c.Ref(n.Args[1])}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
+            "avg_pool2d" => $"{EmitContext.K}.Pool2d.AvgBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
+            _ => $"{EmitContext.K}.Layout.ReduceAxisBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2] * x[3]}, 1, true);",
+        };
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm) => Forward switch
+    {
+        "global_avg_pool" => $"{EmitContext.Mil}.MilRecipes.GlobalAvgPoolGrad(b, {c.V(n.Args[0])}, {LongArray(n.Shape)}{nm})",
+        _ => $"{EmitContext.Mil}.MilRecipes.Pool2dGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(Forward == "max_pool2d" ? c.V(n.Args[2]) : "null")}, {(Forward == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
+    };
+}
