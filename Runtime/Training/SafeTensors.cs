@@ -112,7 +112,7 @@ public static class SafeTensors
     }
 
     /// <summary>Reads a safetensors file, converting every tensor to fp32 (unsupported dtypes are an error naming the tensor).</summary>
-    public static SafeTensorsFile Read(string path) => ReadCore(path, _ => true);
+    public static SafeTensorsFile Read(string path) => ReadCore(path, _ => true, out _);
 
     /// <summary>
     /// Loads parameters of <paramref name="trainer"/> by state_dict name. By default every trainer
@@ -128,11 +128,19 @@ public static class SafeTensors
         var byName = trainer.Parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
         string? Target(string fileName) => options.MapName is null ? fileName : options.MapName(fileName);
         // Only tensors that will be loaded need a supported dtype (torch state_dicts carry int buffers).
-        var file = ReadCore(path, n => Target(n) is string t && byName.ContainsKey(t));
+        var file = ReadCore(path, n => Target(n) is string t && byName.ContainsKey(t), out var skipped);
         var loaded = new List<string>();
         var unexpected = new List<string>();
         var plan = new List<(float[] Dst, float[] Src)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in skipped)
+        {
+            if (Target(name) is null) continue;
+            if (!options.IgnoreUnexpected)
+                throw new SafeTensorsException(path, name, "unexpected: the file has this tensor but the trainer has no such parameter " +
+                    $"(parameters: {string.Join(", ", byName.Keys)}).");
+            unexpected.Add(name);
+        }
         foreach (var t in file.Tensors)
         {
             string? target = Target(t.Name);
@@ -159,9 +167,10 @@ public static class SafeTensors
         return new SafeTensorsImportReport(loaded, missing, unexpected);
     }
 
-    private static SafeTensorsFile ReadCore(string path, Func<string, bool> decode)
+    private static SafeTensorsFile ReadCore(string path, Func<string, bool> decode, out List<string> skipped)
     {
         if (path is null) throw new ArgumentNullException(nameof(path));
+        skipped = new List<string>();
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { throw new SafeTensorsException(path, null, "the file does not exist."); }
@@ -208,7 +217,7 @@ public static class SafeTensors
                 if (end > dataLength)
                     throw new SafeTensorsException(path, name, $"truncated: its data_offsets end at {end} but the data section has only {dataLength} bytes.");
                 string dtype = dtypeEl.GetString()!;
-                if (!decode(name)) continue;
+                if (!decode(name)) { skipped.Add(name); continue; }
                 int size = dtype switch { "F32" => 4, "F16" or "BF16" => 2, "F64" => 8, _ => 0 };
                 if (size == 0)
                     throw new SafeTensorsException(path, name, $"unsupported dtype {dtype} (F32, F16, BF16 and F64 can be imported).");
