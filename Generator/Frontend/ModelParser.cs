@@ -181,6 +181,24 @@ internal sealed partial class ModelParser
                         scope.Locals[symbol] = id;
                     }
                     break;
+                case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assign } when assign.Left is IdentifierNameSyntax target
+                        && scope.Model.GetSymbolInfo(target, _ct).Symbol is ILocalSymbol local && scope.Locals.ContainsKey(local):
+                {
+                    // Straight-line code is SSA already: a reassignment just rebinds the name.
+                    string? op = assign.Kind() switch
+                    {
+                        SyntaxKind.SimpleAssignmentExpression => null,
+                        SyntaxKind.AddAssignmentExpression => "add",
+                        SyntaxKind.SubtractAssignmentExpression => "sub",
+                        SyntaxKind.MultiplyAssignmentExpression => "mul",
+                        SyntaxKind.DivideAssignmentExpression => "div",
+                        _ => "unsupported",
+                    };
+                    if (op == "unsupported") Fail(assign, $"The operator '{assign.OperatorToken.Text}'", "only =, +=, -=, *= and /= can update a local");
+                    int value = Eval(assign.Right, scope);
+                    scope.Locals[local] = op is null ? value : AddBinary(op, scope.Locals[local], value, assign);
+                    break;
+                }
                 case ReturnStatementSyntax ret when i == statements.Count - 1 && ret.Expression is not null:
                     return Returned(ret.Expression, scope, expectTuple);
                 case ReturnStatementSyntax ret:
@@ -222,7 +240,7 @@ internal sealed partial class ModelParser
     {
         IfStatementSyntax => "the training graph must not depend on tensor values; compute both branches and combine them with ops",
         ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax => "write the layers out (loops are not yet unrolled)",
-        ExpressionStatementSyntax => "Forward may not mutate state; assign each result to a new local",
+        ExpressionStatementSyntax => "Forward may only assign tensors to its locals (no calls for their side effects, no fields or elements)",
         _ => "Forward is straight-line code: locals computed from ops, then one return",
     };
 

@@ -20,9 +20,8 @@ public sealed class Conv2d
         Weight = new Tensor(outChannels, inChannels / groups, kernelSize, kernelSize);
         Bias = bias ? new Tensor(outChannels) : null;
         int fanIn = inChannels / groups * kernelSize * kernelSize;
-        var rng = new Rng((ulong)Environment.TickCount64);
-        ParameterInit.Uniform(Weight.Data, fanIn, rng);
-        if (Bias is not null) ParameterInit.Uniform(Bias.Data, fanIn, rng);
+        ParameterInit.UniformEager(Weight.Data, fanIn);
+        if (Bias is not null) ParameterInit.UniformEager(Bias.Data, fanIn);
     }
 
     public int InChannels { get; }

@@ -17,12 +17,9 @@ public sealed class Linear
         OutFeatures = outFeatures;
         Weight = new Tensor(outFeatures, inFeatures);
         Bias = bias ? new Tensor(outFeatures) : null;
-        ParameterInit.Uniform(Weight.Data, inFeatures, DefaultRng);
-        if (Bias is not null) ParameterInit.Uniform(Bias.Data, inFeatures, DefaultRng);
+        ParameterInit.UniformEager(Weight.Data, inFeatures);
+        if (Bias is not null) ParameterInit.UniformEager(Bias.Data, inFeatures);
     }
-
-    // Eager models are for reference runs; they get fresh random weights like torch.nn.Linear does.
-    private static readonly Rng DefaultRng = new((ulong)Environment.TickCount64);
 
     public int InFeatures { get; }
     public int OutFeatures { get; }

@@ -15,7 +15,7 @@ public sealed class Parameter
         if (shape.Length == 0 || Array.Exists(shape, d => d <= 0))
             throw new ArgumentException($"Parameter shape {ShapeUtil.Format(shape)} must have positive dimensions.");
         Value = new Tensor(shape);
-        ParameterInit.Uniform(Value.Data, shape[^1], new Rng((ulong)Environment.TickCount64));
+        ParameterInit.UniformEager(Value.Data, shape[^1]);
     }
 
     public Tensor Value { get; }

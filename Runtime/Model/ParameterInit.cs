@@ -8,6 +8,24 @@ namespace TrainingGen;
 /// </summary>
 public static class ParameterInit
 {
+    private static Rng s_eager = new((ulong)Environment.TickCount64);
+    private static readonly object s_lock = new();
+
+    /// <summary>
+    /// Seeds the generator eager layers (<c>new Linear(...)</c>, <c>new Conv2d(...)</c>, ...) draw
+    /// their initial values from, like <c>torch.manual_seed</c>. Trainers use their own seed.
+    /// </summary>
+    public static void ManualSeed(ulong seed)
+    {
+        lock (s_lock) s_eager = new Rng(seed);
+    }
+
+    /// <summary>Initialises an eager layer's tensor from the shared generator (thread-safe).</summary>
+    internal static void UniformEager(Span<float> values, int fanIn)
+    {
+        lock (s_lock) Uniform(values, fanIn, s_eager);
+    }
+
     public static void Uniform(Span<float> values, int fanIn, Rng rng)
     {
         double bound = fanIn > 0 ? 1.0 / Math.Sqrt(fanIn) : 0.0;

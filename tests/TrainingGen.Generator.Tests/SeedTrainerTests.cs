@@ -8,6 +8,8 @@ namespace TrainingGen.Tests;
 /// <summary>The generated trainer of the seed program against independent float64 references.</summary>
 public class SeedTrainerTests
 {
+    [SetUp] public void Seed() => ParameterInit.ManualSeed(7);
+
     private static double[][] Params(ModelToExport.Trainer t) => t.Parameters.Select(p => TestUtil.ToDouble(p.Value)).ToArray();
 
     [TestCase(2, 0)]
