@@ -15,7 +15,8 @@ namespace TrainingGen.Generator;
 /// <summary>
 /// The TrainingGen source generator. For each partial [TrainingModel] class:
 /// parse (Roslyn → equatable IR + diagnostics) → differentiate → emit the trainer and the package
-/// builder. Diagnostics and sources flow through separate branches so a model that only changed
+/// builder. The front end's diagnostics are reported by TrainingGen.Analyzers (live in the IDE,
+/// from the same parser); the generator only stops on them and reports its own TG9999. Diagnostics and sources flow through separate branches so a model that only changed
 /// its diagnostics is not re-emitted, and every stage is guarded: an unexpected exception becomes
 /// TG9999, never warning CS8785.
 /// </summary>
@@ -58,7 +59,14 @@ public sealed class TrainingModelGenerator : IIncrementalGenerator
             for (var t = type.ContainingType; t is not null; t = t.ContainingType)
                 if (!t.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword)))
                     return new Result<TrainingModelIr>(null, EquatableArray<DiagnosticInfo>.Empty);
-            return ModelParser.Parse(type, ctx.SemanticModel.Compilation, ct);
+            // Two layers with one parameter name would share weights silently: TG0008 (the analyzer's) stops generation.
+            if (ParameterNames.AnyCollision(type)) return new Result<TrainingModelIr>(null, EquatableArray<DiagnosticInfo>.Empty);
+            var parsed = ModelParser.Parse(type, ctx.SemanticModel.Compilation, ct);
+            // The analyzers run the same front end and report its diagnostics live in the IDE; the
+            // generator reports only what they cannot know, so a build shows each problem once.
+            return parsed.Diagnostics.Any(d => DiagnosticDescriptors.ReportedByAnalyzers.Contains(d.Id))
+                ? parsed with { Diagnostics = parsed.Diagnostics.Where(d => !DiagnosticDescriptors.ReportedByAnalyzers.Contains(d.Id)).ToEquatable() }
+                : parsed;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

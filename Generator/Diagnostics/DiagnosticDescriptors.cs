@@ -49,6 +49,16 @@ internal static class DiagnosticDescriptors
         "Input '{0}' has the same name in the training package as parameter '{1}' (or a value derived from it); rename the input",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor InvalidShape = Create("TG0007",
+        "Shape attribute is not a constant list of valid dimensions",
+        "[Shape] on input '{0}' must list constant dimensions, each positive or Dim.Batch: {1}",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor DuplicateParameterName = Create("TG0008",
+        "Duplicate parameter name",
+        "Property '{0}' of '{1}' gives parameter name '{2}', which property '{3}' already uses; the state_dict and the training package need distinct names, so rename one of them",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
         "Unsupported C# in Forward",
         "{0} is not supported in a Forward method: {1}",
@@ -58,6 +68,41 @@ internal static class DiagnosticDescriptors
         "Call to an unknown method in Forward",
         "'{0}' is not a known op, [Loss] function or model Forward; only these can be differentiated",
         "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedLoop = Create("TG1003",
+        "Loop in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedBranch = Create("TG1004",
+        "Branch in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedLinq = Create("TG1005",
+        "LINQ in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedLambda = Create("TG1006",
+        "Lambda or local function in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedAwait = Create("TG1007",
+        "'await' in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedMutation = Create("TG1008",
+        "Mutation of a tensor element, field or property in Forward",
+        "{0} is not supported in a Forward method: {1}",
+        "TrainingGen.Forward", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NoGradient = Create("TG2002",
+        "Trainable parameter never receives a gradient",
+        "'{0}' of training model '{1}' is trainable but never receives a gradient: {2}; use it on the path to the loss, remove it, or mark it [Frozen]",
+        "TrainingGen.Differentiability", DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor ShapeMismatch = Create("TG3001",
         "Shape mismatch",
@@ -86,9 +131,18 @@ internal static class DiagnosticDescriptors
 
     public static readonly IReadOnlyList<DiagnosticDescriptor> All = new[]
     {
-        LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, UnsupportedSyntax, UnknownCall,
-        ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
+        LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
+        UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
+        UnsupportedMutation, NoGradient, ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };
+
+    /// <summary>
+    /// Ids the analyzers report (TrainingGen.Analyzers reads the same front end as the generator).
+    /// The generator never reports these, so a build shows each problem once; it keeps only what
+    /// nothing but the generator can know (TG9999, an internal failure of its own stages).
+    /// </summary>
+    public static readonly ISet<string> ReportedByAnalyzers = new HashSet<string>(
+        All.Where(d => d.Id != InternalError.Id).Select(d => d.Id), System.StringComparer.Ordinal);
 
     public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
 }

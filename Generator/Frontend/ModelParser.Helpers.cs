@@ -167,18 +167,18 @@ internal sealed partial class ModelParser
         {
             Fail(at!, $"The input '{parameter.Name}' of type {parameter.Type.ToDisplayString()}", "training model inputs are Tensors");
         }
-        if (shapeAttr is null || shapeAttr.ConstructorArguments.Length != 1 || shapeAttr.ConstructorArguments[0].IsNull)
+        if (shapeAttr is null)
         {
             Report(DiagnosticDescriptors.MissingShape, at, parameter.Name, owner.Name);
             throw new Abort();
         }
-        var dims = shapeAttr.ConstructorArguments[0].Values.Select(v => v.Value is int i ? i : 0).ToArray();
-        if (dims.Length == 0 || dims.Any(d => d == 0 || d < Dims.Batch))
+        // A [Shape] that is there but unusable is TG0007, at the attribute (ShapeAttributeRule.Check).
+        if (ShapeAttributeRule.Check(shapeAttr, _ct) is { } problem)
         {
-            Report(DiagnosticDescriptors.MissingShape, at, parameter.Name, owner.Name);
+            Report(DiagnosticDescriptors.InvalidShape, problem.At ?? at, parameter.Name, problem.Reason);
             throw new Abort();
         }
-        return dims;
+        return shapeAttr.ConstructorArguments[0].Values.Select(v => (int)v.Value!).ToArray();
     }
 
     private Optimizer? ParseOptimizer(INamedTypeSymbol type)
@@ -274,7 +274,7 @@ internal sealed partial class ModelParser
 
     private void Fail(SyntaxNode at, string construct, string reason)
     {
-        Report(DiagnosticDescriptors.UnsupportedSyntax, at, construct, reason);
+        Report(UnsupportedConstructs.For(at), at, construct, reason);
         throw new Abort();
     }
 }
