@@ -16,29 +16,36 @@ public readonly record struct Conv2dShape(int Batch, int InChannels, int Height,
 }
 
 /// <summary>
-/// Convolution as "im2row" + dot products: each output position's receptive field is copied into
-/// a contiguous row (kept for the weight gradient), so every inner loop is a TensorPrimitives dot
-/// or axpy over contiguous memory.
+/// Convolution as "im2row" + GEMM: each output position's receptive field is copied into a contiguous
+/// row of the patch matrix (kept for the weight gradient), and the three products are SGEMM calls
+/// per image and group (<see cref="Gemm"/>): <c>y = W·patchesᵀ</c> (written straight into NCHW),
+/// <c>dW += dy·patches</c>, and <c>cols = dyᵀ·W</c> followed by col2im for the input gradient.
 /// </summary>
 public static class Conv2d
 {
+    /// <summary>Rows of patch-matrix gradient computed per SGEMM call in <see cref="InputGrad"/> (bounds its scratch).</summary>
+    private const int ColsScratchFloats = 1 << 16;
+
+    [ThreadStatic] private static float[]? t_cols;
+
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
         Span<float> patches, in Conv2dShape s)
     {
-        int oh = s.OutHeight, ow = s.OutWidth, p = oh * ow, kl = s.PatchLength, cog = s.OutChannels / s.Groups;
+        int p = s.OutHeight * s.OutWidth, kl = s.PatchLength, cog = s.OutChannels / s.Groups;
         Im2Row(x, patches, s);
         for (int n = 0; n < s.Batch; n++)
             for (int g = 0; g < s.Groups; g++)
             {
                 var rows = patches.Slice((n * s.Groups + g) * p * kl, p * kl);
-                for (int c = 0; c < cog; c++)
+                var yg = y.Slice((n * s.OutChannels + g * cog) * p, cog * p);
+                float beta = 0f;
+                if (!bias.IsEmpty)
                 {
-                    int co = g * cog + c;
-                    var wr = w.Slice(co * kl, kl);
-                    var yc = y.Slice((n * s.OutChannels + co) * p, p);
-                    float b = bias.IsEmpty ? 0f : bias[co];
-                    for (int q = 0; q < p; q++) yc[q] = TensorPrimitives.Dot(wr, rows.Slice(q * kl, kl)) + b;
+                    for (int c = 0; c < cog; c++) yg.Slice(c * p, p).Fill(bias[g * cog + c]);
+                    beta = 1f;
                 }
+                // y_g [cog, p] = W_g [cog, kl] · rowsᵀ [kl, p]
+                Gemm.Sgemm(false, true, cog, p, kl, 1f, w.Slice(g * cog * kl, cog * kl), kl, rows, kl, beta, yg, p);
             }
     }
 
@@ -46,19 +53,14 @@ public static class Conv2d
     public static void WeightGrad(ReadOnlySpan<float> dy, ReadOnlySpan<float> patches, Span<float> dw, in Conv2dShape s)
     {
         int p = s.OutHeight * s.OutWidth, kl = s.PatchLength, cog = s.OutChannels / s.Groups;
-        dw.Clear();
+        if (s.Batch == 0) dw.Clear();
         for (int n = 0; n < s.Batch; n++)
             for (int g = 0; g < s.Groups; g++)
             {
                 var rows = patches.Slice((n * s.Groups + g) * p * kl, p * kl);
-                for (int c = 0; c < cog; c++)
-                {
-                    int co = g * cog + c;
-                    var dwr = dw.Slice(co * kl, kl);
-                    var dyc = dy.Slice((n * s.OutChannels + co) * p, p);
-                    for (int q = 0; q < p; q++)
-                        if (dyc[q] != 0f) TensorPrimitives.MultiplyAdd(rows.Slice(q * kl, kl), dyc[q], dwr, dwr);
-                }
+                var dyg = dy.Slice((n * s.OutChannels + g * cog) * p, cog * p);
+                // dW_g [cog, kl] (+)= dy_g [cog, p] · rows [p, kl]
+                Gemm.Sgemm(false, false, cog, kl, p, 1f, dyg, p, rows, kl, n == 0 ? 0f : 1f, dw.Slice(g * cog * kl, cog * kl), kl);
             }
     }
 
@@ -72,63 +74,96 @@ public static class Conv2d
                 db[co] += TensorPrimitives.Sum(dy.Slice((n * s.OutChannels + co) * p, p));
     }
 
-    /// <summary>dx = col2im(dy·W): each output position adds W-weighted dy into its receptive field.</summary>
+    /// <summary>
+    /// dx = col2im(dyᵀ·W): the gradient of the patch matrix, computed a block of output positions at a
+    /// time into per-thread scratch, then added back into each receptive field.
+    /// <paramref name="rowScratch"/> (one patch row) is no longer needed; it stays for generated code.
+    /// </summary>
     public static void InputGrad(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> rowScratch, in Conv2dShape s)
     {
-        int oh = s.OutHeight, ow = s.OutWidth, p = oh * ow, kl = s.PatchLength, cog = s.OutChannels / s.Groups, cig = s.InChannels / s.Groups;
-        var row = rowScratch.Slice(0, kl);
+        _ = rowScratch;
+        int ow = s.OutWidth, p = s.OutHeight * ow, kl = s.PatchLength, cog = s.OutChannels / s.Groups, cig = s.InChannels / s.Groups;
         dx.Clear();
+        if (p == 0 || kl == 0) return;
+        int block = Math.Clamp(ColsScratchFloats / kl, 1, p);
+        var colsArray = t_cols;
+        if (colsArray is null || colsArray.Length < block * kl) t_cols = colsArray = new float[block * kl];
         for (int n = 0; n < s.Batch; n++)
             for (int g = 0; g < s.Groups; g++)
-                for (int q = 0; q < p; q++)
+            {
+                var wg = w.Slice(g * cog * kl, cog * kl);
+                int dyOffset = (n * s.OutChannels + g * cog) * p;
+                for (int q0 = 0; q0 < p; q0 += block)
                 {
-                    row.Clear();
-                    for (int c = 0; c < cog; c++)
-                    {
-                        int co = g * cog + c;
-                        float d = dy[(n * s.OutChannels + co) * p + q];
-                        if (d != 0f) TensorPrimitives.MultiplyAdd(w.Slice(co * kl, kl), d, row, row);
-                    }
-                    int oy = q / ow, ox = q % ow;
-                    int i = 0;
-                    for (int ci = 0; ci < cig; ci++)
-                    {
-                        int plane = (n * s.InChannels + g * cig + ci) * s.Height;
-                        for (int ky = 0; ky < s.Kernel; ky++)
-                        {
-                            int iy = oy * s.Stride - s.Padding + ky * s.Dilation;
-                            for (int kx = 0; kx < s.Kernel; kx++, i++)
-                            {
-                                int ix = ox * s.Stride - s.Padding + kx * s.Dilation;
-                                if ((uint)iy < (uint)s.Height && (uint)ix < (uint)s.Width) dx[(plane + iy) * s.Width + ix] += row[i];
-                            }
-                        }
-                    }
+                    int qn = Math.Min(block, p - q0);
+                    var cols = colsArray.AsSpan(0, qn * kl);
+                    // cols [qn, kl] = dy_g[:, q0..q0+qn]ᵀ [qn, cog] · W_g [cog, kl]
+                    Gemm.Sgemm(true, false, qn, kl, cog, 1f, dy.Slice(dyOffset + q0), p, wg, kl, 0f, cols, kl);
+                    Col2Im(cols, dx, s, n, g, q0, qn, cig);
                 }
+            }
+    }
+
+    /// <summary>Adds rows q0..q0+qn of a patch-matrix gradient back into the input positions they were copied from.</summary>
+    private static void Col2Im(ReadOnlySpan<float> cols, Span<float> dx, in Conv2dShape s, int n, int g, int q0, int qn, int cig)
+    {
+        int ow = s.OutWidth, k = s.Kernel;
+        int i = 0;
+        for (int q = q0; q < q0 + qn; q++)
+        {
+            int oy = q / ow, ox = q % ow;
+            int x0 = ox * s.Stride - s.Padding;
+            KernelRange(x0, s.Dilation, k, s.Width, out int kx0, out int kx1);
+            for (int ci = 0; ci < cig; ci++)
+            {
+                int plane = (n * s.InChannels + g * cig + ci) * s.Height;
+                for (int ky = 0; ky < k; ky++, i += k)
+                {
+                    int iy = oy * s.Stride - s.Padding + ky * s.Dilation;
+                    if ((uint)iy >= (uint)s.Height) continue;
+                    var dxRow = dx.Slice((plane + iy) * s.Width);
+                    for (int kx = kx0; kx < kx1; kx++) dxRow[x0 + kx * s.Dilation] += cols[i + kx];
+                }
+            }
+        }
+    }
+
+    /// <summary>The kx range [kx0, kx1) whose input column x0 + kx·dilation lies inside [0, width).</summary>
+    private static void KernelRange(int x0, int dilation, int k, int width, out int kx0, out int kx1)
+    {
+        kx0 = 0;
+        while (kx0 < k && x0 + kx0 * dilation < 0) kx0++;
+        kx1 = k;
+        while (kx1 > kx0 && x0 + (kx1 - 1) * dilation >= width) kx1--;
     }
 
     private static void Im2Row(ReadOnlySpan<float> x, Span<float> patches, in Conv2dShape s)
     {
-        int oh = s.OutHeight, ow = s.OutWidth, kl = s.PatchLength, cig = s.InChannels / s.Groups;
+        int oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, cig = s.InChannels / s.Groups;
         int o = 0;
         for (int n = 0; n < s.Batch; n++)
             for (int g = 0; g < s.Groups; g++)
                 for (int oy = 0; oy < oh; oy++)
                     for (int ox = 0; ox < ow; ox++)
+                    {
+                        int x0 = ox * s.Stride - s.Padding;
+                        KernelRange(x0, s.Dilation, k, s.Width, out int kx0, out int kx1);
                         for (int ci = 0; ci < cig; ci++)
                         {
                             int plane = (n * s.InChannels + g * cig + ci) * s.Height;
-                            for (int ky = 0; ky < s.Kernel; ky++)
+                            for (int ky = 0; ky < k; ky++, o += k)
                             {
+                                var dst = patches.Slice(o, k);
                                 int iy = oy * s.Stride - s.Padding + ky * s.Dilation;
-                                for (int kx = 0; kx < s.Kernel; kx++)
-                                {
-                                    int ix = ox * s.Stride - s.Padding + kx * s.Dilation;
-                                    patches[o++] = (uint)iy < (uint)s.Height && (uint)ix < (uint)s.Width ? x[(plane + iy) * s.Width + ix] : 0f;
-                                }
+                                if ((uint)iy >= (uint)s.Height || kx0 >= kx1) { dst.Clear(); continue; }
+                                var src = x.Slice((plane + iy) * s.Width);
+                                if (kx0 > 0) dst.Slice(0, kx0).Clear();
+                                if (s.Dilation == 1) src.Slice(x0 + kx0, kx1 - kx0).CopyTo(dst.Slice(kx0));
+                                else for (int kx = kx0; kx < kx1; kx++) dst[kx] = src[x0 + kx * s.Dilation];
+                                if (kx1 < k) dst.Slice(kx1).Clear();
                             }
                         }
-        _ = kl;
+                    }
     }
 }
 

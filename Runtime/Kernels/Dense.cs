@@ -6,37 +6,31 @@ namespace TrainingGen.Kernels;
 /// <summary>
 /// Kernels of a fully connected layer <c>y = x·Wᵀ + b</c> with <c>x [rows, in]</c>,
 /// <c>W [out, in]</c>, <c>b [out]</c>, <c>y [rows, out]</c>, and its three adjoints.
-/// Rows of W and x are contiguous, so every inner loop is a TensorPrimitives dot or axpy.
+/// Each product is one call of the blocked SGEMM (<see cref="Gemm"/>).
 /// </summary>
 public static class Dense
 {
+    /// <summary><c>y = x·Wᵀ + b</c> (overwrites <paramref name="y"/>; <paramref name="b"/> may be empty).</summary>
     public static void LinearForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
         Span<float> y, int rows, int inFeatures, int outFeatures)
     {
         Check(x.Length, rows * inFeatures, "x"); Check(w.Length, outFeatures * inFeatures, "weight"); Check(y.Length, rows * outFeatures, "y");
-        for (int i = 0; i < rows; i++)
+        float beta = 0f;
+        if (!b.IsEmpty)
         {
-            var xi = x.Slice(i * inFeatures, inFeatures);
-            var yi = y.Slice(i * outFeatures, outFeatures);
-            for (int o = 0; o < outFeatures; o++)
-                yi[o] = TensorPrimitives.Dot(xi, w.Slice(o * inFeatures, inFeatures)) + (b.IsEmpty ? 0f : b[o]);
+            Check(b.Length, outFeatures, "bias");
+            for (int i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outFeatures, outFeatures));
+            beta = 1f;
         }
+        Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x, inFeatures, w, inFeatures, beta, y, outFeatures);
     }
 
     /// <summary><c>dW = dyᵀ·x</c> (overwrites <paramref name="dw"/>).</summary>
     public static void LinearWeightGrad(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dw,
         int rows, int inFeatures, int outFeatures)
     {
-        dw.Clear();
-        for (int i = 0; i < rows; i++)
-        {
-            var xi = x.Slice(i * inFeatures, inFeatures);
-            for (int o = 0; o < outFeatures; o++)
-            {
-                float g = dy[i * outFeatures + o];
-                if (g != 0f) TensorPrimitives.MultiplyAdd(xi, g, dw.Slice(o * inFeatures, inFeatures), dw.Slice(o * inFeatures, inFeatures));
-            }
-        }
+        Check(dy.Length, rows * outFeatures, "dy"); Check(x.Length, rows * inFeatures, "x"); Check(dw.Length, outFeatures * inFeatures, "dW");
+        Gemm.Sgemm(true, false, outFeatures, inFeatures, rows, 1f, dy, outFeatures, x, inFeatures, 0f, dw, inFeatures);
     }
 
     /// <summary><c>db = Σ_rows dy</c> (overwrites <paramref name="db"/>).</summary>
@@ -50,16 +44,8 @@ public static class Dense
     public static void LinearInputGrad(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx,
         int rows, int inFeatures, int outFeatures)
     {
-        dx.Clear();
-        for (int i = 0; i < rows; i++)
-        {
-            var dxi = dx.Slice(i * inFeatures, inFeatures);
-            for (int o = 0; o < outFeatures; o++)
-            {
-                float g = dy[i * outFeatures + o];
-                if (g != 0f) TensorPrimitives.MultiplyAdd(w.Slice(o * inFeatures, inFeatures), g, dxi, dxi);
-            }
-        }
+        Check(dy.Length, rows * outFeatures, "dy"); Check(w.Length, outFeatures * inFeatures, "weight"); Check(dx.Length, rows * inFeatures, "dx");
+        Gemm.Sgemm(false, false, rows, inFeatures, outFeatures, 1f, dy, outFeatures, w, inFeatures, 0f, dx, inFeatures);
     }
 
     private static void Check(int actual, int expected, string what)

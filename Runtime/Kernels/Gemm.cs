@@ -1,0 +1,354 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TrainingGen.Kernels;
+
+/// <summary>
+/// Single-precision GEMM, row-major: <c>C = α·op(A)·op(B) + β·C</c> with <c>op(A)</c> [m, k],
+/// <c>op(B)</c> [k, n], <c>C</c> [m, n], where <c>op(X)</c> is X or Xᵀ.
+/// </summary>
+/// <remarks>
+/// The classic blocked layout (Goto / BLIS): for each NC-wide column block of C and each KC-deep slice
+/// of k, a KC×NC panel of op(B) is packed into NR-wide slivers; for each MC-high row block, an MC×KC
+/// block of op(A) is packed into MR-high slivers; then an MR×NR register-blocked micro-kernel runs
+/// over every (sliver of A, sliver of B) pair. Partial slivers are zero-padded, so the micro-kernel
+/// always computes a full tile; edge tiles go through a small buffer and only their valid part is
+/// written. The micro-kernel is AVX2 + FMA (6×16: twelve 256-bit accumulators) where the CPU has
+/// them, and a portable <see cref="Vector{T}"/> loop otherwise. Packing buffers are per thread,
+/// grown once to the largest size seen, so calls do not allocate. Single-threaded.
+/// </remarks>
+public static unsafe class Gemm
+{
+    /// <summary>Rows of the micro-kernel's register tile.</summary>
+    internal const int MR = 6;
+    /// <summary>Columns of the micro-kernel's register tile (two 256-bit vectors).</summary>
+    internal const int NR = 16;
+    /// <summary>Depth of a packed slice: an MR×KC sliver of A plus a KC×NR sliver of B stay in L1.</summary>
+    internal const int KC = 256;
+    /// <summary>Rows of a packed A block (a multiple of MR): MC×KC floats stay in L2.</summary>
+    internal const int MC = 144;
+    /// <summary>Columns of a packed B panel (a multiple of NR): KC×NC floats stay in L3.</summary>
+    internal const int NC = 2048;
+
+    /// <summary>Tests set this to run the portable <see cref="Vector{T}"/> micro-kernel on AVX2 machines (this thread only).</summary>
+    internal static bool ForceFallback { get => t_forceFallback; set => t_forceFallback = value; }
+
+    [ThreadStatic] private static bool t_forceFallback;
+
+    /// <summary>Whether calls on this machine (and setting) use the AVX2 + FMA micro-kernel.</summary>
+    internal static bool UsesAvx2 => !ForceFallback && Fma.IsSupported && Avx2.IsSupported;
+
+    [ThreadStatic] private static float[]? t_packA;
+    [ThreadStatic] private static float[]? t_packB;
+
+    /// <summary>
+    /// <c>C = α·op(A)·op(B) + β·C</c>. <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/>
+    /// are the row strides of A, B, C as stored (so A is stored [k, lda] when <paramref name="transA"/>).
+    /// With β = 0, C is not read (NaNs in it do not propagate).
+    /// </summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Sgemm: negative size m={m}, n={n}, k={k}.");
+        if (m == 0 || n == 0) return;
+        if (ldc < n) throw new ArgumentException($"Sgemm: ldc {ldc} < n {n}.", nameof(ldc));
+        if ((long)(m - 1) * ldc + n > c.Length) throw new ArgumentException($"Sgemm: C has {c.Length} elements, needs {(long)(m - 1) * ldc + n}.", nameof(c));
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleC(c, m, n, ldc, beta);
+            return;
+        }
+        CheckOperand(transA ? k : m, transA ? m : k, lda, a.Length, "A");
+        CheckOperand(transB ? n : k, transB ? k : n, ldb, b.Length, "B");
+
+        int kcMax = Math.Min(k, KC);
+        int needA = RoundUp(Math.Min(m, MC), MR) * kcMax;
+        int needB = RoundUp(Math.Min(n, NC), NR) * kcMax;
+        var packA = t_packA;
+        if (packA is null || packA.Length < needA) t_packA = packA = GC.AllocateUninitializedArray<float>(Math.Max(needA, 4096), pinned: true);
+        var packB = t_packB;
+        if (packB is null || packB.Length < needB) t_packB = packB = GC.AllocateUninitializedArray<float>(Math.Max(needB, 4096), pinned: true);
+
+        bool avx = UsesAvx2;
+        float* tile = stackalloc float[MR * NR];
+        fixed (float* pa = a, pb = b, pcm = c, wa = packA, wb = packB)
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                for (int p0 = 0; p0 < k; p0 += KC)
+                {
+                    int kc = Math.Min(KC, k - p0);
+                    float betaNow = p0 == 0 ? beta : 1f;
+                    PackB(transB, pb, ldb, p0, jc, kc, nc, wb);
+                    for (int ic = 0; ic < m; ic += MC)
+                    {
+                        int mc = Math.Min(MC, m - ic);
+                        PackA(transA, pa, lda, ic, p0, mc, kc, wa);
+                        for (int jr = 0; jr < nc; jr += NR)
+                        {
+                            int nr = Math.Min(NR, nc - jr);
+                            float* bp = wb + jr * kc;
+                            for (int ir = 0; ir < mc; ir += MR)
+                            {
+                                int mr = Math.Min(MR, mc - ir);
+                                float* cp = pcm + (long)(ic + ir) * ldc + jc + jr;
+                                if (avx) KernelAvx2(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
+                                else KernelPortable(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    private static void CheckOperand(int rows, int cols, int ld, int length, string name)
+    {
+        if (ld < Math.Max(cols, 1)) throw new ArgumentException($"Sgemm: leading dimension of {name} ({ld}) < {cols}.");
+        long need = (long)(rows - 1) * ld + cols;
+        if (need > length) throw new ArgumentException($"Sgemm: {name} has {length} elements, needs {need}.");
+    }
+
+    private static void ScaleC(Span<float> c, int m, int n, int ldc, float beta)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>
+    /// Packs the mc×kc block of op(A) at (i0, p0) into MR-high slivers: sliver s holds element (i, p)
+    /// at <c>dst[s·MR·kc + p·MR + i]</c>; rows past mc are zero.
+    /// </summary>
+    private static void PackA(bool transA, float* a, int lda, int i0, int p0, int mc, int kc, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int mr = Math.Min(MR, mc - ir);
+            float* d = dst + ir * kc;
+            if (!transA)
+            {
+                // A[i, p] = a[i·lda + p]: read each row contiguously, write with stride MR.
+                if (mr == MR)
+                {
+                    float* s0 = a + (long)(i0 + ir) * lda + p0;
+                    float* s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
+                    for (int p = 0; p < kc; p++, d += MR)
+                    {
+                        d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p];
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < MR; i++)
+                    {
+                        if (i < mr)
+                        {
+                            float* s = a + (long)(i0 + ir + i) * lda + p0;
+                            for (int p = 0; p < kc; p++) d[p * MR + i] = s[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++) d[p * MR + i] = 0f;
+                        }
+                    }
+                }
+            }
+            else
+            {
+                // A[i, p] = a[p·lda + i]: MR contiguous values per p.
+                float* s = a + (long)p0 * lda + i0 + ir;
+                if (mr == MR)
+                {
+                    for (int p = 0; p < kc; p++, s += lda, d += MR)
+                    {
+                        d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, s += lda, d += MR)
+                        for (int i = 0; i < MR; i++) d[i] = i < mr ? s[i] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs the kc×nc panel of op(B) at (p0, j0) into NR-wide slivers: sliver s holds element (p, j)
+    /// at <c>dst[s·NR·kc + p·NR + j]</c>; columns past nc are zero.
+    /// </summary>
+    private static void PackB(bool transB, float* b, int ldb, int p0, int j0, int kc, int nc, float* dst)
+    {
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int nr = Math.Min(NR, nc - jr);
+            float* d = dst + jr * kc;
+            if (!transB)
+            {
+                // B[p, j] = b[p·ldb + j]: NR contiguous values per p.
+                float* s = b + (long)p0 * ldb + j0 + jr;
+                if (nr == NR)
+                {
+                    for (int p = 0; p < kc; p++, s += ldb, d += NR)
+                        Unsafe.CopyBlockUnaligned(d, s, NR * sizeof(float));
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, s += ldb, d += NR)
+                        for (int j = 0; j < NR; j++) d[j] = j < nr ? s[j] : 0f;
+                }
+            }
+            else
+            {
+                // B[p, j] = b[j·ldb + p]: read each column of op(B) (a row of b) contiguously.
+                for (int j = 0; j < NR; j++)
+                {
+                    if (j < nr)
+                    {
+                        float* s = b + (long)(j0 + jr + j) * ldb + p0;
+                        for (int p = 0; p < kc; p++) d[p * NR + j] = s[p];
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++) d[p * NR + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The 6×16 AVX2 + FMA micro-kernel: twelve accumulators, two B loads and six broadcasts per step of k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelAvx2(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    {
+        Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
+        Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
+        Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
+        Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
+        Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
+        Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Avx.LoadVector256(b);
+            Vector256<float> b1 = Avx.LoadVector256(b + 8);
+            Vector256<float> av = Avx.BroadcastScalarToVector256(a);
+            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Avx.BroadcastScalarToVector256(a + 1);
+            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Avx.BroadcastScalarToVector256(a + 2);
+            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Avx.BroadcastScalarToVector256(a + 3);
+            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Avx.BroadcastScalarToVector256(a + 4);
+            c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Avx.BroadcastScalarToVector256(a + 5);
+            c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            a += MR;
+            b += NR;
+        }
+
+        if (mr == MR && nr == NR)
+        {
+            var va = Vector256.Create(alpha);
+            if (beta == 0f)
+            {
+                Avx.Store(c, Avx.Multiply(va, c00)); Avx.Store(c + 8, Avx.Multiply(va, c01)); c += ldc;
+                Avx.Store(c, Avx.Multiply(va, c10)); Avx.Store(c + 8, Avx.Multiply(va, c11)); c += ldc;
+                Avx.Store(c, Avx.Multiply(va, c20)); Avx.Store(c + 8, Avx.Multiply(va, c21)); c += ldc;
+                Avx.Store(c, Avx.Multiply(va, c30)); Avx.Store(c + 8, Avx.Multiply(va, c31)); c += ldc;
+                Avx.Store(c, Avx.Multiply(va, c40)); Avx.Store(c + 8, Avx.Multiply(va, c41)); c += ldc;
+                Avx.Store(c, Avx.Multiply(va, c50)); Avx.Store(c + 8, Avx.Multiply(va, c51));
+            }
+            else
+            {
+                var vb = Vector256.Create(beta);
+                StoreRow(c, c00, c01, va, vb); c += ldc;
+                StoreRow(c, c10, c11, va, vb); c += ldc;
+                StoreRow(c, c20, c21, va, vb); c += ldc;
+                StoreRow(c, c30, c31, va, vb); c += ldc;
+                StoreRow(c, c40, c41, va, vb); c += ldc;
+                StoreRow(c, c50, c51, va, vb);
+            }
+            return;
+        }
+
+        Avx.Store(tile, c00); Avx.Store(tile + 8, c01);
+        Avx.Store(tile + 16, c10); Avx.Store(tile + 24, c11);
+        Avx.Store(tile + 32, c20); Avx.Store(tile + 40, c21);
+        Avx.Store(tile + 48, c30); Avx.Store(tile + 56, c31);
+        Avx.Store(tile + 64, c40); Avx.Store(tile + 72, c41);
+        Avx.Store(tile + 80, c50); Avx.Store(tile + 88, c51);
+        StoreTile(tile, c, ldc, alpha, beta, mr, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> va, Vector256<float> vb)
+    {
+        Avx.Store(c, Fma.MultiplyAdd(Avx.LoadVector256(c), vb, Avx.Multiply(va, v0)));
+        Avx.Store(c + 8, Fma.MultiplyAdd(Avx.LoadVector256(c + 8), vb, Avx.Multiply(va, v1)));
+    }
+
+    /// <summary>
+    /// The portable micro-kernel: the same packed layout, with <see cref="Vector{T}"/> arithmetic
+    /// (scalar when the vector width does not divide NR).
+    /// </summary>
+    private static void KernelPortable(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    {
+        int w = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated && NR % w == 0)
+        {
+            for (int i = 0; i < mr; i++)
+            {
+                for (int j = 0; j < NR; j += 2 * w)
+                {
+                    // Two vectors per pass when NR allows, for some instruction-level parallelism.
+                    bool two = j + 2 * w <= NR;
+                    Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero;
+                    float* ap = a + i;
+                    float* bp = b + j;
+                    for (int p = 0; p < kc; p++, ap += MR, bp += NR)
+                    {
+                        var av = new Vector<float>(*ap);
+                        acc0 += av * *(Vector<float>*)bp;
+                        if (two) acc1 += av * *(Vector<float>*)(bp + w);
+                    }
+                    *(Vector<float>*)(tile + i * NR + j) = acc0;
+                    if (two) *(Vector<float>*)(tile + i * NR + j + w) = acc1;
+                }
+            }
+        }
+        else
+        {
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < NR; j++)
+                {
+                    float s = 0f;
+                    for (int p = 0; p < kc; p++) s += a[p * MR + i] * b[p * NR + j];
+                    tile[i * NR + j] = s;
+                }
+        }
+        StoreTile(tile, c, ldc, alpha, beta, mr, nr);
+    }
+
+    /// <summary>Writes the valid mr×nr part of a computed tile: <c>C = α·tile + β·C</c> (C not read when β = 0).</summary>
+    private static void StoreTile(float* tile, float* c, int ldc, float alpha, float beta, int mr, int nr)
+    {
+        for (int i = 0; i < mr; i++, c += ldc, tile += NR)
+        {
+            if (beta == 0f)
+                for (int j = 0; j < nr; j++) c[j] = alpha * tile[j];
+            else
+                for (int j = 0; j < nr; j++) c[j] = alpha * tile[j] + beta * c[j];
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// Benchmarks of one training step per case of docs/benchmarks.md.
+//   dotnet run -c Release --project tests/Benchmarks -- --filter '*'            full run (BenchmarkDotNet)
+//   dotnet run -c Release --project tests/Benchmarks -- --filter '*' --quick    Job.Dry smoke run
+//   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step, fails if any
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using TrainingGen.Benchmarks;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+if (args.Contains("--check")) return AllocationCheck.Run();
+
+bool quick = args.Contains("--quick");
+var rest = args.Where(a => a != "--quick").ToArray();
+var job = (quick ? Job.Dry : Job.Default.WithWarmupCount(5).WithIterationCount(15))
+    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithId(quick ? "Quick" : "Step");
+var config = DefaultConfig.Instance
+    .AddJob(job)
+    .AddColumn(StatisticColumn.Median)
+    .AddColumn(new GflopsColumn(), new TorchSharpRatioColumn())
+    .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
+BenchmarkSwitcher.FromAssembly(typeof(StepBenchmarks).Assembly).Run(rest, config);
+return 0;
+
+/// <summary>Steps each case a few times, then measures the bytes allocated by 100 more (must be 0).</summary>
+internal static class AllocationCheck
+{
+    public static int Run()
+    {
+        var cases = new Cases();
+        cases.Warm();
+        int failures = 0;
+        foreach (var (name, mflop, torch) in Cases.Reference)
+        {
+            var step = cases.ByName(name);
+            for (int i = 0; i < 5; i++) step();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            const int steps = 100;
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < steps; i++) step();
+            long end = Stopwatch.GetTimestamp();
+            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            double us = (end - start) * 1e6 / Stopwatch.Frequency / steps;
+            Console.WriteLine($"{name,-8} {bytes / (double)steps,8:0.##} B/step  {us,10:0.0} µs/step (mean, rough)  {mflop / us * 1000,7:0.00} GFLOP/s  ×{us / torch:0.00} TorchSharp");
+            if (bytes != 0) failures++;
+        }
+        return failures == 0 ? 0 : 1;
+    }
+}
