@@ -3,7 +3,6 @@ using System.Linq;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using NUnit.Framework;
-using TrainingGen.Analyzers;
 using TrainingGen.Generator.Diagnostics;
 
 namespace TrainingGen.Tests;
@@ -39,7 +38,7 @@ public class DiagnosticDocsTests
     public void Every_descriptor_links_to_its_help_page_and_the_page_exists()
     {
         string root = RepoRoot();
-        var analyzerDescriptors = new TrainingModelAnalyzer().SupportedDiagnostics;
+        var analyzerDescriptors = TrainingGen.Tests.Harness.GeneratorHarness.Analyzers.SelectMany(a => a.SupportedDiagnostics);
         foreach (var d in Declared().Concat(analyzerDescriptors))
         {
             Assert.That(d.HelpLinkUri, Does.EndWith($"docs/diagnostics/{d.Id}.md"), d.Id);
@@ -57,5 +56,18 @@ public class DiagnosticDocsTests
         var ids = Declared().Select(d => d.Id + ".md").ToHashSet();
         var pages = Directory.GetFiles(Path.Combine(RepoRoot(), "docs", "diagnostics"), "TG*.md").Select(Path.GetFileName);
         Assert.That(pages.Where(p => !ids.Contains(p!)), Is.Empty);
+    }
+}
+
+/// <summary>Every descriptor is reported by exactly one side: an analyzer, or (TG9999 only) the generator.</summary>
+public class DiagnosticOwnershipTests
+{
+    [Test]
+    public void Each_id_has_one_reporter()
+    {
+        var byAnalyzers = TrainingGen.Tests.Harness.GeneratorHarness.Analyzers.SelectMany(a => a.SupportedDiagnostics).Select(d => d.Id).ToList();
+        Assert.That(byAnalyzers, Is.Unique, "no two analyzers support the same id");
+        Assert.That(byAnalyzers, Is.EquivalentTo(DiagnosticDescriptors.ReportedByAnalyzers));
+        Assert.That(DiagnosticDescriptors.All.Select(d => d.Id).Except(byAnalyzers), Is.EqualTo(new[] { "TG9999" }));
     }
 }

@@ -12,7 +12,7 @@ namespace TrainingGen.Tests;
 public class GeneratorDiagnosticsTests
 {
     /// <summary>Runs the seed backbone (File0.cs) + <paramref name="trainingMarkup"/> (File1.cs, one [|span|]).</summary>
-    private static (HarnessRun Run, Marked Marked) RunMarked(string trainingMarkup)
+    internal static (HarnessRun Run, Marked Marked) RunMarked(string trainingMarkup)
     {
         var marked = Marked.Parse(trainingMarkup);
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source);
@@ -21,11 +21,12 @@ public class GeneratorDiagnosticsTests
     }
 
     /// <summary>Exactly one diagnostic of warning+ severity: <paramref name="id"/> at the marked span of File1.cs; no sources.</summary>
-    private static Diagnostic AssertSingle(HarnessRun run, Marked marked, string id)
+    internal static Diagnostic AssertSingle(HarnessRun run, Marked marked, string id)
     {
         var reported = run.GeneratorDiagnostics.Concat(run.AnalyzerDiagnostics)
             .Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.That(reported.Select(d => d.Id), Is.EqualTo(new[] { id }), run.Describe());
+        Assert.That(run.GeneratorDiagnostics, Is.Empty, "the analyzers report the front end's diagnostics; the generator only stops on them");
         var d = reported[0];
         Assert.That(d.Location.IsInSource, Is.True, "a real source location (#pragma-suppressible)");
         Assert.That(d.Location.SourceTree!.FilePath, Is.EqualTo("/src/File1.cs"));
@@ -79,41 +80,41 @@ public class GeneratorDiagnosticsTests
         Assert.That(run.OutputErrors, Is.Empty, "the user's code still compiles; only generation is skipped");
     }
 
-    // ------------------------------------------------------------------ TG1001 unsupported C#
+    // ------------------------------------------------------------------ TG1001/TG1003-TG1008 unsupported C#
 
     [Test]
-    public void If_statement_in_forward_is_TG1001_at_the_statement()
+    public void If_statement_in_forward_is_TG1004_at_the_statement()
     {
         var (run, marked) = RunMarked(TestSources.Training("""
                     var pred = Backend.Forward(x);
                     [|if (pred is null) throw new ArgumentNullException(nameof(x));|]
                     return (Criteria.Mse(pred, y), pred);
             """));
-        var d = AssertSingle(run, marked, "TG1001");
+        var d = AssertSingle(run, marked, "TG1004");
         Assert.That(Message(d), Does.StartWith("An 'if' statement is not supported in a Forward method"));
     }
 
     [Test]
-    public void For_loop_in_forward_is_TG1001_at_the_loop()
+    public void For_loop_in_forward_is_TG1003_at_the_loop()
     {
         var (run, marked) = RunMarked(TestSources.Training("""
                     var pred = Backend.Forward(x);
                     [|for (int i = 0; i < 2; i++) pred = pred * 1f;|]
                     return (Criteria.Mse(pred, y), pred);
             """));
-        var d = AssertSingle(run, marked, "TG1001");
+        var d = AssertSingle(run, marked, "TG1003");
         Assert.That(Message(d), Does.StartWith("A loop is not supported in a Forward method"));
     }
 
     [Test]
-    public void Lambda_in_forward_is_TG1001_at_the_lambda()
+    public void Lambda_in_forward_is_TG1006_at_the_lambda()
     {
         var (run, marked) = RunMarked(TestSources.Training("""
                     Func<Tensor, Tensor> twice = [|t => t + t|];
                     var pred = Backend.Forward(x);
                     return (Criteria.Mse(pred, y), pred);
             """));
-        var d = AssertSingle(run, marked, "TG1001");
+        var d = AssertSingle(run, marked, "TG1006");
         Assert.That(Message(d), Does.StartWith("A lambda is not supported in a Forward method"));
     }
 
@@ -168,7 +169,8 @@ public class GeneratorDiagnosticsTests
                     return (Criteria.Mse(pred, y), pred);
             """, parameters: "[Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 4)] Tensor y"));
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
-        var d = run.GeneratorDiagnostics.Single();
+        Assert.That(run.GeneratorDiagnostics, Is.Empty, "the analyzer reports it");
+        var d = run.AnalyzerDiagnostics.Single();
         Assert.That(d.Id, Is.EqualTo("TG3001"));
         Assert.That(d.Location.SourceTree!.FilePath, Is.EqualTo("/src/File0.cs"));
         Assert.That(GeneratorHarness.SpanText(d), Is.EqualTo("pred - label"));

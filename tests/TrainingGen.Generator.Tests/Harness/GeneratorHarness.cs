@@ -26,7 +26,7 @@ internal sealed class HarnessRun
     public required ImmutableArray<Diagnostic> DriverDiagnostics { get; init; }
     /// <summary>Diagnostics the generator reported (<c>spc.ReportDiagnostic</c>).</summary>
     public required ImmutableArray<Diagnostic> GeneratorDiagnostics { get; init; }
-    /// <summary>Diagnostics of <see cref="TrainingModelAnalyzer"/>, including AD0001 if it threw.</summary>
+    /// <summary>Diagnostics of all TrainingGen analyzers (<see cref="GeneratorHarness.Analyzers"/>), including AD0001 if one threw.</summary>
     public required ImmutableArray<Diagnostic> AnalyzerDiagnostics { get; init; }
     /// <summary>Exceptions the analyzer driver caught from the analyzer.</summary>
     public required IReadOnlyList<Exception> AnalyzerExceptions { get; init; }
@@ -94,6 +94,13 @@ internal static class GeneratorHarness
     public static CSharpCompilation CreateCompilation(params string[] sources) =>
         Empty.AddSyntaxTrees(sources.Select((s, i) => Parse(s, $"/src/File{i}.cs")));
 
+    /// <summary>Every analyzer of TrainingGen.Analyzers, as a consumer's build runs them.</summary>
+    public static ImmutableArray<DiagnosticAnalyzer> Analyzers { get; } = typeof(TrainingModelAnalyzer).Assembly.GetTypes()
+        .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttributes(typeof(DiagnosticAnalyzerAttribute), false).Length > 0)
+        .OrderBy(t => t.FullName, StringComparer.Ordinal)
+        .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+        .ToImmutableArray();
+
     public static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(
             new[] { new TrainingModelGenerator().AsSourceGenerator() },
@@ -106,8 +113,8 @@ internal static class GeneratorHarness
     /// <summary>
     /// Runs the generator (through <paramref name="driver"/> if given, so a caller can keep a driver
     /// across edits), then the analyzer over the input, then collects the output compilation's errors.
-    /// <paramref name="perTreeAnalysis"/> runs the analyzer tree by tree (same diagnostics for this
-    /// analyzer, which only has syntax-node actions; faster).
+    /// <paramref name="perTreeAnalysis"/> runs the analyzers tree by tree, as the IDE does for an
+    /// open document (syntax-node and symbol actions of the symbols declared in each tree; faster).
     /// </summary>
     public static HarnessRun Run(CSharpCompilation input, GeneratorDriver? driver = null, bool analyzer = true, bool outputErrors = true,
         bool perTreeAnalysis = false)
@@ -128,7 +135,7 @@ internal static class GeneratorHarness
                 },
                 concurrentAnalysis: false,
                 logAnalyzerExecutionTime: false);
-            var withAnalyzers = input.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new TrainingModelAnalyzer()), options);
+            var withAnalyzers = input.WithAnalyzers(Analyzers, options);
             if (perTreeAnalysis)
             {
                 // Syntax-node actions only need each tree's semantic model: cheaper than a whole-compilation pass.
