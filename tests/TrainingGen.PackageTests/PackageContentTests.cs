@@ -39,6 +39,7 @@ public sealed class PackageContentTests
         {
             "analyzers/dotnet/cs/TrainingGen.Generator.dll",
             "analyzers/dotnet/cs/TrainingGen.Analyzers.dll",
+            "analyzers/dotnet/cs/TrainingGen.CodeFixes.dll",
             "buildTransitive/TrainingGen.targets",
             "build/TrainingGen.targets",
             "README.md",
