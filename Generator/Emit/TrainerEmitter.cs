@@ -103,11 +103,17 @@ internal static class TrainerEmitter
         w.Line();
 
         // ---- parameter initialisation
-        w.Line("/// <summary>PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in state_dict order.</summary>");
+        w.Line("/// <summary>PyTorch's default initialisations (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for Linear/Conv, N(0, 1) for Embedding, ones/zeros for norms), drawn in state_dict order.</summary>");
         w.Open("private static void InitializeParameters(int seed, " + string.Join(", ", Enumerable.Range(0, ir.Params.Count).Select(p => $"float[] p{p}")) + ")");
         w.Line("var rng = new global::TrainingGen.Rng(unchecked((ulong)seed));");
         for (int p = 0; p < ir.Params.Count; p++)
-            w.Line($"global::TrainingGen.ParameterInit.Uniform(p{p}, {ir.Params[p].FanIn}, rng); // {ir.Params[p].Path}");
+            w.Line(ir.Params[p].Init switch
+            {
+                "normal" => $"global::TrainingGen.ParameterInit.Normal(p{p}, rng); // {ir.Params[p].Path}",
+                "ones" => $"global::TrainingGen.ParameterInit.Constant(p{p}, 1f); // {ir.Params[p].Path}",
+                "zeros" => $"global::TrainingGen.ParameterInit.Constant(p{p}, 0f); // {ir.Params[p].Path}",
+                _ => $"global::TrainingGen.ParameterInit.Uniform(p{p}, {ir.Params[p].FanIn}, rng); // {ir.Params[p].Path}",
+            });
         w.Close();
         w.Line();
 

@@ -182,7 +182,7 @@ internal sealed partial class ModelParser
                     }
                     break;
                 case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assign } when assign.Left is IdentifierNameSyntax target
-                        && scope.Model.GetSymbolInfo(target, _ct).Symbol is ILocalSymbol local && scope.Locals.ContainsKey(local):
+                        && scope.Model.GetSymbolInfo(target, _ct).Symbol is { } local && local is ILocalSymbol or IParameterSymbol && scope.Locals.ContainsKey(local):
                 {
                     // Straight-line code is SSA already: a reassignment just rebinds the name.
                     string? op = assign.Kind() switch
@@ -337,6 +337,10 @@ internal sealed partial class ModelParser
             string order = scope.Order + DeclarationKey(prop);
             if (prop.Type is INamedTypeSymbol pt && OpName(pt) == "linear")
                 return LinearLayer(prop, ma, prefix, access, frozen, args, order);
+            if (prop.Type is INamedTypeSymbol ptn && OpName(ptn) == "layer_norm")
+                return LayerNormLayer(prop, ma, prefix, access, frozen, args, order);
+            if (prop.Type is INamedTypeSymbol pte && OpName(pte) == "embedding")
+                return EmbeddingLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptc && OpName(ptc) == "conv2d")
                 return ConvLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptp && OpName(ptp) == "parameter")
@@ -388,14 +392,16 @@ internal sealed partial class ModelParser
         var (inF, outF, bias) = LinearConfig(prop, at);
         int x = args[0];
         var xs = _nodes[x].Shape;
-        if (xs.Count != 2 || xs[1] != inF)
+        if (xs.Count < 2 || xs[xs.Count - 1] != inF)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Linear({inF}, {outF}) '{prop.Name}'", FormatShape(xs), $"[batch, {inF}]");
+            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Linear({inF}, {outF}) '{prop.Name}'", FormatShape(xs), $"[batch, ..., {inF}]");
             throw new Abort();
         }
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { outF, inF }, frozen, inF, order + "0");
         int b = bias ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { outF }, frozen, inF, order + "1") : -1;
-        return Add("linear", new[] { x, w, b }, new[] { xs[0], outF }, 0, "", at.Parent!.ToString());
+        var shape = xs.ToArray();
+        shape[shape.Length - 1] = outF;
+        return Add("linear", new[] { x, w, b }, shape, 0, "", at.Parent!.ToString());
     }
 
     private int ParameterLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
@@ -442,6 +448,50 @@ internal sealed partial class ModelParser
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { co, ci / g, k, k }, frozen, fanIn, order + "0");
         int b = v["bias"] != 0 ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { co }, frozen, fanIn, order + "1") : -1;
         return AddWithAttrs("conv2d", new[] { x, w, b }, new[] { xs[0], co, oh, ow }, new double[] { k, st, pad, dil, g }, "", at.Parent!.ToString());
+    }
+
+    /// <summary>Constant constructor arguments of a layer by parameter name (bools as 0/1), defaults included.</summary>
+    private Dictionary<string, double> LayerArgs(IPropertySymbol prop, IObjectCreationOperation creation)
+    {
+        var v = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var arg in creation.Arguments)
+        {
+            var c = arg.Value.ConstantValue;
+            if (!c.HasValue || c.Value is null or string) Reject(arg.Syntax, prop, $"argument '{arg.Parameter?.Name}' must be a compile-time constant");
+            v[arg.Parameter?.Name ?? ""] = c.Value is bool flag ? (flag ? 1 : 0) : Convert.ToDouble(c.Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return v;
+    }
+
+    /// <summary>LayerNorm over the last dimension: weight (ones) and bias (zeros) of [dim]; attr ε.</summary>
+    private int LayerNormLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
+    {
+        if (args.Length != 1) Fail(at, "LayerNorm.Forward with several arguments", "it takes one input");
+        var v = LayerArgs(prop, LayerCreation(prop, at));
+        int dim = (int)v["normalizedShape"];
+        double eps = v.TryGetValue("eps", out var e) ? e : 1e-5;
+        bool affine = !v.TryGetValue("elementwiseAffine", out var a) || a != 0;
+        var xs = _nodes[args[0]].Shape;
+        if (xs.Count < 1 || xs[xs.Count - 1] != dim)
+        {
+            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"LayerNorm({dim}) '{prop.Name}'", FormatShape(xs), $"[..., {dim}]");
+            throw new Abort();
+        }
+        int w = affine ? ParamNode(prefix + ".weight", access + ".Weight!", new[] { dim }, frozen, dim, order + "0", "ones") : -1;
+        int b = affine ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { dim }, frozen, dim, order + "1", "zeros") : -1;
+        return AddWithAttrs("layer_norm", new[] { args[0], w, b }, xs.ToArray(), new[] { eps }, "", at.Parent!.ToString());
+    }
+
+    /// <summary>Embedding: indices [...] → [..., dim]; weight [num, dim] ~ N(0, 1).</summary>
+    private int EmbeddingLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
+    {
+        if (args.Length != 1) Fail(at, "Embedding.Forward with several arguments", "it takes the indices");
+        var v = LayerArgs(prop, LayerCreation(prop, at));
+        int num = (int)v["numEmbeddings"], dim = (int)v["embeddingDim"];
+        if (num <= 0 || dim <= 0) Reject(at, prop, "Embedding sizes must be positive constants");
+        int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { num, dim }, frozen, dim, order + "0", "normal");
+        var shape = _nodes[args[0]].Shape.Concat(new[] { dim }).ToArray();
+        return AddWithAttrs("embedding", new[] { args[0], w }, shape, Array.Empty<double>(), "", at.Parent!.ToString());
     }
 
     private int Reject(SyntaxNode at, IPropertySymbol prop, string why)
@@ -495,11 +545,11 @@ internal sealed partial class ModelParser
         return (inF.Value, outF.Value, bias);
     }
 
-    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn, string order)
+    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn, string order, string init = "uniform")
     {
         if (_paramNodes.TryGetValue(path, out int existing)) return existing; // a layer used twice shares weights
         int index = _params.Count;
-        _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen, fanIn));
+        _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen, fanIn, init));
         _paramOrder.Add(order);
         int id = Add("param", Array.Empty<int>(), shape, 0, index.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
         _paramNodes[path] = id;

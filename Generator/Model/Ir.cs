@@ -28,8 +28,11 @@ internal sealed record Node(int Id, string Op, EquatableArray<int> Args, Equatab
     public int Int(int i) => (int)Attrs[i];
 }
 
-/// <summary>A parameter: PyTorch state_dict path, C# access path on the eager model, shape.</summary>
-internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn);
+/// <summary>
+/// A parameter: PyTorch state_dict path, C# access path on the eager model, shape, and its
+/// initialisation as in torch (<c>uniform</c> ±1/√fan_in, <c>normal</c>, <c>ones</c>, <c>zeros</c>).
+/// </summary>
+internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn, string Init = "uniform");
 
 /// <summary>A <c>Forward</c> input and its role.</summary>
 internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabel, int NodeId);

@@ -1,3 +1,4 @@
+using System.Linq;
 using TrainingGen.Generator.Model;
 using static TrainingGen.Generator.Emit.EmitHelpers;
 
@@ -9,6 +10,10 @@ namespace TrainingGen.Generator.Ops;
 /// </summary>
 internal sealed class LinearRule : OpRule
 {
+    /// <summary>Rows of a [..., features] value: the product of its leading dimensions.</summary>
+    internal static string Rows(EquatableArray<int> shape) =>
+        shape.Count <= 2 ? Dim(shape[0]) : string.Join(" * ", System.Linq.Enumerable.Take(shape, shape.Count - 1).Select(Dim));
+
     public override string Name => "linear";
 
     public override void Backward(AdContext ad, Node n, int g)
@@ -23,7 +28,7 @@ internal sealed class LinearRule : OpRule
     {
         var w = c.Shape(n.Args[1]);
         string bias = n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default";
-        return $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Dim(n.Shape[0])}, {w[1]}, {w[0]});";
+        return $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Rows(n.Shape)}, {w[1]}, {w[0]});";
     }
 
     public override string? Mil(EmitContext c, Node n, string nm) => n.Args[2] >= 0
@@ -37,9 +42,16 @@ internal sealed class LinearWeightGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n)
     {
         var g = c.Shape(n.Args[0]); var x = c.Shape(n.Args[1]);
-        return $"{EmitContext.K}.Dense.LinearWeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {Dim(g[0])}, {x[1]}, {g[1]});";
+        return $"{EmitContext.K}.Dense.LinearWeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {x[x.Count - 1]}, {g[g.Count - 1]});";
     }
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeX: true{nm})";
+    public override string? Mil(EmitContext c, Node n, string nm)
+    {
+        var g = c.Shape(n.Args[0]); var x = c.Shape(n.Args[1]);
+        if (g.Count == 2) return $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeX: true{nm})";
+        // [..., out] and [..., in] flattened to rows first, so the product sums over every row.
+        string rows = LinearRule.Rows(g);
+        return $"b.MatMul(b.Reshape({c.V(n.Args[0])}, new long[] {{ {rows}, {g[g.Count - 1]} }}), b.Reshape({c.V(n.Args[1])}, new long[] {{ {rows}, {x[x.Count - 1]} }}), transposeX: true{nm})";
+    }
 }
 
 internal sealed class LinearBiasGradRule : OpRule
@@ -48,9 +60,10 @@ internal sealed class LinearBiasGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n)
     {
         var g = c.Shape(n.Args[0]);
-        return $"{EmitContext.K}.Dense.LinearBiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Dim(g[0])}, {g[1]});";
+        return $"{EmitContext.K}.Dense.LinearBiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {g[g.Count - 1]});";
     }
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ 0 }}, false{nm})";
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Enumerable.Range(0, c.Shape(n.Args[0]).Count - 1))} }}, false{nm})";
 }
 
 internal sealed class LinearInputGradRule : OpRule
@@ -59,7 +72,7 @@ internal sealed class LinearInputGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n)
     {
         var g = c.Shape(n.Args[0]); var w = c.Shape(n.Args[1]);
-        return $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {Dim(g[0])}, {w[1]}, {w[0]});";
+        return $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});";
     }
     public override string? Mil(EmitContext c, Node n, string nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
 }

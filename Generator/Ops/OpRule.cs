@@ -126,6 +126,8 @@ internal static class OpRules
         new Conv2dRule(), new Conv2dGradRule("conv2d_dw"), new Conv2dGradRule("conv2d_db"), new Conv2dGradRule("conv2d_dx"),
         new PoolRule("max_pool2d"), new PoolRule("avg_pool2d"), new PoolRule("global_avg_pool"),
         new PoolGradRule("max_pool2d"), new PoolGradRule("avg_pool2d"), new PoolGradRule("global_avg_pool"),
+        new LayerNormRule(), new LayerNormGradRule("layer_norm_dx"), new LayerNormGradRule("layer_norm_dw"), new LayerNormGradRule("layer_norm_db"),
+        new EmbeddingRule(), new EmbeddingGradRule(),
     }.ToDictionary(r => r.Name);
 
     public static OpRule Get(string name) =>

@@ -26,6 +26,20 @@ public static class ParameterInit
         lock (s_lock) Uniform(values, fanIn, s_eager);
     }
 
+    internal static void NormalEager(Span<float> values)
+    {
+        lock (s_lock) Normal(values, s_eager);
+    }
+
+    /// <summary>Standard normal values (torch.nn.Embedding's default).</summary>
+    public static void Normal(Span<float> values, Rng rng)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = (float)rng.NextGaussian();
+    }
+
+    /// <summary>Fills with a constant (LayerNorm's weight = 1, bias = 0).</summary>
+    public static void Constant(Span<float> values, float value) => values.Fill(value);
+
     public static void Uniform(Span<float> values, int fanIn, Rng rng)
     {
         double bound = fanIn > 0 ? 1.0 / Math.Sqrt(fanIn) : 0.0;

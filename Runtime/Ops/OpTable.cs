@@ -76,6 +76,8 @@ namespace TrainingGen
             new OpInfo("max_pool2d", 1, ShapeRule.Reshape, false, true, "max_pool"),
             new OpInfo("avg_pool2d", 1, ShapeRule.Reshape, false, true, "avg_pool"),
             new OpInfo("global_avg_pool", 1, ShapeRule.Reduce, false, true, "reduce_mean"),
+            new OpInfo("layer_norm", 3, ShapeRule.SameAsInput, false, true, "reduce_mean, sub, mul, rsqrt, add"),
+            new OpInfo("embedding", 2, ShapeRule.Linear, false, true, "cast, gather"),
         };
 
         public static OpInfo? Find(string name)

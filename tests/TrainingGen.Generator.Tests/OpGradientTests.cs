@@ -94,7 +94,7 @@ public class OpGradientTests
     [Test] public void Softmax_last_axis() => Check(SoftmaxCheck.CreateTrainer(1), (p, x) => Project(SoftmaxRows(p[0], 4, log: false), x[0]), 10);
     [Test] public void LogSoftmax_last_axis() => Check(LogSoftmaxCheck.CreateTrainer(1), (p, x) => Project(SoftmaxRows(p[0], 5, log: true), x[0]), 11);
 
-    private static Tensor Labels(Rng rng, int[] shape, int classes)
+    internal static Tensor Labels(Rng rng, int[] shape, int classes)
     {
         var t = new Tensor(shape);
         for (int i = 0; i < t.Count; i++) t.Data[i] = (int)(rng.NextDouble() * classes);
@@ -164,6 +164,19 @@ public class OpGradientTests
         Project(Enumerable.Range(0, 6).Select(c => p[0].Skip(c * 25).Take(25).Average()).ToArray(), x[2]), 21);
 
     [Test]
+    public void LayerNorm_last_axis() => Check(LayerNormCheck.CreateTrainer(1), (p, x) => Project(LayerNormRef(p[0], p[1], p[2], 5, 1e-5), x[0]), 22);
+
+    [Test]
+    public void Embedding_lookup() => Check(EmbeddingCheck.CreateTrainer(1), (p, x) =>
+    {
+        var y = x[0].SelectMany(i => p[0].Skip((int)i * 4).Take(4)).ToArray();
+        return Project(y, x[1]);
+    }, 23, (r, s) => s.Length == 2 ? Labels(r, s, 7) : TestUtil.RandomTensor(r, s));
+
+    [Test]
+    public void Linear_on_rank3_input() => Check(Rank3LinearCheck.CreateTrainer(1), (p, x) => Project(DenseRef(p[0], p[1], p[2], 6, 4, 5), x[0]), 24);
+
+    [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {
         double s = 0;
@@ -201,6 +214,36 @@ internal static class OpReference
             for (int c = 0; c < classes; c++)
                 total -= ((c == (int)labels[r] ? 1 - smoothing : 0) + smoothing / classes) * logp[r * classes + c];
         return total / labels.Length;
+    }
+
+    /// <summary>LayerNorm over the last axis (biased variance).</summary>
+    public static double[] LayerNormRef(double[] x, double[]? w, double[]? b, int n, double eps)
+    {
+        var y = new double[x.Length];
+        for (int r = 0; r < x.Length / n; r++)
+        {
+            double mean = 0, var = 0;
+            for (int i = 0; i < n; i++) mean += x[r * n + i];
+            mean /= n;
+            for (int i = 0; i < n; i++) var += (x[r * n + i] - mean) * (x[r * n + i] - mean);
+            var /= n;
+            for (int i = 0; i < n; i++) y[r * n + i] = (x[r * n + i] - mean) / Math.Sqrt(var + eps) * (w?[i] ?? 1) + (b?[i] ?? 0);
+        }
+        return y;
+    }
+
+    /// <summary>x·Wᵀ + b over rows.</summary>
+    public static double[] DenseRef(double[] x, double[] w, double[]? b, int rows, int inF, int outF)
+    {
+        var y = new double[rows * outF];
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outF; o++)
+            {
+                double s = b?[o] ?? 0;
+                for (int k = 0; k < inF; k++) s += x[r * inF + k] * w[o * inF + k];
+                y[r * outF + o] = s;
+            }
+        return y;
     }
 
     /// <summary>Direct 2-D convolution, NCHW, square kernel, symmetric zero padding, groups.</summary>

@@ -68,6 +68,62 @@ public static class MilRecipes
         return b.Add(left, right);
     }
 
+    // ------------------------------------------------------------------ normalisation and embeddings
+
+    private static MilVar LastAxisMean(MilFunctionBuilder b, MilVar x) => b.ReduceMean(x, new[] { -1 }, true);
+
+    /// <summary>(x̂, 1/√(σ² + ε)) over the last axis, with the biased variance.</summary>
+    private static (MilVar XHat, MilVar Rstd) Normalise(MilFunctionBuilder b, MilVar x, float eps)
+    {
+        var xc = b.Sub(x, LastAxisMean(b, x));
+        var variance = LastAxisMean(b, b.Mul(xc, xc));
+        var rstd = b.Op("rsqrt", variance.Type, null, ("x", variance), ("epsilon", MilTensor.Scalar(eps)));
+        return (b.Mul(xc, rstd), rstd);
+    }
+
+    /// <summary>Layer norm decomposed (layer_norm's gamma/beta must be constants; ours are trainable).</summary>
+    public static MilVar LayerNorm(MilFunctionBuilder b, MilVar x, MilVar? w, MilVar? bias, float eps, string? name = null)
+    {
+        var (xh, _) = Normalise(b, x, eps);
+        if (w is null) return bias is null ? b.Identity(xh, name) : b.Add(xh, bias, name);
+        return bias is null ? b.Mul(xh, w, name) : b.Add(b.Mul(xh, w), bias, name);
+    }
+
+    /// <summary>dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·w.</summary>
+    public static MilVar LayerNormInputGrad(MilFunctionBuilder b, MilVar g, MilVar x, MilVar? w, float eps, string? name = null)
+    {
+        var (xh, rstd) = Normalise(b, x, eps);
+        var gh = w is null ? g : b.Mul(g, w);
+        var inner = b.Sub(b.Sub(gh, LastAxisMean(b, gh)), b.Mul(xh, LastAxisMean(b, b.Mul(gh, xh))));
+        return b.Mul(inner, rstd, name);
+    }
+
+    /// <summary>dw = Σ over all but the last axis of g·x̂.</summary>
+    public static MilVar LayerNormWeightGrad(MilFunctionBuilder b, MilVar g, MilVar x, float eps, string? name = null)
+    {
+        var (xh, _) = Normalise(b, x, eps);
+        return b.ReduceSum(b.Mul(g, xh), Enumerable.Range(0, x.Rank - 1).ToArray(), false, name);
+    }
+
+    /// <summary>gather rows of the table at the (float-stored) indices.</summary>
+    public static MilVar Embedding(MilFunctionBuilder b, MilVar indices, MilVar table, string? name = null)
+    {
+        var idx = b.Cast(indices, MilDType.Int32);
+        var shape = indices.Shape.Concat(new[] { table.Shape[1] }).ToArray();
+        return b.Op("gather", new MilTensorType(table.Type.DType, shape), name, ("x", table), ("indices", idx),
+            ("axis", MilTensor.Scalar(0)), ("batch_dims", MilTensor.Scalar(0)), ("validate_indices", MilTensor.Scalar(false)));
+    }
+
+    /// <summary>dW: the adjoint rows scatter-added into a zero table at the indices.</summary>
+    public static MilVar EmbeddingWeightGrad(MilFunctionBuilder b, MilVar g, MilVar indices, int rows, string? name = null)
+    {
+        long count = indices.Shape.Aggregate(1L, (a, d) => a * d), dim = g.Shape[^1];
+        var idx = b.Reshape(b.Cast(indices, MilDType.Int32), new[] { count });
+        var updates = b.Reshape(g, new[] { count, dim });
+        return b.Op("scatter", new MilTensorType(g.Type.DType, new[] { (long)rows, dim }), name, ("data", b.Fill(new[] { (long)rows, dim }, 0f)),
+            ("indices", idx), ("updates", updates), ("axis", MilTensor.Scalar(0)), ("mode", MilTensor.Scalar("add")), ("validate_indices", MilTensor.Scalar(false)));
+    }
+
     // ------------------------------------------------------------------ convolution and pooling
 
     private static MilTensor Pair(int v) => MilTensor.Vector(v, v);

@@ -195,3 +195,26 @@ public partial class PoolCheck
         return (Projections.Project(m, p) + Projections.Project(a, q) + Projections.Project(g, r), m);
     }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class LayerNormCheck
+{
+    public Parameter X { get; } = new(2, 3, 5);
+    public LayerNorm Norm { get; } = new(5);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3, 5)] Tensor proj) { var y = Norm.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class EmbeddingCheck
+{
+    public Embedding Table { get; } = new(7, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3)] Tensor tokens, [Shape(2, 3, 4)] Tensor proj) { var y = Table.Forward(tokens); return (Projections.Project(y, proj), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class Rank3LinearCheck
+{
+    public Parameter X { get; } = new(2, 3, 4);
+    public Linear Fc { get; } = new(4, 5);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 3, 5)] Tensor proj) { var y = Fc.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
+}

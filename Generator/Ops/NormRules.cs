@@ -1,0 +1,93 @@
+using System.Linq;
+using TrainingGen.Generator.Model;
+using static TrainingGen.Generator.Emit.EmitHelpers;
+
+namespace TrainingGen.Generator.Ops;
+
+/// <summary>
+/// LayerNorm over the last axis (args x, w, b; attr ε). The trainer keeps (μ, 1/σ) per row in
+/// <c>_x{id}</c>; in the package the norm is decomposed into reductions (layer_norm's gamma and
+/// beta must be constants, and these are trainable).
+/// </summary>
+internal sealed class LayerNormRule : OpRule
+{
+    public override string Name => "layer_norm";
+
+    public override void Backward(AdContext ad, Node n, int g)
+    {
+        int x = n.Args[0], w = n.Args[1], b = n.Args[2];
+        var eps = n.Attrs.ToArray();
+        if (ad.IsActive(x)) ad.Contribute(x, ad.Add("layer_norm_dx", new[] { g, x, w, n.Id }, ad.ShapeOf(x), "d(layer_norm)/dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)), ĝ = g w: " + n.Source, eps));
+        if (ad.IsActive(w)) ad.Contribute(w, ad.Add("layer_norm_dw", new[] { g, x, n.Id }, ad.ShapeOf(w), "d(layer_norm)/dw = Σ g x̂: " + n.Source, eps));
+        if (ad.IsActive(b)) ad.Contribute(b, ad.Add("layer_norm_db", new[] { g }, ad.ShapeOf(b), "d(layer_norm)/db = Σ g: " + n.Source, eps));
+    }
+
+    internal static int Width(EquatableArray<int> s) => s[s.Count - 1];
+
+    public override string? Scratch(EmitContext c, Node n) => $"2 * ({Count(n.Shape)}) / {Width(n.Shape)}";
+
+    public override string? Trainer(EmitContext c, Node n) =>
+        $"{EmitContext.K}.LayerNorm.Forward({c.Ref(n.Args[0])}, {Opt(c, n.Args[1])}, {Opt(c, n.Args[2])}, {c.Ref(n.Id)}, _x{n.Id}, {Width(n.Shape)}, {Float(n.Scalar)});";
+
+    internal static string Opt(EmitContext c, int id) => id >= 0 ? c.Ref(id) : "default";
+    internal static string OptV(EmitContext c, int id) => id >= 0 ? c.V(id) : "null";
+
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"{EmitContext.Mil}.MilRecipes.LayerNorm(b, {c.V(n.Args[0])}, {OptV(c, n.Args[1])}, {OptV(c, n.Args[2])}, {Float(n.Scalar)}{nm})";
+}
+
+internal sealed class LayerNormGradRule : OpRule
+{
+    public LayerNormGradRule(string name) { Name = name; }
+    public override string Name { get; }
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        int width = LayerNormRule.Width(c.Shape(n.Args[0]));
+        return Name switch
+        {
+            "layer_norm_dx" => $"{EmitContext.K}.LayerNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {LayerNormRule.Opt(c, n.Args[2])}, _x{n.Args[3]}, {c.Ref(n.Id)}, {width});",
+            "layer_norm_dw" => $"{EmitContext.K}.LayerNorm.WeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, {c.Ref(n.Id)}, {width});",
+            _ => $"{EmitContext.K}.LayerNorm.BiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {width});",
+        };
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm) => Name switch
+    {
+        "layer_norm_dx" => $"{EmitContext.Mil}.MilRecipes.LayerNormInputGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {LayerNormRule.OptV(c, n.Args[2])}, {Float(n.Scalar)}{nm})",
+        "layer_norm_dw" => $"{EmitContext.Mil}.MilRecipes.LayerNormWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Scalar)}{nm})",
+        _ => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Enumerable.Range(0, c.Shape(n.Args[0]).Count - 1))} }}, false{nm})",
+    };
+}
+
+/// <summary>Embedding lookup (args indices, W). The indices get no adjoint; W's is a scatter-add.</summary>
+internal sealed class EmbeddingRule : OpRule
+{
+    public override string Name => "embedding";
+
+    public override void Backward(AdContext ad, Node n, int g)
+    {
+        if (ad.IsActive(n.Args[0])) throw new System.InvalidOperationException("embedding indices cannot be differentiated.");
+        ad.Contribute(n.Args[1], ad.Add("embedding_dw", new[] { g, n.Args[0] }, ad.ShapeOf(n.Args[1]), "d(embedding)/dW = scatter-add of g at the indices: " + n.Source));
+    }
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var w = c.Shape(n.Args[1]);
+        return $"{EmitContext.K}.Embedding.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {w[0]}, {w[1]});";
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"{EmitContext.Mil}.MilRecipes.Embedding(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
+}
+
+internal sealed class EmbeddingGradRule : OpRule
+{
+    public override string Name => "embedding_dw";
+
+    public override string? Trainer(EmitContext c, Node n) =>
+        $"{EmitContext.K}.Embedding.WeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {n.Shape[0]}, {n.Shape[1]});";
+
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"{EmitContext.Mil}.MilRecipes.EmbeddingWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {n.Shape[0]}{nm})";
+}
