@@ -105,24 +105,29 @@ public static class Conv2d
     }
 
     /// <summary>Adds rows q0..q0+qn of a patch-matrix gradient back into the input positions they were copied from.</summary>
-    private static void Col2Im(ReadOnlySpan<float> cols, Span<float> dx, in Conv2dShape s, int n, int g, int q0, int qn, int cig)
+    private static unsafe void Col2Im(ReadOnlySpan<float> cols, Span<float> dx, in Conv2dShape s, int n, int g, int q0, int qn, int cig)
     {
-        int ow = s.OutWidth, k = s.Kernel;
-        int i = 0;
-        for (int q = q0; q < q0 + qn; q++)
+        int ow = s.OutWidth, k = s.Kernel, h = s.Height, wd = s.Width, stride = s.Stride, pad = s.Padding, dil = s.Dilation;
+        if ((long)s.Batch * s.InChannels * h * wd > dx.Length) throw new ArgumentException($"Conv2d: dx has {dx.Length} elements, expected {s.Batch * s.InChannels * h * wd}.");
+        fixed (float* pc = cols, pdx = dx)
         {
-            int oy = q / ow, ox = q % ow;
-            int x0 = ox * s.Stride - s.Padding;
-            KernelRange(x0, s.Dilation, k, s.Width, out int kx0, out int kx1);
-            for (int ci = 0; ci < cig; ci++)
+            float* c = pc;
+            for (int q = q0; q < q0 + qn; q++)
             {
-                int plane = (n * s.InChannels + g * cig + ci) * s.Height;
-                for (int ky = 0; ky < k; ky++, i += k)
+                int oy = q / ow, ox = q % ow;
+                int x0 = ox * stride - pad;
+                KernelRange(x0, dil, k, wd, out int kx0, out int kx1);
+                for (int ci = 0; ci < cig; ci++)
                 {
-                    int iy = oy * s.Stride - s.Padding + ky * s.Dilation;
-                    if ((uint)iy >= (uint)s.Height) continue;
-                    var dxRow = dx.Slice((plane + iy) * s.Width);
-                    for (int kx = kx0; kx < kx1; kx++) dxRow[x0 + kx * s.Dilation] += cols[i + kx];
+                    float* plane = pdx + (long)(n * s.InChannels + g * cig + ci) * h * wd;
+                    for (int ky = 0; ky < k; ky++, c += k)
+                    {
+                        int iy = oy * stride - pad + ky * dil;
+                        if ((uint)iy >= (uint)h) continue;
+                        float* dst = plane + (long)iy * wd + x0;
+                        if (dil == 1) for (int kx = kx0; kx < kx1; kx++) dst[kx] += c[kx];
+                        else for (int kx = kx0; kx < kx1; kx++) dst[kx * dil] += c[kx];
+                    }
                 }
             }
         }
@@ -137,33 +142,42 @@ public static class Conv2d
         while (kx1 > kx0 && x0 + (kx1 - 1) * dilation >= width) kx1--;
     }
 
-    private static void Im2Row(ReadOnlySpan<float> x, Span<float> patches, in Conv2dShape s)
+    private static unsafe void Im2Row(ReadOnlySpan<float> x, Span<float> patches, in Conv2dShape s)
     {
         int oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, cig = s.InChannels / s.Groups;
-        int o = 0;
-        for (int n = 0; n < s.Batch; n++)
-            for (int g = 0; g < s.Groups; g++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        int x0 = ox * s.Stride - s.Padding;
-                        KernelRange(x0, s.Dilation, k, s.Width, out int kx0, out int kx1);
-                        for (int ci = 0; ci < cig; ci++)
+        int h = s.Height, wd = s.Width, stride = s.Stride, pad = s.Padding, dil = s.Dilation;
+        if ((long)s.PatchCount > patches.Length) throw new ArgumentException($"Conv2d: patch buffer has {patches.Length} elements, needs {s.PatchCount}.");
+        if ((long)s.Batch * s.InChannels * h * wd > x.Length) throw new ArgumentException($"Conv2d: input has {x.Length} elements, expected {s.Batch * s.InChannels * h * wd}.");
+        fixed (float* px = x, pp = patches)
+        {
+            float* o = pp;
+            for (int n = 0; n < s.Batch; n++)
+                for (int g = 0; g < s.Groups; g++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
                         {
-                            int plane = (n * s.InChannels + g * cig + ci) * s.Height;
-                            for (int ky = 0; ky < k; ky++, o += k)
+                            int x0 = ox * stride - pad;
+                            KernelRange(x0, dil, k, wd, out int kx0, out int kx1);
+                            for (int ci = 0; ci < cig; ci++)
                             {
-                                var dst = patches.Slice(o, k);
-                                int iy = oy * s.Stride - s.Padding + ky * s.Dilation;
-                                if ((uint)iy >= (uint)s.Height || kx0 >= kx1) { dst.Clear(); continue; }
-                                var src = x.Slice((plane + iy) * s.Width);
-                                if (kx0 > 0) dst.Slice(0, kx0).Clear();
-                                if (s.Dilation == 1) src.Slice(x0 + kx0, kx1 - kx0).CopyTo(dst.Slice(kx0));
-                                else for (int kx = kx0; kx < kx1; kx++) dst[kx] = src[x0 + kx * s.Dilation];
-                                if (kx1 < k) dst.Slice(kx1).Clear();
+                                float* plane = px + (long)(n * s.InChannels + g * cig + ci) * h * wd;
+                                for (int ky = 0; ky < k; ky++, o += k)
+                                {
+                                    int iy = oy * stride - pad + ky * dil;
+                                    if ((uint)iy >= (uint)h || kx0 >= kx1)
+                                    {
+                                        for (int kx = 0; kx < k; kx++) o[kx] = 0f;
+                                        continue;
+                                    }
+                                    float* src = plane + (long)iy * wd + x0;
+                                    for (int kx = 0; kx < kx0; kx++) o[kx] = 0f;
+                                    if (dil == 1) for (int kx = kx0; kx < kx1; kx++) o[kx] = src[kx];
+                                    else for (int kx = kx0; kx < kx1; kx++) o[kx] = src[kx * dil];
+                                    for (int kx = kx1; kx < k; kx++) o[kx] = 0f;
+                                }
                             }
                         }
-                    }
+        }
     }
 }
 
@@ -175,6 +189,7 @@ public static class Pool2d
     public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int w, int k, int stride, int pad)
     {
         int oh = OutSize(h, k, stride, pad), ow = OutSize(w, k, stride, pad);
+        if (pad == 0 && stride == k && k == 2) { MaxForward2x2(x, y, planes, h, w, oh, ow); return; }
         for (int c = 0; c < planes; c++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
@@ -198,6 +213,7 @@ public static class Pool2d
     public static void MaxBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> dx, int planes, int h, int w, int k, int stride, int pad)
     {
         int oh = OutSize(h, k, stride, pad), ow = OutSize(w, k, stride, pad);
+        if (pad == 0 && stride == k && k == 2) { MaxBackward2x2(g, x, dx, planes, h, w, oh, ow); return; }
         dx.Clear();
         for (int c = 0; c < planes; c++)
             for (int oy = 0; oy < oh; oy++)
@@ -218,6 +234,51 @@ public static class Pool2d
                         }
                     }
                     if (best >= 0) dx[best] += g[(c * oh + oy) * ow + ox];
+                }
+    }
+
+    /// <summary>2×2 windows, stride 2, no padding (the common case): same result and tie-breaking as the general loop.</summary>
+    private static unsafe void MaxForward2x2(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int w, int oh, int ow)
+    {
+        if ((long)planes * h * w > x.Length || (long)planes * oh * ow > y.Length) throw new ArgumentException("MaxPool2d: buffer too small.");
+        fixed (float* px = x, py = y)
+            for (int c = 0; c < planes; c++)
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    float* r0 = px + ((long)c * h + 2 * oy) * w, r1 = r0 + w;
+                    float* dst = py + ((long)c * oh + oy) * ow;
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float m = float.NegativeInfinity;
+                        float a = r0[2 * ox], b = r0[2 * ox + 1], cc = r1[2 * ox], d = r1[2 * ox + 1];
+                        m = Math.Max(m, a); m = Math.Max(m, b); m = Math.Max(m, cc); m = Math.Max(m, d);
+                        dst[ox] = m;
+                    }
+                }
+    }
+
+    private static unsafe void MaxBackward2x2(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> dx, int planes, int h, int w, int oh, int ow)
+    {
+        if ((long)planes * h * w > x.Length || (long)planes * h * w > dx.Length || (long)planes * oh * ow > g.Length) throw new ArgumentException("MaxPool2d: buffer too small.");
+        dx.Clear();
+        fixed (float* px = x, pg = g, pdx = dx)
+            for (int c = 0; c < planes; c++)
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    long r0 = ((long)c * h + 2 * oy) * w, r1 = r0 + w;
+                    float* gr = pg + ((long)c * oh + oy) * ow;
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        long best = -1;
+                        float m = float.NegativeInfinity;
+                        long i = r0 + 2 * ox;
+                        if (px[i] > m) { m = px[i]; best = i; }
+                        if (px[i + 1] > m) { m = px[i + 1]; best = i + 1; }
+                        i = r1 + 2 * ox;
+                        if (px[i] > m) { m = px[i]; best = i; }
+                        if (px[i + 1] > m) { best = i + 1; }
+                        if (best >= 0) pdx[best] += gr[ox];
+                    }
                 }
     }
 

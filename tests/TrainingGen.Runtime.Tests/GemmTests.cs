@@ -280,6 +280,36 @@ public class GemmTests
     }
 
     [Test]
+    public void Max_pool_2x2_fast_path_matches_the_definition([Values(4, 5, 24)] int size)
+    {
+        var rng = new Random(size);
+        int planes = 3, o = size / 2;
+        var x = Random(rng, planes * size * size);
+        x[1] = x[0]; // a tie: the first maximum gets the gradient
+        var g = Random(rng, planes * o * o);
+        var y = new float[g.Length]; var dx = new float[x.Length];
+        Array.Fill(dx, float.NaN);
+        Pool2d.MaxForward(x, y, planes, size, size, 2, 2, 0);
+        Pool2d.MaxBackward(g, x, dx, planes, size, size, 2, 2, 0);
+        var ey = new double[y.Length]; var edx = new double[dx.Length];
+        for (int c = 0; c < planes; c++)
+            for (int oy = 0; oy < o; oy++)
+                for (int ox = 0; ox < o; ox++)
+                {
+                    int best = -1; float m = float.NegativeInfinity;
+                    for (int ky = 0; ky < 2; ky++)
+                        for (int kx = 0; kx < 2; kx++)
+                        {
+                            int at = (c * size + 2 * oy + ky) * size + 2 * ox + kx;
+                            if (x[at] > m) { m = x[at]; best = at; }
+                        }
+                    ey[(c * o + oy) * o + ox] = m;
+                    edx[best] += g[(c * o + oy) * o + ox];
+                }
+        AssertClose(y, ey, 0, "y"); AssertClose(dx, edx, 0, "dx");
+    }
+
+    [Test]
     public void Kernels_allocate_nothing_once_warm([Values] Path path)
     {
         Use(path);
