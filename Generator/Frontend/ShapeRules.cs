@@ -49,6 +49,44 @@ internal static class ShapeRules
                 if (eps < 0 || eps > 1) return Fail($"label smoothing {eps} is outside [0, 1]");
                 return Ok(Array.Empty<int>(), new[] { eps });
             }
+            case "l1_loss": case "huber_loss": case "smooth_l1_loss": case "bce_with_logits":
+            {
+                var t = args[1].ToArray();
+                if (!a.SequenceEqual(t)) return Fail($"{op} needs prediction and target of one shape; got {Format(a)} and {Format(t)}");
+                bool hasParam = op is "huber_loss" or "smooth_l1_loss";
+                double param = hasParam ? attrs[0] : 0;
+                double reduction = attrs.Length > (hasParam ? 1 : 0) ? attrs[hasParam ? 1 : 0] : 0;
+                if (hasParam && param <= 0) return Fail($"{op}: {(op == "huber_loss" ? "delta" : "beta")} must be positive, got {param}");
+                return Ok(Array.Empty<int>(), new[] { param, reduction });
+            }
+            case "nll_loss":
+            {
+                var l = args[1].ToArray();
+                if (a.Length != 2 || l.Length != 1 || l[0] != a[0])
+                    return Fail($"nll_loss needs log-probabilities [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
+                return Ok(Array.Empty<int>(), new[] { attrs.Length > 0 ? attrs[0] : 0 });
+            }
+            case "concat":
+            {
+                var b = args[1].ToArray();
+                int r = a.Length, axis = (int)attrs[0];
+                if (axis < 0) axis += r;
+                if (b.Length != r || axis < 0 || axis >= r || a[axis] == Dims.Batch || Enumerable.Range(0, r).Any(i => i != axis && a[i] != b[i]))
+                    return Fail($"concat of {Format(a)} and {Format(b)} along axis {(int)attrs[0]}: the other dimensions must match (and the batch cannot be concatenated)");
+                var s = (int[])a.Clone();
+                s[axis] = a[axis] + b[axis];
+                return Ok(s, new double[] { axis });
+            }
+            case "slice":
+            {
+                int r = a.Length, axis = (int)attrs[0], start = (int)attrs[1], end = (int)attrs[2];
+                if (axis < 0) axis += r;
+                if (axis < 0 || axis >= r || a[axis] == Dims.Batch || start < 0 || end > a[axis] || start >= end)
+                    return Fail($"slice [{start}, {end}) of axis {(int)attrs[0]} is out of range for {Format(a)}");
+                var s = (int[])a.Clone();
+                s[axis] = end - start;
+                return Ok(s, new double[] { axis, start, end });
+            }
             case "flatten":
                 if (a.Length < 1) return Fail("flatten needs at least one dimension");
                 return Ok(new[] { a[0], a.Skip(1).Aggregate(1, (x, y) => x * y) }, attrs);

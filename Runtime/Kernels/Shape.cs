@@ -32,6 +32,55 @@ public static class Layout
             }
     }
 
+    private static (int Outer, int Inner) Around(ReadOnlySpan<int> shape, int axis)
+    {
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= shape[i];
+        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        return (outer, inner);
+    }
+
+    /// <summary>y = [a | b] along <paramref name="axis"/>.</summary>
+    public static void Concat(ReadOnlySpan<float> a, ReadOnlySpan<int> aShape, ReadOnlySpan<float> b, ReadOnlySpan<int> bShape, int axis, Span<float> y)
+    {
+        var (outer, inner) = Around(aShape, axis);
+        int ca = aShape[axis] * inner, cb = bShape[axis] * inner;
+        for (int o = 0; o < outer; o++)
+        {
+            a.Slice(o * ca, ca).CopyTo(y.Slice(o * (ca + cb), ca));
+            b.Slice(o * cb, cb).CopyTo(y.Slice(o * (ca + cb) + ca, cb));
+        }
+    }
+
+    /// <summary>The adjoint of concat: g split back into its two parts (either may be empty to skip it).</summary>
+    public static void ConcatBackward(ReadOnlySpan<float> g, ReadOnlySpan<int> aShape, ReadOnlySpan<int> bShape, int axis, Span<float> da, Span<float> db)
+    {
+        var (outer, inner) = Around(aShape, axis);
+        int ca = aShape[axis] * inner, cb = bShape[axis] * inner;
+        for (int o = 0; o < outer; o++)
+        {
+            if (!da.IsEmpty) g.Slice(o * (ca + cb), ca).CopyTo(da.Slice(o * ca, ca));
+            if (!db.IsEmpty) g.Slice(o * (ca + cb) + ca, cb).CopyTo(db.Slice(o * cb, cb));
+        }
+    }
+
+    /// <summary>y = x[..., start:start+len, ...] along <paramref name="axis"/>.</summary>
+    public static void Slice(ReadOnlySpan<float> x, ReadOnlySpan<int> xShape, int axis, int start, Span<float> y, ReadOnlySpan<int> yShape)
+    {
+        var (outer, inner) = Around(xShape, axis);
+        int cx = xShape[axis] * inner, cy = yShape[axis] * inner;
+        for (int o = 0; o < outer; o++) x.Slice(o * cx + start * inner, cy).CopyTo(y.Slice(o * cy, cy));
+    }
+
+    /// <summary>The adjoint of a slice: g placed back, zeros elsewhere.</summary>
+    public static void SliceBackward(ReadOnlySpan<float> g, ReadOnlySpan<int> gShape, int axis, int start, Span<float> dx, ReadOnlySpan<int> xShape)
+    {
+        var (outer, inner) = Around(xShape, axis);
+        int cx = xShape[axis] * inner, cy = gShape[axis] * inner;
+        dx.Clear();
+        for (int o = 0; o < outer; o++) g.Slice(o * cy, cy).CopyTo(dx.Slice(o * cx + start * inner, cy));
+    }
+
     /// <summary>y = x with dimensions permuted: y.shape[i] = x.shape[perm[i]].</summary>
     public static void Permute(ReadOnlySpan<float> x, ReadOnlySpan<int> shape, ReadOnlySpan<int> perm, Span<float> y)
     {

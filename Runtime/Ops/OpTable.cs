@@ -78,6 +78,13 @@ namespace TrainingGen
             new OpInfo("global_avg_pool", 1, ShapeRule.Reduce, false, true, "reduce_mean"),
             new OpInfo("layer_norm", 3, ShapeRule.SameAsInput, false, true, "reduce_mean, sub, mul, rsqrt, add"),
             new OpInfo("embedding", 2, ShapeRule.Linear, false, true, "cast, gather"),
+            new OpInfo("l1_loss", 2, ShapeRule.Scalar, true, true, "sub, abs, reduce_mean"),
+            new OpInfo("huber_loss", 2, ShapeRule.Scalar, true, true, "sub, abs, select, reduce_mean"),
+            new OpInfo("smooth_l1_loss", 2, ShapeRule.Scalar, true, true, "sub, abs, select, reduce_mean"),
+            new OpInfo("bce_with_logits", 2, ShapeRule.Scalar, true, true, "maximum, mul, exp, log, reduce_mean"),
+            new OpInfo("nll_loss", 2, ShapeRule.Scalar, true, true, "one_hot, mul, reduce_sum"),
+            new OpInfo("concat", 2, ShapeRule.Reshape, false, true, "concat"),
+            new OpInfo("slice", 1, ShapeRule.Reshape, false, true, "slice_by_index"),
         };
 
         public static OpInfo? Find(string name)

@@ -87,6 +87,68 @@ public static class Ops
         return Tensor.Scalar(Kernels.Softmax.CrossEntropy(logits.Data, labels.Data, p, logits.Shape[1], labelSmoothing));
     }
 
+    /// <summary>Mean absolute error, like <c>F.l1_loss</c>.</summary>
+    [Op("l1_loss")]
+    public static Tensor L1Loss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Pointwise(LossKind.L1, prediction, target, 0f, reduction);
+
+    /// <summary>Huber loss with threshold δ (default 1), like <c>F.huber_loss</c>.</summary>
+    [Op("huber_loss")]
+    public static Tensor HuberLoss(Tensor prediction, Tensor target, float delta = 1f, Reduction reduction = Reduction.Mean) =>
+        Pointwise(LossKind.Huber, prediction, target, delta, reduction);
+
+    /// <summary>Smooth L1 loss with β (default 1), like <c>F.smooth_l1_loss</c>.</summary>
+    [Op("smooth_l1_loss")]
+    public static Tensor SmoothL1Loss(Tensor prediction, Tensor target, float beta = 1f, Reduction reduction = Reduction.Mean) =>
+        Pointwise(LossKind.SmoothL1, prediction, target, beta, reduction);
+
+    /// <summary>Binary cross-entropy from logits against targets in [0, 1], like <c>F.binary_cross_entropy_with_logits</c>.</summary>
+    [Op("bce_with_logits")]
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Pointwise(LossKind.BceWithLogits, logits, target, 0f, reduction);
+
+    /// <summary>Negative log-likelihood of log-probabilities [batch, classes] at class indices [batch], like <c>F.nll_loss</c>.</summary>
+    [Op("nll_loss")]
+    public static Tensor NllLoss(Tensor logProbabilities, Tensor labels, Reduction reduction = Reduction.Mean)
+    {
+        if (logProbabilities.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logProbabilities.Shape[0])
+            throw new ArgumentException($"nll_loss: {ShapeUtil.Format(logProbabilities.Shape)} needs labels [{logProbabilities.Shape[0]}], got {ShapeUtil.Format(labels.Shape)}.");
+        return Tensor.Scalar(PointwiseLoss.Nll(logProbabilities.Data, labels.Data, logProbabilities.Shape[1], reduction));
+    }
+
+    private static Tensor Pointwise(LossKind kind, Tensor p, Tensor t, float param, Reduction reduction)
+    {
+        if (!p.Shape.AsSpan().SequenceEqual(t.Shape))
+            throw new ArgumentException($"{kind}: prediction {ShapeUtil.Format(p.Shape)} and target {ShapeUtil.Format(t.Shape)} differ.");
+        return Tensor.Scalar(PointwiseLoss.Forward(kind, p.Data, t.Data, param, reduction, new float[p.Count]));
+    }
+
+    /// <summary>Concatenates two tensors along an axis, like <c>torch.cat([a, b], dim)</c>.</summary>
+    [Op("concat")]
+    public static Tensor Concat(Tensor a, Tensor b, int axis)
+    {
+        int r = a.Rank, ax = axis < 0 ? axis + r : axis;
+        if (b.Rank != r || ax < 0 || ax >= r) throw new ArgumentException($"concat: {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} along {axis}.");
+        var shape = (int[])a.Shape.Clone();
+        shape[ax] += b.Shape[ax];
+        var y = new Tensor(shape);
+        Layout.Concat(a.Data, a.Shape, b.Data, b.Shape, ax, y.Data);
+        return y;
+    }
+
+    /// <summary>Elements [start, end) of one axis, like <c>x.narrow(dim, start, end − start)</c>.</summary>
+    [Op("slice")]
+    public static Tensor Slice(Tensor a, int axis, int start, int end)
+    {
+        int r = a.Rank, ax = axis < 0 ? axis + r : axis;
+        if (ax < 0 || ax >= r || start < 0 || end > a.Shape[ax] || start >= end) throw new ArgumentException($"slice: [{start}, {end}) of axis {axis} of {ShapeUtil.Format(a.Shape)}.");
+        var shape = (int[])a.Shape.Clone();
+        shape[ax] = end - start;
+        var y = new Tensor(shape);
+        Layout.Slice(a.Data, a.Shape, ax, start, y.Data, shape);
+        return y;
+    }
+
     /// <summary>Sum over one axis (negative counts from the end), like <c>x.sum(dim, keepdim)</c>.</summary>
     [Op("sum_axis")] public static Tensor Sum(Tensor a, int axis, bool keepDim = false) => ReduceAxis(a, axis, keepDim, false);
 

@@ -177,6 +177,37 @@ public class OpGradientTests
     public void Linear_on_rank3_input() => Check(Rank3LinearCheck.CreateTrainer(1), (p, x) => Project(DenseRef(p[0], p[1], p[2], 6, 4, 5), x[0]), 24);
 
     [Test]
+    public void L1_huber_smooth_l1_and_bce_with_logits() => Check(PointwiseLossCheck.CreateTrainer(1), (p, x) =>
+    {
+        double l1 = 0, huber = 0, smooth = 0, bce = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            double a = p[0][i], t = x[0][i], d = a - t, d2 = 2 * a - t;
+            l1 += Math.Abs(d);
+            huber += Math.Abs(d2) < 0.5 ? 0.5 * d2 * d2 : 0.5 * (Math.Abs(d2) - 0.25);
+            smooth += Math.Abs(d) < 0.7 ? 0.5 * d * d / 0.7 : Math.Abs(d) - 0.35;
+            bce += Math.Max(a, 0) - a * t + Math.Log(1 + Math.Exp(-Math.Abs(a)));
+        }
+        return l1 / 12 + huber / 12 + smooth + bce / 12;
+    }, 25);
+
+    [Test]
+    public void Nll_with_sum_reduction() => Check(NllCheck.CreateTrainer(1), (p, x) =>
+    {
+        var logp = SoftmaxRows(p[0], 3, log: true);
+        return -Enumerable.Range(0, 4).Sum(r => logp[r * 3 + (int)x[0][r]]);
+    }, 26, (r, s) => Labels(r, s, 3));
+
+    [Test]
+    public void Concat_then_slice() => Check(ConcatSliceCheck.CreateTrainer(1), (p, x) =>
+    {
+        var y = new double[8];
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 4; c++) { int col = c + 2; y[r * 4 + c] = col < 3 ? p[0][r * 3 + col] : p[1][r * 5 + col - 3]; }
+        return Project(y, x[0]);
+    }, 27);
+
+    [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {
         double s = 0;

@@ -68,6 +68,90 @@ public static class MilRecipes
         return b.Add(left, right);
     }
 
+    // ------------------------------------------------------------------ losses, slicing
+
+    private static MilVar Reduce(MilFunctionBuilder b, MilVar v, bool sum, string? name) =>
+        sum ? b.ReduceSum(v, Enumerable.Range(0, v.Rank).ToArray(), false, name) : b.ReduceMean(v, Enumerable.Range(0, v.Rank).ToArray(), false, name);
+
+    /// <summary>The per-element values of l1_loss, huber_loss, smooth_l1_loss or bce_with_logits, reduced.</summary>
+    public static MilVar PointwiseLoss(MilFunctionBuilder b, string kind, MilVar p, MilVar t, float param, bool sum, string? name = null)
+    {
+        MilVar values;
+        if (kind == "bce_with_logits")
+        {
+            // max(z, 0) − z·y + log(1 + e^−|z|)
+            var absZ = b.Unary("abs", p);
+            values = b.Add(b.Sub(b.Maximum(p, b.Scalar(0f)), b.Mul(p, t)), b.Log(b.Add(b.Scalar(1f), b.Exp(b.Mul(absZ, b.Scalar(-1f))))));
+        }
+        else
+        {
+            var d = b.Sub(p, t);
+            var a = b.Unary("abs", d);
+            values = kind switch
+            {
+                "l1_loss" => a,
+                "huber_loss" => b.Select(b.Less(a, b.Scalar(param)), b.Mul(b.Mul(d, d), b.Scalar(0.5f)), b.Mul(b.Sub(a, b.Scalar(0.5f * param)), b.Scalar(param))),
+                _ => b.Select(b.Less(a, b.Scalar(param)), b.Mul(b.Mul(d, d), b.Scalar(0.5f / param)), b.Sub(a, b.Scalar(0.5f * param))),
+            };
+        }
+        return Reduce(b, values, sum, name);
+    }
+
+    /// <summary>g·d(loss)/d(prediction) per element (negated for the target of a difference-based loss).</summary>
+    public static MilVar PointwiseLossGrad(MilFunctionBuilder b, string kind, MilVar g, MilVar p, MilVar t, float param, bool sum, bool negate, string? name = null)
+    {
+        MilVar dv;
+        if (kind == "bce_with_logits") dv = b.Sub(b.Sigmoid(p), t);
+        else
+        {
+            var d = b.Sub(p, t);
+            var a = b.Unary("abs", d);
+            var sign = b.Unary("sign", d);
+            dv = kind switch
+            {
+                "l1_loss" => sign,
+                "huber_loss" => b.Select(b.Less(a, b.Scalar(param)), d, b.Mul(sign, b.Scalar(param))),
+                _ => b.Select(b.Less(a, b.Scalar(param)), b.Mul(d, b.Scalar(1f / param)), sign),
+            };
+        }
+        long count = p.Shape.Aggregate(1L, (x, y) => x * y);
+        float scale = (sum ? 1f : 1f / count) * (negate ? -1f : 1f);
+        return b.Mul(dv, b.Mul(g, b.Scalar(scale)), name);
+    }
+
+    /// <summary>nll_loss: −Σ onehot(label)·logp, mean or sum over the batch.</summary>
+    public static MilVar Nll(MilFunctionBuilder b, MilVar logp, MilVar labels, bool sum, string? name = null)
+    {
+        var picked = b.ReduceSum(b.Mul(Target(b, labels, checked((int)logp.Shape[1]), 0f), logp), new[] { 1 }, false);
+        return b.Mul(sum ? b.ReduceSum(picked, new[] { 0 }, false) : b.ReduceMean(picked, new[] { 0 }, false), b.Scalar(-1f), name);
+    }
+
+    public static MilVar NllGrad(MilFunctionBuilder b, MilVar g, MilVar labels, int classes, bool sum, string? name = null) =>
+        b.Mul(Target(b, labels, classes, 0f), b.Mul(g, b.Scalar(sum ? -1f : -1f / labels.Shape[0])), name);
+
+    /// <summary>Elements [start, end) of one axis.</summary>
+    public static MilVar Slice(MilFunctionBuilder b, MilVar x, int axis, int start, int end, string? name = null)
+    {
+        var begin = new long[x.Rank]; var stop = (long[])x.Shape.Clone();
+        begin[axis] = start; stop[axis] = end;
+        var shape = (long[])x.Shape.Clone(); shape[axis] = end - start;
+        var none = MilTensor.Bool(new[] { x.Rank }, new bool[x.Rank]);
+        return b.Op("slice_by_index", new MilTensorType(x.Type.DType, shape), name, ("x", x),
+            ("begin", MilTensor.Vector(begin.Select(v => checked((int)v)).ToArray())), ("end", MilTensor.Vector(stop.Select(v => checked((int)v)).ToArray())),
+            ("stride", MilTensor.Vector(Enumerable.Repeat(1, x.Rank).ToArray())), ("begin_mask", none), ("end_mask", none), ("squeeze_mask", none));
+    }
+
+    /// <summary>Zero padding of <paramref name="before"/>/<paramref name="after"/> elements on one axis (the adjoint of a slice).</summary>
+    public static MilVar PadAxis(MilFunctionBuilder b, MilVar x, int axis, int before, int after, string? name = null)
+    {
+        int trailing = x.Rank - axis;
+        var pad = new int[2 * trailing];
+        pad[0] = before; pad[1] = after;
+        var shape = (long[])x.Shape.Clone(); shape[axis] += before + after;
+        return b.Op("pad", new MilTensorType(x.Type.DType, shape), name, ("x", x), ("pad", MilTensor.Vector(pad)),
+            ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
+    }
+
     // ------------------------------------------------------------------ normalisation and embeddings
 
     private static MilVar LastAxisMean(MilFunctionBuilder b, MilVar x) => b.ReduceMean(x, new[] { -1 }, true);

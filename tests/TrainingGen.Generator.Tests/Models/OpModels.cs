@@ -218,3 +218,38 @@ public partial class Rank3LinearCheck
     public Linear Fc { get; } = new(4, 5);
     public (Tensor Loss, Tensor Y) Forward([Shape(2, 3, 5)] Tensor proj) { var y = Fc.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class PointwiseLossCheck
+{
+    public Parameter P { get; } = new(3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 4)] Tensor t)
+    {
+        var p = P.Forward();
+        var loss = Ops.L1Loss(p, t) + Ops.HuberLoss(p * 2f, t, 0.5f) + Ops.SmoothL1Loss(p, t, 0.7f, Reduction.Sum) + Ops.BinaryCrossEntropyWithLogits(p, t);
+        return (loss, p * 1f);
+    }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class NllCheck
+{
+    public Parameter Z { get; } = new(4, 3);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4)] Tensor labels)
+    {
+        var logp = Ops.LogSoftmax(Z.Forward());
+        return (Ops.NllLoss(logp, labels, Reduction.Sum), logp);
+    }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class ConcatSliceCheck
+{
+    public Parameter A { get; } = new(2, 3);
+    public Parameter B { get; } = new(2, 5);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 4)] Tensor proj)
+    {
+        var y = Ops.Slice(Ops.Concat(A.Forward(), B.Forward(), 1), 1, 2, 6);   // columns 2..5 of [a | b]
+        return (Projections.Project(y, proj), y);
+    }
+}
