@@ -185,4 +185,75 @@ public class AnalyzerTests
         }
         public class Plain { }
         """);
+    // ------------------------------------------------------------------ the dedicated analyzers (DefaultVerifier, exact spans)
+
+    private static async Task VerifyWith<TAnalyzer>(string[] sources, params DiagnosticResult[] expected)
+        where TAnalyzer : Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer, new()
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { ReferenceAssemblies = new ReferenceAssemblies("net10.0") };
+        test.TestState.AdditionalReferences.AddRange(Basic.Reference.Assemblies.Net100.References.All);
+        test.TestState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(TrainingGen.Tensor).Assembly.Location));
+        foreach (var s in sources) test.TestState.Sources.Add(s);
+        test.ExpectedDiagnostics.AddRange(expected);
+        await test.RunAsync();
+    }
+
+    [Test]
+    public Task TG0008_at_the_later_property_with_both_names() => VerifyWith<DuplicateParameterNameAnalyzer>(new[] { """
+        using TrainingGen;
+        namespace Demo;
+        [Model]
+        public partial class Net
+        {
+            public Linear Fc1 { get; } = new(2, 3);
+            public Linear {|#0:FC1|} { get; } = new(3, 3);
+            public Tensor Forward(Tensor x) => FC1.Forward(Fc1.Forward(x));
+        }
+        """ },
+        new DiagnosticResult("TG0008", DiagnosticSeverity.Error).WithLocation(0).WithArguments("FC1", "Net", "fc_1_weight", "Fc1"));
+
+    [Test]
+    public Task TG0008_not_for_distinct_names_or_plain_properties() => VerifyWith<DuplicateParameterNameAnalyzer>(new[] { """
+        using TrainingGen;
+        namespace Demo;
+        [Model]
+        public partial class Net
+        {
+            public Linear Fc1 { get; } = new(2, 3);
+            public Linear Fc2 { get; } = new(3, 3);
+            public int FC1 { get; } = 1;
+            public Tensor Forward(Tensor x) => Fc2.Forward(Fc1.Forward(x));
+        }
+        """ });
+
+    [Test]
+    public Task TG4001_at_each_invalid_named_argument_even_on_a_non_partial_class() => VerifyWith<OptimizerHyperParameterAnalyzer>(new[] { """
+        using TrainingGen;
+        namespace Demo;
+        [TrainingModel, Adam({|#0:LearningRate = 0|}, Beta1 = 0.5, {|#1:Beta2 = 1.5|})]
+        public class Broken { }
+        """ },
+        new DiagnosticResult("TG4001", DiagnosticSeverity.Error).WithLocation(0).WithArguments("LearningRate", "0", "the learning rate must be positive and finite"),
+        new DiagnosticResult("TG4001", DiagnosticSeverity.Error).WithLocation(1).WithArguments("Beta2", "1.5", "beta2 must be in [0, 1)"));
+
+    [Test]
+    public Task Front_end_ids_from_the_analyzer_at_exact_spans() => VerifyWith<ModelFrontEndAnalyzer>(new[]
+    {
+        TestSources.SeedBackbone,
+        Model("""
+                    var pred = Backend.Forward(x);
+                    {|TG1003:while (false) { }|}
+                    return (Criteria.Mse(pred, y), pred);
+            """),
+    });
+
+    [Test]
+    public Task TG2002_warning_from_the_analyzer() => VerifyWith<ModelFrontEndAnalyzer>(new[]
+    {
+        TestSources.SeedBackbone,
+        Model("""
+                    var pred = Backend.Forward(x);
+                    return (Criteria.Mse(pred, y), pred);
+            """, members: "    public Linear {|TG2002:Spare|} { get; } = new(2, 2);"),
+    });
 }
