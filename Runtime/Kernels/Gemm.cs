@@ -38,6 +38,23 @@ public static unsafe class Gemm
 
     [ThreadStatic] private static bool t_forceFallback;
 
+    /// <summary>
+    /// Up to this many rows, <c>A·Bᵀ</c> (both operands contiguous along k, as in a linear layer's forward
+    /// pass and a convolution's W·patchesᵀ) runs as register-blocked dot products without packing:
+    /// with few rows, packing B would cost about as much as the arithmetic.
+    /// </summary>
+    internal static int DotKernelMaxRows { get => t_dotMaxRows ?? 32; set => t_dotMaxRows = value; }
+
+    [ThreadStatic] private static int? t_dotMaxRows;
+
+    /// <summary>
+    /// ... and at least this deep: below it, the horizontal sums at the end of each dot product cost more
+    /// than packing (convolutions' short patch rows take the packed path).
+    /// </summary>
+    internal static int DotKernelMinDepth { get => t_dotMinDepth ?? 192; set => t_dotMinDepth = value; }
+
+    [ThreadStatic] private static int? t_dotMinDepth;
+
     /// <summary>Whether calls on this machine (and setting) use the AVX2 + FMA micro-kernel.</summary>
     internal static bool UsesAvx2 => !ForceFallback && Fma.IsSupported && Avx2.IsSupported;
 
@@ -63,6 +80,12 @@ public static unsafe class Gemm
         }
         CheckOperand(transA ? k : m, transA ? m : k, lda, a.Length, "A");
         CheckOperand(transB ? n : k, transB ? k : n, ldb, b.Length, "B");
+
+        if (!transA && transB && m <= DotKernelMaxRows && k >= DotKernelMinDepth && UsesAvx2)
+        {
+            fixed (float* pa = a, pb = b, pcm = c) DotNT(m, n, k, alpha, pa, lda, pb, ldb, beta, pcm, ldc);
+            return;
+        }
 
         int kcMax = Math.Min(k, KC);
         int needA = RoundUp(Math.Min(m, MC), MR) * kcMax;
@@ -257,6 +280,78 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <c>C = α·A·Bᵀ + β·C</c> as dot products of rows of A with rows of B, 4×3 at a time (twelve
+    /// accumulators): the B rows are read once, the (few) A rows stay in cache.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotNT(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        int k8 = k & ~7;
+        for (int j = 0; j < n; j += 3)
+        {
+            int nj = Math.Min(3, n - j);
+            float* b0 = b + (long)j * ldb;
+            float* b1 = nj > 1 ? b0 + ldb : b0, b2 = nj > 2 ? b0 + 2 * ldb : b0;
+            for (int i = 0; i < m; i += 4)
+            {
+                int mi = Math.Min(4, m - i);
+                float* a0 = a + (long)i * lda;
+                float* a1 = mi > 1 ? a0 + lda : a0, a2 = mi > 2 ? a0 + 2 * lda : a0, a3 = mi > 3 ? a0 + 3 * lda : a0;
+                Vector256<float> s00 = Vector256<float>.Zero, s01 = Vector256<float>.Zero, s02 = Vector256<float>.Zero;
+                Vector256<float> s10 = Vector256<float>.Zero, s11 = Vector256<float>.Zero, s12 = Vector256<float>.Zero;
+                Vector256<float> s20 = Vector256<float>.Zero, s21 = Vector256<float>.Zero, s22 = Vector256<float>.Zero;
+                Vector256<float> s30 = Vector256<float>.Zero, s31 = Vector256<float>.Zero, s32 = Vector256<float>.Zero;
+                for (int p = 0; p < k8; p += 8)
+                {
+                    var v0 = Avx.LoadVector256(b0 + p); var v1 = Avx.LoadVector256(b1 + p); var v2 = Avx.LoadVector256(b2 + p);
+                    var u = Avx.LoadVector256(a0 + p);
+                    s00 = Fma.MultiplyAdd(u, v0, s00); s01 = Fma.MultiplyAdd(u, v1, s01); s02 = Fma.MultiplyAdd(u, v2, s02);
+                    u = Avx.LoadVector256(a1 + p);
+                    s10 = Fma.MultiplyAdd(u, v0, s10); s11 = Fma.MultiplyAdd(u, v1, s11); s12 = Fma.MultiplyAdd(u, v2, s12);
+                    u = Avx.LoadVector256(a2 + p);
+                    s20 = Fma.MultiplyAdd(u, v0, s20); s21 = Fma.MultiplyAdd(u, v1, s21); s22 = Fma.MultiplyAdd(u, v2, s22);
+                    u = Avx.LoadVector256(a3 + p);
+                    s30 = Fma.MultiplyAdd(u, v0, s30); s31 = Fma.MultiplyAdd(u, v1, s31); s32 = Fma.MultiplyAdd(u, v2, s32);
+                }
+                float* ci = c + (long)i * ldc + j;
+                StoreDot(ci, s00, a0, b0, k8, k, alpha, beta);
+                if (nj > 1) StoreDot(ci + 1, s01, a0, b1, k8, k, alpha, beta);
+                if (nj > 2) StoreDot(ci + 2, s02, a0, b2, k8, k, alpha, beta);
+                if (mi > 1)
+                {
+                    ci += ldc;
+                    StoreDot(ci, s10, a1, b0, k8, k, alpha, beta);
+                    if (nj > 1) StoreDot(ci + 1, s11, a1, b1, k8, k, alpha, beta);
+                    if (nj > 2) StoreDot(ci + 2, s12, a1, b2, k8, k, alpha, beta);
+                }
+                if (mi > 2)
+                {
+                    ci += ldc;
+                    StoreDot(ci, s20, a2, b0, k8, k, alpha, beta);
+                    if (nj > 1) StoreDot(ci + 1, s21, a2, b1, k8, k, alpha, beta);
+                    if (nj > 2) StoreDot(ci + 2, s22, a2, b2, k8, k, alpha, beta);
+                }
+                if (mi > 3)
+                {
+                    ci += ldc;
+                    StoreDot(ci, s30, a3, b0, k8, k, alpha, beta);
+                    if (nj > 1) StoreDot(ci + 1, s31, a3, b1, k8, k, alpha, beta);
+                    if (nj > 2) StoreDot(ci + 2, s32, a3, b2, k8, k, alpha, beta);
+                }
+            }
+        }
+    }
+
+    /// <summary>Finishes one dot product (horizontal sum plus the k tail) and writes <c>α·dot + β·C</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDot(float* c, Vector256<float> acc, float* a, float* b, int k8, int k, float alpha, float beta)
+    {
+        float sum = Vector256.Sum(acc);
+        for (int p = k8; p < k; p++) sum += a[p] * b[p];
+        *c = beta == 0f ? alpha * sum : alpha * sum + beta * *c;
     }
 
     /// <summary>Transposes the 8×8 block whose rows are r0…r7: o_t = (r0[t], r1[t], …, r7[t]).</summary>

@@ -16,7 +16,7 @@ public class GemmTests
 {
     public enum Path { Avx2, Fallback }
 
-    [TearDown] public void Restore() => Gemm.ForceFallback = false;
+    [TearDown] public void Restore() { Gemm.ForceFallback = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; }
 
     private static void Use(Path path)
     {
@@ -79,6 +79,18 @@ public class GemmTests
             foreach (int n in Sizes)
                 foreach (int k in new[] { 1, 3, 8, 17 })
                     Check(ta, tb, m, n, k, 1f, 0f);
+    }
+
+    [Test]
+    public void Few_row_products_with_and_without_the_dot_kernel([Values(0, 32)] int dotMaxRows, [Values(1f, -0.5f)] float alpha, [Values(0f, 1f, 0.5f)] float beta)
+    {
+        Use(Path.Avx2);
+        Gemm.DotKernelMaxRows = dotMaxRows;
+        Gemm.DotKernelMinDepth = 8;
+        foreach (int m in new[] { 1, 3, 4, 5, 8, 9, 16, 32 })
+            foreach (int n in new[] { 1, 2, 3, 4, 7, 16, 25 })
+                foreach (int k in new[] { 7, 8, 9, 25, 150 })
+                    Check(false, true, m, n, k, alpha, beta, padA: k % 3, padB: k % 2, padC: n % 2);
     }
 
     [Test]
