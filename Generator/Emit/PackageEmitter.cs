@@ -60,7 +60,7 @@ internal static class PackageEmitter
         DeclareInputs(w, features);
         for (int p = 0; p < ir.Params.Count; p++)
             w.Line($"v[{Autodiff.ParamNode(ir, p)}] = b.Const({Mil}.MilTensor.Float32({IntArray(ir.Params[p].Shape)}, (float[])_p{p}.Clone()), {Literal(ir.Params[p].MilName)});");
-        w.Line("MilPredictions(b, v);");
+        w.Line("MilPredictions(b, v, training: false);");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("return b.Build();");
         w.Close();
@@ -83,8 +83,8 @@ internal static class PackageEmitter
         Begin(w, nodes.Count, "forward");
         DeclareInputs(w, ir.Inputs);
         DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v);");
-        w.Line("b.Output(MilLoss(b, v));");
+        w.Line("MilPredictions(b, v, training: true);");
+        w.Line("b.Output(MilLoss(b, v, training: true));");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("return b.Build();");
         w.Close();
@@ -95,8 +95,8 @@ internal static class PackageEmitter
         Begin(w, nodes.Count, "backward");
         DeclareInputs(w, ir.Inputs);
         DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v);");
-        w.Line("b.Output(MilLoss(b, v));");
+        w.Line("MilPredictions(b, v, training: true);");
+        w.Line("b.Output(MilLoss(b, v, training: true));");
         w.Line("MilBackward(b, v);");
         foreach (var p in trainable) w.Line($"b.Output(v[{plan.ParamGrads[p]}]);");
         w.Line("return b.Build();");
@@ -119,11 +119,19 @@ internal static class PackageEmitter
         Begin(w, nodes.Count, "train_step");
         DeclareInputs(w, ir.Inputs);
         DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v);");
-        w.Line("b.Output(MilLoss(b, v));");
+        w.Line("MilPredictions(b, v, training: true);");
+        w.Line("b.Output(MilLoss(b, v, training: true));");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("MilBackward(b, v);");
         EmitUpdate(w, ir, plan, trainable);
+        foreach (var n in ir.Nodes.Where(n => n.Op == "batch_norm2d"))
+        {
+            var rm = ir.Params[int.Parse(ir.Nodes[n.Args[3]].Name, System.Globalization.CultureInfo.InvariantCulture)];
+            var rv = ir.Params[int.Parse(ir.Nodes[n.Args[4]].Name, System.Globalization.CultureInfo.InvariantCulture)];
+            w.Line($"// running statistics of {Comment(n.Source)}, as the trainer's forward pass updates them");
+            w.Line($"foreach (var s in {Mil}.MilRecipes.BatchNormRunning(b, v[{n.Args[0]}], v[{n.Args[3]}], v[{n.Args[4]}], {Float(n.Attrs[1])}, " +
+                   $"global::TrainingGen.TrainingNames.Updated({Literal(rm.MilName)}), global::TrainingGen.TrainingNames.Updated({Literal(rv.MilName)}))) b.Output(s);");
+        }
         w.Line("return b.Build();");
         w.Close();
         w.Line();
@@ -133,13 +141,13 @@ internal static class PackageEmitter
         var outputNames = ir.Outputs.ToDictionary(o => o.NodeId, o => o.Name);
         var gradNames = trainable.ToDictionary(p => plan.ParamGrads[p], p => ir.Params[p].MilName + "_grad");
 
-        w.Line("/// <summary>The forward ops that compute the predictions.</summary>");
-        w.Open($"private void MilPredictions({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v)");
+        w.Line("/// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>");
+        w.Open($"private void MilPredictions({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v, bool training)");
         foreach (var n in ir.Nodes.Where(n => predictions.Contains(n.Id))) EmitNode(w, ctx, n, outputNames.TryGetValue(n.Id, out var nm) ? nm : null);
         w.Close();
         w.Line();
         w.Line("/// <summary>The forward ops that compute the loss; returns it reshaped to [1], named \"loss\".</summary>");
-        w.Open($"private {Mil}.MilVar MilLoss({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v)");
+        w.Open($"private {Mil}.MilVar MilLoss({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v, bool training)");
         foreach (var n in ir.Nodes.Where(n => !predictions.Contains(n.Id))) EmitNode(w, ctx, n, null);
         w.Line($"return b.Reshape(v[{ir.LossNode}], new long[] {{ 1 }}, global::TrainingGen.TrainingNames.Loss);");
         w.Close();

@@ -42,6 +42,8 @@ internal static class TrainerEmitter
         w.Line("private readonly int _batch;");
         w.Line("private readonly int _seed;");
         w.Line("private long _step;");
+        w.Line("// Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.");
+        w.Line("private bool _training;");
         w.Line($"private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = {OptimizerCreation(ir.Optimizer)};");
         w.Line("private readonly global::TrainingGen.TrainerTensor[] _parameters;");
         w.Line();
@@ -95,7 +97,7 @@ internal static class TrainerEmitter
         {
             var prm = ir.Params[p];
             string grad = plan.ParamGrads[p] >= 0 ? $"_t{plan.ParamGrads[p]}" : "null";
-            w.Line($"    new global::TrainingGen.TrainerTensor({Literal(prm.Path)}, {Literal(prm.MilName)}, {IntArray(prm.Shape)}, {(prm.Trainable ? "true" : "false")}, _p{p}, {grad}),");
+            w.Line($"    new global::TrainingGen.TrainerTensor({Literal(prm.Path)}, {Literal(prm.MilName)}, {IntArray(prm.Shape)}, {(prm.Trainable ? "true" : "false")}, _p{p}, {grad}{(prm.IsBuffer ? ", IsBuffer: true" : "")}),");
         }
         w.Line("};");
         w.Line("_optimizer.Bind(_parameters);");
@@ -136,6 +138,8 @@ internal static class TrainerEmitter
         w.Line("public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { " + string.Join(", ", ir.Inputs.Where(i => !i.IsLabel).Select(i => Literal(i.Name))) + " };");
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { " + string.Join(", ", ir.Outputs.Select(o => Literal(o.Name))) + " };");
+        w.Line("/// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>");
+        w.Line("public bool IsTraining => _training;");
         w.Line("/// <summary>The loss of the last forward pass.</summary>");
         w.Line($"public float Loss => _t{ir.LossNode}[0];");
         foreach (var o in ir.Outputs)
@@ -160,6 +164,7 @@ internal static class TrainerEmitter
         w.Line("/// <summary>Forward and backward without updating; fills the gradients and returns the loss.</summary>");
         w.Open($"public float ComputeGradients({sig})");
         EmitChecks(w, ir.Inputs);
+        w.Line("_training = true;");
         w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
         w.Line($"RunLoss({dataArgs});");
         w.Line($"RunBackward({dataArgs});");
@@ -169,6 +174,7 @@ internal static class TrainerEmitter
         w.Line("/// <summary>Forward and loss only (no gradients). Returns the loss.</summary>");
         w.Open($"public float Evaluate({sig})");
         EmitChecks(w, ir.Inputs);
+        w.Line("_training = false;");
         w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
         w.Line($"RunLoss({dataArgs});");
         w.Line($"return _t{ir.LossNode}[0];");
@@ -179,6 +185,7 @@ internal static class TrainerEmitter
             w.Line($"/// <summary>Predictions only. Returns a view of the trainer's '{ir.Outputs[0].Name}' buffer, overwritten by the next call.</summary>");
             w.Open($"public global::TrainingGen.Tensor Predict({string.Join(", ", featureInputs.Select(i => $"global::TrainingGen.Tensor {i.Name}"))})");
             EmitChecks(w, featureInputs);
+            w.Line("_training = false;");
             w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
             w.Line($"return _out_{ir.Outputs[0].Name};");
             w.Close();
@@ -201,6 +208,7 @@ internal static class TrainerEmitter
         w.Line("{");
         w.Line("    global::TrainingGen.TrainerChecks.Count(features, FeatureNames);");
         EmitChecksIndented(w, featureInputs, "features");
+        w.Line("    _training = false;");
         w.Line($"    RunPredictions({string.Join(", ", featureInputs.Select((_, k) => $"features[{k}].Data"))});");
         w.Line("    return _outputs;");
         w.Line("}");

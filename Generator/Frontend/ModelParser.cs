@@ -339,6 +339,8 @@ internal sealed partial class ModelParser
                 return LinearLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptn && OpName(ptn) == "layer_norm")
                 return LayerNormLayer(prop, ma, prefix, access, frozen, args, order);
+            if (prop.Type is INamedTypeSymbol ptb && OpName(ptb) == "batch_norm2d")
+                return BatchNormLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol pte && OpName(pte) == "embedding")
                 return EmbeddingLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptc && OpName(ptc) == "conv2d")
@@ -482,6 +484,26 @@ internal sealed partial class ModelParser
         return AddWithAttrs("layer_norm", new[] { args[0], w, b }, xs.ToArray(), new[] { eps }, "", at.Parent!.ToString());
     }
 
+    /// <summary>BatchNorm2d: weight/bias [C] trainable, running_mean/running_var [C] buffers; attrs (ε, momentum).</summary>
+    private int BatchNormLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
+    {
+        if (args.Length != 1) Fail(at, "BatchNorm2d.Forward with several arguments", "it takes one input");
+        var v = LayerArgs(prop, LayerCreation(prop, at));
+        int c = (int)v["numFeatures"];
+        double eps = v.TryGetValue("eps", out var e) ? e : 1e-5, momentum = v.TryGetValue("momentum", out var m) ? m : 0.1;
+        var xs = _nodes[args[0]].Shape;
+        if (xs.Count != 4 || xs[1] != c || xs[2] == Dims.Batch || xs[3] == Dims.Batch)
+        {
+            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"BatchNorm2d({c}) '{prop.Name}'", FormatShape(xs), $"[batch, {c}, h, w]");
+            throw new Abort();
+        }
+        int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { c }, frozen, c, order + "0", "ones");
+        int b = ParamNode(prefix + ".bias", access + ".Bias", new[] { c }, frozen, c, order + "1", "zeros");
+        int rm = ParamNode(prefix + ".running_mean", access + ".RunningMean", new[] { c }, frozen, c, order + "2", "zeros", buffer: true);
+        int rv = ParamNode(prefix + ".running_var", access + ".RunningVar", new[] { c }, frozen, c, order + "3", "ones", buffer: true);
+        return AddWithAttrs("batch_norm2d", new[] { args[0], w, b, rm, rv }, xs.ToArray(), new[] { eps, momentum }, "", at.Parent!.ToString());
+    }
+
     /// <summary>Embedding: indices [...] → [..., dim]; weight [num, dim] ~ N(0, 1).</summary>
     private int EmbeddingLayer(IPropertySymbol prop, MemberAccessExpressionSyntax at, string prefix, string access, bool frozen, int[] args, string order)
     {
@@ -545,11 +567,11 @@ internal sealed partial class ModelParser
         return (inF.Value, outF.Value, bias);
     }
 
-    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn, string order, string init = "uniform")
+    private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn, string order, string init = "uniform", bool buffer = false)
     {
         if (_paramNodes.TryGetValue(path, out int existing)) return existing; // a layer used twice shares weights
         int index = _params.Count;
-        _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen, fanIn, init));
+        _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen && !buffer, fanIn, init, buffer));
         _paramOrder.Add(order);
         int id = Add("param", Array.Empty<int>(), shape, 0, index.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
         _paramNodes[path] = id;

@@ -32,7 +32,7 @@ internal sealed record Node(int Id, string Op, EquatableArray<int> Args, Equatab
 /// A parameter: PyTorch state_dict path, C# access path on the eager model, shape, and its
 /// initialisation as in torch (<c>uniform</c> ±1/√fan_in, <c>normal</c>, <c>ones</c>, <c>zeros</c>).
 /// </summary>
-internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn, string Init = "uniform");
+internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn, string Init = "uniform", bool IsBuffer = false);
 
 /// <summary>A <c>Forward</c> input and its role.</summary>
 internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabel, int NodeId);

@@ -91,3 +91,57 @@ internal sealed class EmbeddingGradRule : OpRule
     public override string? Mil(EmitContext c, Node n, string nm) =>
         $"{EmitContext.Mil}.MilRecipes.EmbeddingWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {n.Shape[0]}{nm})";
 }
+
+/// <summary>
+/// BatchNorm2d (args x, w, b, running_mean, running_var; attrs ε, momentum). The trainer's forward
+/// follows <c>_training</c>; the adjoints are those of training mode (batch statistics), reading
+/// (μ, 1/σ) per channel kept in <c>_x{id}</c>.
+/// </summary>
+internal sealed class BatchNormRule : OpRule
+{
+    public override string Name => "batch_norm2d";
+
+    public override void Backward(AdContext ad, Node n, int g)
+    {
+        int x = n.Args[0], w = n.Args[1], b = n.Args[2];
+        var attrs = n.Attrs.ToArray();
+        if (ad.IsActive(x)) ad.Contribute(x, ad.Add("batch_norm2d_dx", new[] { g, x, w, n.Id }, ad.ShapeOf(x), "d(batch_norm)/dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) per channel: " + n.Source, attrs));
+        if (ad.IsActive(w)) ad.Contribute(w, ad.Add("batch_norm2d_dw", new[] { g, x, n.Id }, ad.ShapeOf(w), "d(batch_norm)/dw = Σ g x̂ per channel: " + n.Source, attrs));
+        if (ad.IsActive(b)) ad.Contribute(b, ad.Add("batch_norm2d_db", new[] { g, x, n.Id }, ad.ShapeOf(b), "d(batch_norm)/db = Σ g per channel: " + n.Source, attrs));
+    }
+
+    internal static string Geometry(EquatableArray<int> x) => $"{Dim(x[0])}, {x[1]}, {x[2] * x[3]}";
+
+    public override string? Scratch(EmitContext c, Node n) => $"{2 * n.Shape[1]}";
+
+    public override string? Trainer(EmitContext c, Node n) =>
+        $"{EmitContext.K}.BatchNorm.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, {c.Ref(n.Args[3])}, {c.Ref(n.Args[4])}, {c.Ref(n.Id)}, _x{n.Id}, {Geometry(n.Shape)}, {Float(n.Attrs[0])}, {Float(n.Attrs[1])}, _training);";
+
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"training ? {EmitContext.Mil}.MilRecipes.BatchNormTrain(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}{nm}) " +
+        $": {EmitContext.Mil}.MilRecipes.BatchNormEval(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {c.V(n.Args[3])}, {c.V(n.Args[4])}, {Float(n.Attrs[0])}{nm})";
+}
+
+internal sealed class BatchNormGradRule : OpRule
+{
+    public BatchNormGradRule(string name) { Name = name; }
+    public override string Name { get; }
+
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var x = c.Shape(n.Args[1]);
+        return Name switch
+        {
+            "batch_norm2d_dx" => $"{EmitContext.K}.BatchNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, _x{n.Args[3]}, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
+            "batch_norm2d_dw" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, {c.Ref(n.Id)}, default, {BatchNormRule.Geometry(x)});",
+            _ => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, default, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
+        };
+    }
+
+    public override string? Mil(EmitContext c, Node n, string nm) => Name switch
+    {
+        "batch_norm2d_dx" => $"{EmitContext.Mil}.MilRecipes.BatchNormInputGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}{nm})",
+        "batch_norm2d_dw" => $"{EmitContext.Mil}.MilRecipes.BatchNormWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Attrs[0])}{nm})",
+        _ => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ 0, 2, 3 }}, false{nm})",
+    };
+}

@@ -128,6 +128,7 @@ internal static class OpRules
         new PoolGradRule("max_pool2d"), new PoolGradRule("avg_pool2d"), new PoolGradRule("global_avg_pool"),
         new LayerNormRule(), new LayerNormGradRule("layer_norm_dx"), new LayerNormGradRule("layer_norm_dw"), new LayerNormGradRule("layer_norm_db"),
         new EmbeddingRule(), new EmbeddingGradRule(),
+        new BatchNormRule(), new BatchNormGradRule("batch_norm2d_dx"), new BatchNormGradRule("batch_norm2d_dw"), new BatchNormGradRule("batch_norm2d_db"),
         new PointwiseLossRule("l1_loss", "L1"), new PointwiseLossRule("huber_loss", "Huber"), new PointwiseLossRule("smooth_l1_loss", "SmoothL1"),
         new PointwiseLossRule("bce_with_logits", "BceWithLogits"),
         new PointwiseLossGradRule("l1_loss"), new PointwiseLossGradRule("huber_loss"), new PointwiseLossGradRule("smooth_l1_loss"), new PointwiseLossGradRule("bce_with_logits"),

@@ -66,3 +66,43 @@ public sealed class Embedding
         return y;
     }
 }
+
+/// <summary>
+/// Batch normalisation over the channels of NCHW input (<c>torch.nn.BatchNorm2d</c>): weight ones,
+/// bias zeros, running_mean zeros, running_var ones, ε = 1e-5, momentum 0.1. Trainers use batch
+/// statistics in <c>Step</c> (updating the running ones) and running statistics in
+/// <c>Evaluate</c>/<c>Predict</c>; the eager layer follows <see cref="Training"/>.
+/// </summary>
+[Op("batch_norm2d")]
+public sealed class BatchNorm2d
+{
+    public BatchNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f)
+    {
+        if (numFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(numFeatures));
+        Channels = numFeatures; Eps = eps; Momentum = momentum;
+        Weight = new Tensor(numFeatures); Array.Fill(Weight.Data, 1f);
+        Bias = new Tensor(numFeatures);
+        RunningMean = new Tensor(numFeatures);
+        RunningVar = new Tensor(numFeatures); Array.Fill(RunningVar.Data, 1f);
+    }
+
+    public int Channels { get; }
+    public float Eps { get; }
+    public float Momentum { get; }
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+    /// <summary>torch's <c>module.training</c>: batch statistics when true, running statistics when false.</summary>
+    public bool Training { get; set; } = true;
+
+    public Tensor Forward(Tensor x)
+    {
+        if (x.Rank != 4 || x.Shape[1] != Channels)
+            throw new ArgumentException($"BatchNorm2d({Channels}): input has shape {ShapeUtil.Format(x.Shape)}, expected [n, {Channels}, h, w].");
+        var y = new Tensor(x.Shape);
+        Kernels.BatchNorm.Forward(x.Data, Weight.Data, Bias.Data, RunningMean.Data, RunningVar.Data, y.Data, new float[2 * Channels],
+            x.Shape[0], Channels, x.Shape[2] * x.Shape[3], Eps, Momentum, Training);
+        return y;
+    }
+}

@@ -11,7 +11,8 @@ namespace TrainingGen;
 /// <param name="Trainable">False for [Frozen] parameters.</param>
 /// <param name="Value">The values (row-major), owned by the trainer.</param>
 /// <param name="Gradient">The gradient buffer of the last backward pass; null when frozen.</param>
-public sealed record TrainerTensor(string Name, string MilName, int[] Shape, bool Trainable, float[] Value, float[]? Gradient);
+/// <param name="IsBuffer">A state_dict buffer (e.g. BatchNorm's running statistics): not trained, updated by the forward pass in training mode.</param>
+public sealed record TrainerTensor(string Name, string MilName, int[] Shape, bool Trainable, float[] Value, float[]? Gradient, bool IsBuffer = false);
 
 /// <summary>
 /// What every generated trainer offers besides its strongly typed <c>Step</c>: access to

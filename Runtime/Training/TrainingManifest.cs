@@ -52,6 +52,8 @@ public sealed class ManifestParameter
     [JsonPropertyName("input")] public string Input { get; set; } = "";
     [JsonPropertyName("shape")] public int[] Shape { get; set; } = System.Array.Empty<int>();
     [JsonPropertyName("trainable")] public bool Trainable { get; set; }
+    /// <summary>True for buffers (running statistics): inputs of every function, updated by train_step.</summary>
+    [JsonPropertyName("buffer")] public bool Buffer { get; set; }
     [JsonPropertyName("gradient")] public string? Gradient { get; set; }
     [JsonPropertyName("updated")] public string? Updated { get; set; }
     /// <summary>Optimizer slots of this parameter: slot name → function input name.</summary>

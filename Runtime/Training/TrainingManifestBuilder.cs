@@ -47,8 +47,13 @@ public static class TrainingManifestBuilder
 
         foreach (var p in parameters)
         {
-            var mp = new ManifestParameter { Name = p.Name, Input = p.MilName, Shape = p.Shape, Trainable = p.Trainable };
-            roles[p.MilName] = "parameter";
+            var mp = new ManifestParameter { Name = p.Name, Input = p.MilName, Shape = p.Shape, Trainable = p.Trainable, Buffer = p.IsBuffer };
+            roles[p.MilName] = p.IsBuffer ? "buffer" : "parameter";
+            if (p.IsBuffer)
+            {
+                mp.Updated = TrainingNames.Updated(p.MilName);
+                roles[mp.Updated] = "updated_buffer";
+            }
             if (p.Trainable)
             {
                 mp.Gradient = TrainingNames.Gradient(p.MilName);

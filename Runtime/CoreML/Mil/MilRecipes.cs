@@ -189,6 +189,64 @@ public static class MilRecipes
         return b.ReduceSum(b.Mul(g, xh), Enumerable.Range(0, x.Rank - 1).ToArray(), false, name);
     }
 
+    private static readonly int[] ChannelAxes = { 0, 2, 3 };
+    private static MilVar PerChannel(MilFunctionBuilder b, MilVar v) => b.Reshape(v, new[] { 1, v.Shape[0], 1, 1 });
+
+    /// <summary>(x̂, 1/√(σ² + ε)) with per-channel batch statistics (biased variance), kept as [1, C, 1, 1].</summary>
+    private static (MilVar XHat, MilVar Rstd, MilVar Mean, MilVar Var) ChannelNormalise(MilFunctionBuilder b, MilVar x, float eps)
+    {
+        var mean = b.ReduceMean(x, ChannelAxes, true);
+        var xc = b.Sub(x, mean);
+        var variance = b.ReduceMean(b.Mul(xc, xc), ChannelAxes, true);
+        var rstd = b.Op("rsqrt", variance.Type, null, ("x", variance), ("epsilon", MilTensor.Scalar(eps)));
+        return (b.Mul(xc, rstd), rstd, mean, variance);
+    }
+
+    /// <summary>Training-mode batch norm, decomposed (batch_norm's statistics must be constants).</summary>
+    public static MilVar BatchNormTrain(MilFunctionBuilder b, MilVar x, MilVar w, MilVar bias, float eps, string? name = null)
+    {
+        var (xh, _, _, _) = ChannelNormalise(b, x, eps);
+        return b.Add(b.Mul(xh, PerChannel(b, w)), PerChannel(b, bias), name);
+    }
+
+    /// <summary>Eval-mode batch norm with the running statistics.</summary>
+    public static MilVar BatchNormEval(MilFunctionBuilder b, MilVar x, MilVar w, MilVar bias, MilVar runningMean, MilVar runningVar, float eps, string? name = null)
+    {
+        var rv = PerChannel(b, runningVar);
+        var rstd = b.Op("rsqrt", rv.Type, null, ("x", rv), ("epsilon", MilTensor.Scalar(eps)));
+        var xh = b.Mul(b.Sub(x, PerChannel(b, runningMean)), rstd);
+        return b.Add(b.Mul(xh, PerChannel(b, w)), PerChannel(b, bias), name);
+    }
+
+    /// <summary>dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) per channel, ĝ = g·w.</summary>
+    public static MilVar BatchNormInputGrad(MilFunctionBuilder b, MilVar g, MilVar x, MilVar w, float eps, string? name = null)
+    {
+        var (xh, rstd, _, _) = ChannelNormalise(b, x, eps);
+        var gh = b.Mul(g, PerChannel(b, w));
+        var inner = b.Sub(b.Sub(gh, b.ReduceMean(gh, ChannelAxes, true)), b.Mul(xh, b.ReduceMean(b.Mul(gh, xh), ChannelAxes, true)));
+        return b.Mul(inner, rstd, name);
+    }
+
+    public static MilVar BatchNormWeightGrad(MilFunctionBuilder b, MilVar g, MilVar x, float eps, string? name = null)
+    {
+        var (xh, _, _, _) = ChannelNormalise(b, x, eps);
+        return b.ReduceSum(b.Mul(g, xh), ChannelAxes, false, name);
+    }
+
+    /// <summary>running ← (1 − m)·running + m·batch (unbiased variance), as torch updates them in training mode.</summary>
+    public static MilVar[] BatchNormRunning(MilFunctionBuilder b, MilVar x, MilVar runningMean, MilVar runningVar, float momentum, string meanName, string varName)
+    {
+        var (_, _, mean, variance) = ChannelNormalise(b, x, 0f);
+        long count = x.Shape[0] * x.Shape[2] * x.Shape[3];
+        var m = b.Reshape(mean, new[] { x.Shape[1] });
+        var v = b.Mul(b.Reshape(variance, new[] { x.Shape[1] }), b.Scalar(count > 1 ? (float)count / (count - 1) : 1f));
+        return new[]
+        {
+            b.Add(b.Mul(runningMean, b.Scalar(1 - momentum)), b.Mul(m, b.Scalar(momentum)), meanName),
+            b.Add(b.Mul(runningVar, b.Scalar(1 - momentum)), b.Mul(v, b.Scalar(momentum)), varName),
+        };
+    }
+
     /// <summary>gather rows of the table at the (float-stored) indices.</summary>
     public static MilVar Embedding(MilFunctionBuilder b, MilVar indices, MilVar table, string? name = null)
     {
