@@ -47,7 +47,7 @@ namespace Demo.Vision
                 v[18] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84 }, (float[])_p7.Clone()), "net_fc_2_bias");
                 v[21] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10, 84 }, (float[])_p8.Clone()), "net_fc_3_weight");
                 v[22] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10 }, (float[])_p9.Clone()), "net_fc_3_bias");
-                MilPredictions(b, v);
+                MilPredictions(b, v, training: false);
                 b.Output(v[23]);
                 return b.Build();
             }
@@ -89,8 +89,8 @@ namespace Demo.Vision
                 v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
                 v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
                 v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                MilPredictions(b, v);
-                b.Output(MilLoss(b, v));
+                MilPredictions(b, v, training: true);
+                b.Output(MilLoss(b, v, training: true));
                 b.Output(v[23]);
                 return b.Build();
             }
@@ -112,8 +112,8 @@ namespace Demo.Vision
                 v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
                 v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
                 v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                MilPredictions(b, v);
-                b.Output(MilLoss(b, v));
+                MilPredictions(b, v, training: true);
+                b.Output(MilLoss(b, v, training: true));
                 MilBackward(b, v);
                 b.Output(v[46]);
                 b.Output(v[47]);
@@ -215,8 +215,8 @@ namespace Demo.Vision
                 v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
                 v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
                 v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                MilPredictions(b, v);
-                b.Output(MilLoss(b, v));
+                MilPredictions(b, v, training: true);
+                b.Output(MilLoss(b, v, training: true));
                 b.Output(v[23]);
                 MilBackward(b, v);
                 var lr = b.Input(global::TrainingGen.TrainingNames.LearningRate, global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
@@ -264,8 +264,8 @@ namespace Demo.Vision
                 return b.Build();
             }
 
-            /// <summary>The forward ops that compute the predictions.</summary>
-            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v)
+            /// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>
+            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
             {
                 v[4] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v[0], v[2], v[3], 1, 0, 1, 1); // Conv1.Forward(x)
                 v[5] = b.Relu(v[4]); // Ops.Relu(Conv1.Forward(x))
@@ -282,7 +282,7 @@ namespace Demo.Vision
             }
 
             /// <summary>The forward ops that compute the loss; returns it reshaped to [1], named "loss".</summary>
-            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v)
+            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
             {
                 v[24] = global::TrainingGen.CoreML.Mil.MilRecipes.CrossEntropy(b, v[23], v[1], 0f); // Ops.CrossEntropy(logits, y)
                 return b.Reshape(v[24], new long[] { 1 }, global::TrainingGen.TrainingNames.Loss);

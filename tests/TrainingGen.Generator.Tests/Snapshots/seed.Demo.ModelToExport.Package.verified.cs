@@ -41,7 +41,7 @@ namespace Demo
                 v[3] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1 }, (float[])_p1.Clone()), "backend_linear_1_bias");
                 v[5] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3, 1 }, (float[])_p2.Clone()), "backend_linear_2_weight");
                 v[6] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3 }, (float[])_p3.Clone()), "backend_linear_2_bias");
-                MilPredictions(b, v);
+                MilPredictions(b, v, training: false);
                 b.Output(v[7]);
                 return b.Build();
             }
@@ -71,8 +71,8 @@ namespace Demo
                 v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
                 v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                MilPredictions(b, v);
-                b.Output(MilLoss(b, v));
+                MilPredictions(b, v, training: true);
+                b.Output(MilLoss(b, v, training: true));
                 b.Output(v[7]);
                 return b.Build();
             }
@@ -88,8 +88,8 @@ namespace Demo
                 v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
                 v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                MilPredictions(b, v);
-                b.Output(MilLoss(b, v));
+                MilPredictions(b, v, training: true);
+                b.Output(MilLoss(b, v, training: true));
                 MilBackward(b, v);
                 b.Output(v[19]);
                 b.Output(v[20]);
@@ -143,8 +143,8 @@ namespace Demo
                 v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
                 v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                MilPredictions(b, v);
-                b.Output(MilLoss(b, v));
+                MilPredictions(b, v, training: true);
+                b.Output(MilLoss(b, v, training: true));
                 b.Output(v[7]);
                 MilBackward(b, v);
                 var lr = b.Input(global::TrainingGen.TrainingNames.LearningRate, global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
@@ -168,15 +168,15 @@ namespace Demo
                 return b.Build();
             }
 
-            /// <summary>The forward ops that compute the predictions.</summary>
-            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v)
+            /// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>
+            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
             {
                 v[4] = b.Add(b.MatMul(v[0], v[2], transposeY: true), v[3]); // Linear1.Forward(x)
                 v[7] = b.Add(b.MatMul(v[4], v[5], transposeY: true), v[6], name: "pred"); // Linear2.Forward(Linear1.Forward(x))
             }
 
             /// <summary>The forward ops that compute the loss; returns it reshaped to [1], named "loss".</summary>
-            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v)
+            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
             {
                 v[8] = b.Sub(v[7], v[1]); // pred - label
                 v[9] = b.Mul(v[8], v[8]); // d * d

@@ -24,6 +24,8 @@ namespace Demo
             private readonly int _batch;
             private readonly int _seed;
             private long _step;
+            // Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.
+            private bool _training;
             private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = new global::TrainingGen.SgdAttribute { LearningRate = 0.001d, Momentum = 0.9d }.CreateOptimizer();
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
@@ -147,6 +149,8 @@ namespace Demo
             public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { "x" };
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "pred" };
+            /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
+            public bool IsTraining => _training;
             /// <summary>The loss of the last forward pass.</summary>
             public float Loss => _t10[0];
             /// <summary>The 'pred' output of the last forward pass (a view of the trainer's buffer, overwritten by the next step).</summary>
@@ -165,6 +169,7 @@ namespace Demo
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
                 global::TrainingGen.TrainerChecks.Shape(y, "y", _s1, _batch);
+                _training = true;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
                 RunBackward(x.Data, y.Data);
@@ -176,6 +181,7 @@ namespace Demo
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
                 global::TrainingGen.TrainerChecks.Shape(y, "y", _s1, _batch);
+                _training = false;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
                 return _t10[0];
@@ -185,6 +191,7 @@ namespace Demo
             public global::TrainingGen.Tensor Predict(global::TrainingGen.Tensor x)
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
+                _training = false;
                 RunPredictions(x.Data);
                 return _out_pred;
             }
@@ -205,6 +212,7 @@ namespace Demo
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
                 global::TrainingGen.TrainerChecks.Shape(features[0], "x", _s0, _batch);
+                _training = false;
                 RunPredictions(features[0].Data);
                 return _outputs;
             }
