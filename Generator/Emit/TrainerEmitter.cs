@@ -44,6 +44,8 @@ internal static class TrainerEmitter
         w.Line("private long _step;");
         w.Line("// Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.");
         w.Line("private bool _training;");
+        bool dropout = ir.Nodes.Any(n => n.Op == "dropout");
+        if (dropout) w.Line("private readonly global::TrainingGen.Rng _dropoutRng; // dropout masks, seeded from the trainer's seed");
         w.Line($"private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = {OptimizerCreation(ir.Optimizer)};");
         w.Line("private readonly global::TrainingGen.TrainerTensor[] _parameters;");
         w.Line();
@@ -71,6 +73,7 @@ internal static class TrainerEmitter
         w.Line("global::TrainingGen.TrainerChecks.BatchSize(batchSize);");
         w.Line("_batch = batchSize;");
         w.Line("_seed = seed;");
+        if (dropout) w.Line("_dropoutRng = new global::TrainingGen.Rng(unchecked((ulong)seed) ^ 0xD50D50D50D50UL);");
         w.Line("LearningRate = (float)_optimizer.LearningRate;");
         for (int p = 0; p < ir.Params.Count; p++)
         {
@@ -140,6 +143,12 @@ internal static class TrainerEmitter
         w.Line("public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { " + string.Join(", ", ir.Outputs.Select(o => Literal(o.Name))) + " };");
         w.Line("/// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>");
         w.Line("public bool IsTraining => _training;");
+        if (dropout)
+        {
+            w.Line("/// <summary>The dropout masks of the last forward pass (0 or 1/(1 - p) per element), in the order of the package's dropout_mask_N inputs.</summary>");
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<float[]> DropoutMasks => new[] { " +
+                   string.Join(", ", ir.Nodes.Where(n => n.Op == "dropout_mask").OrderBy(n => n.Int(0)).Select(n => $"_t{n.Id}")) + " };");
+        }
         w.Line("/// <summary>The loss of the last forward pass.</summary>");
         w.Line($"public float Loss => _t{ir.LossNode}[0];");
         foreach (var o in ir.Outputs)

@@ -67,6 +67,12 @@ internal sealed partial class ModelParser
             Report(DiagnosticDescriptors.ShapeMismatch, call, op.Name, string.Join(" and ", args.Select(a => FormatShape(_nodes[a].Shape))), outcome.Error);
             throw new Abort();
         }
+        if (op.Name == "dropout")
+        {
+            // The mask is a value of its own: the trainer fills it, the package takes it as an input.
+            int mask = AddWithAttrs("dropout_mask", Array.Empty<int>(), outcome.Shape, new double[] { 0 }, "", "mask of " + src);
+            return AddWithAttrs("dropout", new[] { args[0], mask }, outcome.Shape, outcome.Attrs, "", src);
+        }
         return AddWithAttrs(op.Name, args.ToArray(), outcome.Shape, outcome.Attrs, "", src);
     }
 

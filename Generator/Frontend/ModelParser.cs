@@ -106,6 +106,7 @@ internal sealed partial class ModelParser
 
         if (_diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error)) return null;
         SortParametersByDeclaration();
+        NumberDropouts();
         foreach (var input in inputs)
             if (_params.FirstOrDefault(p => p.MilName == input.Name || TrainingNamesClash(p.MilName, input.Name)) is { } clash)
             {
@@ -144,6 +145,15 @@ internal sealed partial class ModelParser
         for (int id = 0; id < _nodes.Count; id++)
             if (_nodes[id].Op == "param")
                 _nodes[id] = _nodes[id] with { Name = newIndex[int.Parse(_nodes[id].Name, System.Globalization.CultureInfo.InvariantCulture)].ToString(System.Globalization.CultureInfo.InvariantCulture) };
+    }
+
+    /// <summary>Gives every dropout its ordinal (its mask is package input dropout_mask_{ordinal}).</summary>
+    private void NumberDropouts()
+    {
+        int k = 0;
+        for (int id = 0; id < _nodes.Count; id++)
+            if (_nodes[id].Op == "dropout_mask")
+                _nodes[id] = _nodes[id] with { Attrs = new double[] { k++ }.ToEquatable() };
     }
 
     /// <summary>True when an input would collide with a name the package derives from a parameter.</summary>

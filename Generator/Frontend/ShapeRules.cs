@@ -24,6 +24,9 @@ internal static class ShapeRules
         var a = args.Count > 0 ? args[0].ToArray() : Array.Empty<int>();
         switch (op)
         {
+            case "dropout":
+                if (!(attrs[0] >= 0 && attrs[0] < 1)) return Fail($"dropout probability {attrs[0]} must be in [0, 1)");
+                return Ok(a, attrs);
             case "relu": case "sigmoid": case "tanh": case "exp": case "log": case "sqrt": case "silu": case "neg":
             case "leaky_relu": case "gelu":
                 return Ok(a, attrs);

@@ -132,6 +132,7 @@ internal static class OpRules
         new PointwiseLossRule("l1_loss", "L1"), new PointwiseLossRule("huber_loss", "Huber"), new PointwiseLossRule("smooth_l1_loss", "SmoothL1"),
         new PointwiseLossRule("bce_with_logits", "BceWithLogits"),
         new PointwiseLossGradRule("l1_loss"), new PointwiseLossGradRule("huber_loss"), new PointwiseLossGradRule("smooth_l1_loss"), new PointwiseLossGradRule("bce_with_logits"),
+        new DropoutMaskRule(), new DropoutRule(),
         new NllRule(), new NllGradRule(), new ConcatRule(), new SliceRule(), new SliceGradRule(),
     }.ToDictionary(r => r.Name);
 

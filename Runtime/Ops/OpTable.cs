@@ -84,6 +84,7 @@ namespace TrainingGen
             new OpInfo("bce_with_logits", 2, ShapeRule.Scalar, true, true, "maximum, mul, exp, log, reduce_mean"),
             new OpInfo("nll_loss", 2, ShapeRule.Scalar, true, true, "one_hot, mul, reduce_sum"),
             new OpInfo("batch_norm2d", 5, ShapeRule.SameAsInput, false, true, "reduce_mean, sub, mul, rsqrt, add"),
+            new OpInfo("dropout", 1, ShapeRule.SameAsInput, false, true, "mul (mask input)"),
             new OpInfo("concat", 2, ShapeRule.Reshape, false, true, "concat"),
             new OpInfo("slice", 1, ShapeRule.Reshape, false, true, "slice_by_index"),
         };

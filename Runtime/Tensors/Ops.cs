@@ -87,6 +87,18 @@ public static class Ops
         return Tensor.Scalar(Kernels.Softmax.CrossEntropy(logits.Data, labels.Data, p, logits.Shape[1], labelSmoothing));
     }
 
+    /// <summary>
+    /// Dropout with drop probability <paramref name="p"/> (torch's <c>nn.Dropout</c>). A generated
+    /// trainer applies it in Step/ComputeGradients with masks from its own seeded generator and
+    /// skips it in Evaluate/Predict; run eagerly (the inference reference path) it is the identity.
+    /// </summary>
+    [Op("dropout")]
+    public static Tensor Dropout(Tensor x, float p)
+    {
+        if (!(p >= 0f && p < 1f)) throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout probability must be in [0, 1).");
+        return x.Clone();
+    }
+
     /// <summary>Mean absolute error, like <c>F.l1_loss</c>.</summary>
     [Op("l1_loss")]
     public static Tensor L1Loss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean) =>

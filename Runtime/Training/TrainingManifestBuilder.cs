@@ -16,6 +16,8 @@ public static class TrainingNames
     public const string Loss = "loss";
     public const string LearningRate = "learning_rate";
     public const string Step = "step";
+    /// <summary>Dropout masks of training functions are inputs <c>dropout_mask_0</c>, <c>dropout_mask_1</c>, ... (0 or 1/(1 − p) per element).</summary>
+    public const string DropoutMaskPrefix = "dropout_mask_";
     public static string Gradient(string param) => param + "_grad";
     public static string MomentumBuffer(string param) => Slot(param, "momentum_buffer");
     /// <summary>An optimizer state slot of a parameter, e.g. <c>w_exp_avg</c>.</summary>
@@ -88,5 +90,7 @@ public static class TrainingManifestBuilder
     }
 
     private static string Role(Dictionary<string, string> roles, string name, string function) =>
-        roles.TryGetValue(name, out var r) ? r : throw new System.InvalidOperationException($"Function '{function}' has '{name}', which has no role in the training manifest.");
+        roles.TryGetValue(name, out var r) ? r
+        : name.StartsWith(TrainingNames.DropoutMaskPrefix, System.StringComparison.Ordinal) ? "dropout_mask"
+        : throw new System.InvalidOperationException($"Function '{function}' has '{name}', which has no role in the training manifest.");
 }

@@ -253,3 +253,10 @@ public partial class ConcatSliceCheck
         return (Projections.Project(y, proj), y);
     }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class DropoutCheck
+{
+    public Parameter P { get; } = new(4, 50);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4, 50)] Tensor proj) { var y = Ops.Dropout(P.Forward(), 0.3f); return (Projections.Project(y, proj), y); }
+}
