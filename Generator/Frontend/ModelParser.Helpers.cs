@@ -57,7 +57,7 @@ internal sealed partial class ModelParser
             }
             int d = AddBinary("sub", args[0], args[1], call);
             int sq = AddBinary("mul", d, d, call);
-            return Add("mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
+            return Add(attrs.Count > 0 && attrs[0] == 1 ? "sum" : "mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
         }
         if (op.Shape == ShapeRule.Broadcast && op.Name != "matmul") return AddBinary(op.Name, args[0], args[1], call);
 
@@ -72,6 +72,14 @@ internal sealed partial class ModelParser
             // The mask is a value of its own: the trainer fills it, the package takes it as an input.
             int mask = AddWithAttrs("dropout_mask", Array.Empty<int>(), outcome.Shape, new double[] { 0 }, "", "mask of " + src);
             return AddWithAttrs("dropout", new[] { args[0], mask }, outcome.Shape, outcome.Attrs, "", src);
+        }
+        if (op.Name == "cross_entropy" && outcome.Attrs.Length > 1 && outcome.Attrs[1] == 1)
+        {
+            // reduction = sum: the fused (mean) op times the batch size.
+            int mean = AddWithAttrs(op.Name, args.ToArray(), outcome.Shape, new[] { outcome.Attrs[0] }, "", src);
+            int rows = Add("const", Array.Empty<int>(), Array.Empty<int>(), _nodes[args[0]].Shape[0], "", "batch size");
+            if (_nodes[args[0]].Shape[0] == Dims.Batch) Fail(call, "cross_entropy with reduction Sum over a symbolic batch", "use Reduction.Mean, or multiply the mean by the batch size yourself");
+            return AddBinary("mul", mean, rows, call);
         }
         return AddWithAttrs(op.Name, args.ToArray(), outcome.Shape, outcome.Attrs, "", src);
     }

@@ -50,7 +50,7 @@ internal static class ShapeRules
                     return Fail($"cross_entropy needs logits [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
                 double eps = attrs.Length > 0 ? attrs[0] : 0;
                 if (eps < 0 || eps > 1) return Fail($"label smoothing {eps} is outside [0, 1]");
-                return Ok(Array.Empty<int>(), new[] { eps });
+                return Ok(Array.Empty<int>(), new[] { eps, attrs.Length > 1 ? attrs[1] : 0 });
             }
             case "l1_loss": case "huber_loss": case "smooth_l1_loss": case "bce_with_logits":
             {
@@ -105,6 +105,13 @@ internal static class ShapeRules
                 long fixedOut = dims.Where(d => d != Dims.Batch).Aggregate(1L, (x, y) => x * y);
                 if (fixedIn != fixedOut) return Fail($"reshape cannot turn {Format(a)} into {Format(dims)}");
                 return Ok(dims, attrs);
+            }
+            case "permute":
+            {
+                var perm = attrs.Skip(1).Select(v => (int)v).ToArray();
+                if (perm.Length != a.Length || perm.Distinct().Count() != perm.Length || perm.Any(d => d < 0 || d >= a.Length))
+                    return Fail($"permute ({string.Join(", ", perm)}) is not a permutation of the dimensions of {Format(a)}");
+                return Ok(perm.Select(d => a[d]).ToArray(), perm.Select(d => (double)d).ToArray());
             }
             case "transpose":
             {

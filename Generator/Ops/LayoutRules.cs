@@ -63,14 +63,14 @@ internal sealed class ReshapeRule : OpRule
     public override void Backward(AdContext ad, Node n, int g) =>
         ad.Contribute(n.Args[0], ad.Add("reshape_grad", new[] { g }, ad.ShapeOf(n.Args[0]), "d(reshape(x))/dx = reshape(g) back: " + n.Source));
 
-    public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.CopyTo({c.Ref(n.Args[0])}, {c.Ref(n.Id)});";
+    public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.AsSpan({c.Ref(n.Args[0])}).CopyTo({c.Ref(n.Id)});";
     public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {LongArray(n.Shape)}{nm})";
 }
 
 internal sealed class ReshapeGradRule : OpRule
 {
     public override string Name => "reshape_grad";
-    public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.CopyTo({c.Ref(n.Args[0])}, {c.Ref(n.Id)});";
+    public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.AsSpan({c.Ref(n.Args[0])}).CopyTo({c.Ref(n.Id)});";
     public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {LongArray(n.Shape)}{nm})";
 }
 
@@ -94,6 +94,28 @@ internal sealed class TransposeRule : OpRule
 
     public override string? Mil(EmitContext c, Node n, string nm) =>
         $"b.Transpose({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Perm(n.Shape.Count, n.Int(0), n.Int(1)))} }}{nm})";
+}
+
+/// <summary>A general permutation (attrs: the permutation); the adjoint applies the inverse one.</summary>
+internal sealed class PermuteRule : OpRule
+{
+    public override string Name => "permute";
+
+    private static int[] Perm(Node n) => n.Attrs.Select(v => (int)v).ToArray();
+
+    public override void Backward(AdContext ad, Node n, int g)
+    {
+        var perm = Perm(n);
+        var inverse = new double[perm.Length];
+        for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
+        ad.Contribute(n.Args[0], ad.Add("permute", new[] { g }, ad.ShapeOf(n.Args[0]), "d(permute(x))/dx = inverse permute(g): " + n.Source, inverse));
+    }
+
+    public override string? Trainer(EmitContext c, Node n) =>
+        $"{EmitContext.K}.Layout.Permute({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, new int[] {{ {string.Join(", ", Perm(n))} }}, {c.Ref(n.Id)});";
+
+    public override string? Mil(EmitContext c, Node n, string nm) =>
+        $"b.Transpose({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Perm(n))} }}{nm})";
 }
 
 /// <summary>Batched matmul [.., m, k]·[.., k, n]; one side may be unbatched (a shared weight).</summary>

@@ -121,7 +121,7 @@ internal static class OpRules
         new SoftmaxRule("softmax"), new SoftmaxRule("log_softmax"), new SoftmaxGradRule("softmax"), new SoftmaxGradRule("log_softmax"),
         new CrossEntropyRule(), new CrossEntropyGradRule(),
         new ReduceAxisRule("sum_axis"), new ReduceAxisRule("mean_axis"), new ReduceAxisGradRule("sum_axis"), new ReduceAxisGradRule("mean_axis"),
-        new ReshapeRule("reshape"), new ReshapeRule("flatten"), new ReshapeGradRule(), new TransposeRule(),
+        new ReshapeRule("reshape"), new ReshapeRule("flatten"), new ReshapeGradRule(), new TransposeRule(), new PermuteRule(),
         new MatMulRule(), new MatMulGradRule("matmul_da"), new MatMulGradRule("matmul_db"),
         new Conv2dRule(), new Conv2dGradRule("conv2d_dw"), new Conv2dGradRule("conv2d_db"), new Conv2dGradRule("conv2d_dx"),
         new PoolRule("max_pool2d"), new PoolRule("avg_pool2d"), new PoolRule("global_avg_pool"),

@@ -70,6 +70,7 @@ namespace TrainingGen
             new OpInfo("mean_axis", 1, ShapeRule.Reduce, false, true, "reduce_mean"),
             new OpInfo("flatten", 1, ShapeRule.Reshape, false, true, "reshape"),
             new OpInfo("reshape", 1, ShapeRule.Reshape, false, true, "reshape"),
+            new OpInfo("permute", 1, ShapeRule.Reshape, false, true, "transpose"),
             new OpInfo("transpose", 1, ShapeRule.Reshape, false, true, "transpose"),
             new OpInfo("matmul", 2, ShapeRule.Broadcast, false, true, "matmul"),
             new OpInfo("conv2d", 3, ShapeRule.Linear, false, true, "conv, add"),

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Numerics.Tensors;
 using TrainingGen.Kernels;
 
@@ -79,12 +80,13 @@ public static class Ops
     /// floats), mean over the batch, with optional label smoothing — torch.nn.functional.cross_entropy.
     /// </summary>
     [Op("cross_entropy")]
-    public static Tensor CrossEntropy(Tensor logits, Tensor labels, float labelSmoothing = 0f)
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels, float labelSmoothing = 0f, Reduction reduction = Reduction.Mean)
     {
         if (logits.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logits.Shape[0])
             throw new ArgumentException($"cross_entropy: logits {ShapeUtil.Format(logits.Shape)} need labels [{(logits.Rank > 0 ? logits.Shape[0] : 0)}], got {ShapeUtil.Format(labels.Shape)}.");
         var p = new float[logits.Count];
-        return Tensor.Scalar(Kernels.Softmax.CrossEntropy(logits.Data, labels.Data, p, logits.Shape[1], labelSmoothing));
+        float mean = Kernels.Softmax.CrossEntropy(logits.Data, labels.Data, p, logits.Shape[1], labelSmoothing);
+        return Tensor.Scalar(reduction == Reduction.Sum ? mean * logits.Shape[0] : mean);
     }
 
     /// <summary>
@@ -181,6 +183,17 @@ public static class Ops
         return new Tensor(s, a.Data);
     }
 
+    /// <summary>Reorders the dimensions, like <c>x.permute(dims)</c>: result dim i is input dim <paramref name="dims"/>[i].</summary>
+    [Op("permute")]
+    public static Tensor Permute(Tensor a, params int[] dims)
+    {
+        if (dims.Length != a.Rank || dims.Distinct().Count() != dims.Length || dims.Any(d => d < 0 || d >= a.Rank))
+            throw new ArgumentException($"permute: ({string.Join(", ", dims)}) is not a permutation of the {a.Rank} dimensions of {ShapeUtil.Format(a.Shape)}.");
+        var y = new Tensor(dims.Select(d => a.Shape[d]).ToArray());
+        Layout.Permute(a.Data, a.Shape, dims, y.Data);
+        return y;
+    }
+
     /// <summary>Swaps two dimensions, like <c>x.transpose(d0, d1)</c>.</summary>
     [Op("transpose")]
     public static Tensor Transpose(Tensor a, int dim0, int dim1)
@@ -273,12 +286,12 @@ public static class Ops
 
     /// <summary>Mean squared error with mean reduction, like <c>torch.nn.functional.mse_loss</c>.</summary>
     [Op("mse_loss")]
-    public static Tensor MseLoss(Tensor prediction, Tensor target)
+    public static Tensor MseLoss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean)
     {
         if (!prediction.Shape.AsSpan().SequenceEqual(target.Shape))
             throw new ArgumentException($"mse_loss: prediction {ShapeUtil.Format(prediction.Shape)} and target {ShapeUtil.Format(target.Shape)} differ.");
         var d = Sub(prediction, target);
-        return Mean(Mul(d, d));
+        return reduction == Reduction.Sum ? Sum(Mul(d, d)) : Mean(Mul(d, d));
     }
 
     private static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)

@@ -208,6 +208,16 @@ public class OpGradientTests
     }, 27);
 
     [Test]
+    public void Permute_and_sum_reductions() => Check(PermuteSumLossCheck.CreateTrainer(1), (p, x) =>
+    {
+        var a = p[0]; // [2,3,4] → permute(2,0,1) → [4,2,3]
+        var y = new double[24];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) for (int k = 0; k < 4; k++) y[(k * 2 + i) * 3 + j] = a[(i * 3 + j) * 4 + k];
+        double mse = y.Select((v, i) => (v - x[0][i]) * (v - x[0][i])).Sum();
+        return mse + 8 * CrossEntropyRef(y, new double[8], 3, 0);   // labels are all class 0, summed over 8 rows
+    }, 28);
+
+    [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {
         double s = 0;

@@ -260,3 +260,14 @@ public partial class DropoutCheck
     public Parameter P { get; } = new(4, 50);
     public (Tensor Loss, Tensor Y) Forward([Shape(4, 50)] Tensor proj) { var y = Ops.Dropout(P.Forward(), 0.3f); return (Projections.Project(y, proj), y); }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class PermuteSumLossCheck
+{
+    public Parameter A { get; } = new(2, 3, 4);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4, 2, 3)] Tensor t)
+    {
+        var y = Ops.Permute(A.Forward(), 2, 0, 1);                 // [4, 2, 3]
+        return (Ops.MseLoss(y, t, Reduction.Sum) + Ops.CrossEntropy(Ops.Reshape(y, 8, 3), Ops.Reshape(Ops.Sum(t, 2), 8) * 0f, 0f, Reduction.Sum), y);
+    }
+}

@@ -346,7 +346,7 @@ namespace Demo.Vision
                 // Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
                 global::TrainingGen.Kernels.Pool2d.MaxForward(_t10, _t11, _batch * 16, 8, 8, 2, 2, 0);
                 // Ops.Flatten(h)
-                global::System.MemoryExtensions.CopyTo(_t11, _t12);
+                global::System.MemoryExtensions.AsSpan(_t11).CopyTo(_t12);
                 // Fc1.Forward(Ops.Flatten(h))
                 global::TrainingGen.Kernels.Dense.LinearForward(_t12, _p4, _p5, _t15, _batch, 256, 120);
                 // Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
@@ -394,7 +394,7 @@ namespace Demo.Vision
                 // d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
                 global::TrainingGen.Kernels.Dense.LinearInputGrad(_t34, _p4, _t37, _batch, 256, 120);
                 // d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-                global::System.MemoryExtensions.CopyTo(_t37, _t38);
+                global::System.MemoryExtensions.AsSpan(_t37).CopyTo(_t38);
                 // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
                 global::TrainingGen.Kernels.Pool2d.MaxBackward(_t38, _t10, _t39, _batch * 16, 8, 8, 2, 2, 0);
                 // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
