@@ -447,7 +447,6 @@ internal sealed partial class ModelParser
         int ci = v["inChannels"], co = v["outChannels"], k = v["kernelSize"], st = v["stride"], pad = v["padding"], dil = v["dilation"], g = v["groups"];
         if (ci <= 0 || co <= 0 || k <= 0 || st <= 0 || pad < 0 || dil <= 0 || g <= 0 || ci % g != 0 || co % g != 0)
             Reject(creation.Syntax, prop, "Conv2d sizes must be positive, padding ≥ 0, and groups must divide both channel counts");
-        if (dil != 1) Reject(creation.Syntax, prop, "dilation > 1 is not supported yet (Core ML needs dilations = 1 for a trainable weight)");
         int x = args[0];
         var xs = _nodes[x].Shape;
         int oh = xs.Count == 4 ? (xs[2] + 2 * pad - dil * (k - 1) - 1) / st + 1 : 0, ow = xs.Count == 4 ? (xs[3] + 2 * pad - dil * (k - 1) - 1) / st + 1 : 0;

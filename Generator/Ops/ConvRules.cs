@@ -68,9 +68,9 @@ internal sealed class Conv2dGradRule : OpRule
         int g = n.Args[0];
         return Name switch
         {
-            "conv2d_dw" => $"{EmitContext.Mil}.MilRecipes.Conv2dWeightGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm})",
+            "conv2d_dw" => $"{EmitContext.Mil}.MilRecipes.Conv2dWeightGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
             "conv2d_db" => $"b.ReduceSum({c.V(g)}, new[] {{ 0, 2, 3 }}, false{nm})",
-            _ => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm})",
+            _ => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
         };
     }
 }

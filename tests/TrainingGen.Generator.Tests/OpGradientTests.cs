@@ -159,6 +159,10 @@ public class OpGradientTests
         Project(Conv2dRef(p[0], p[1], null, n: 1, ci: 4, h: 5, w_: 5, co: 6, k: 3, stride: 1, pad: 0, groups: 2), x[0]), 20);
 
     [Test]
+    public void Conv2d_dilated() => Check(DilatedConvCheck.CreateTrainer(1), (p, x) =>
+        Project(Conv2dRef(p[0], p[1], p[2], n: 1, ci: 2, h: 9, w_: 9, co: 3, k: 3, stride: 2, pad: 2, groups: 1, dilation: 2), x[0]), 29);
+
+    [Test]
     public void Max_avg_and_global_pooling() => Check(PoolCheck.CreateTrainer(1), (p, x) =>
         Project(PoolRef(p[0], 6, 5, 5, 2, max: true), x[0]) + Project(PoolRef(p[0], 6, 5, 5, 2, max: false), x[1]) +
         Project(Enumerable.Range(0, 6).Select(c => p[0].Skip(c * 25).Take(25).Average()).ToArray(), x[2]), 21);
@@ -288,9 +292,10 @@ internal static class OpReference
     }
 
     /// <summary>Direct 2-D convolution, NCHW, square kernel, symmetric zero padding, groups.</summary>
-    public static double[] Conv2dRef(double[] x, double[] w, double[]? b, int n, int ci, int h, int w_, int co, int k, int stride, int pad, int groups)
+    public static double[] Conv2dRef(double[] x, double[] w, double[]? b, int n, int ci, int h, int w_, int co, int k, int stride, int pad, int groups, int dilation = 1)
     {
-        int oh = (h + 2 * pad - k) / stride + 1, ow = (w_ + 2 * pad - k) / stride + 1, cig = ci / groups, cog = co / groups;
+        int span = dilation * (k - 1) + 1;
+        int oh = (h + 2 * pad - span) / stride + 1, ow = (w_ + 2 * pad - span) / stride + 1, cig = ci / groups, cog = co / groups;
         var y = new double[n * co * oh * ow];
         for (int i = 0; i < n; i++)
             for (int o = 0; o < co; o++)
@@ -303,7 +308,7 @@ internal static class OpReference
                             for (int ky = 0; ky < k; ky++)
                                 for (int kx = 0; kx < k; kx++)
                                 {
-                                    int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                                    int iy = oy * stride - pad + ky * dilation, ix = ox * stride - pad + kx * dilation;
                                     if (iy < 0 || iy >= h || ix < 0 || ix >= w_) continue;
                                     s += x[((i * ci + g * cig + c) * h + iy) * w_ + ix] * w[((o * cig + c) * k + ky) * k + kx];
                                 }

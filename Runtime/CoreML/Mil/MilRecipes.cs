@@ -272,11 +272,26 @@ public static class MilRecipes
     private static MilTensor Quad(int v) => MilTensor.Vector(v, v, v, v);
     private static long OutSize(long size, int k, int s, int p, int d) => (size + 2 * p - d * (k - 1) - 1) / s + 1;
 
+    /// <summary>
+    /// A k×k kernel dilated by d as an explicit ((k−1)d+1)² kernel with zeros between the taps:
+    /// Core ML only accepts dilations = 1 when the weight is a runtime value.
+    /// </summary>
+    public static MilVar DilateKernel(MilFunctionBuilder b, MilVar w, int dilation)
+    {
+        if (dilation == 1) return w;
+        var ws = w.Shape;
+        long co = ws[0], ci = ws[1], k = ws[2], kd = (k - 1) * dilation + 1;
+        var six = b.Reshape(w, new[] { co, ci, k, 1, k, 1 });
+        var padded = b.Op("pad", new MilTensorType(w.Type.DType, new[] { co, ci, k, (long)dilation, k, (long)dilation }), null, ("x", six),
+            ("pad", MilTensor.Vector(0, 0, 0, dilation - 1, 0, 0, 0, dilation - 1)), ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
+        var spread = b.Reshape(padded, new[] { co, ci, k * dilation, k * dilation });
+        return Slice(b, spread, new long[] { 0, 0, 0, 0 }, new[] { co, ci, kd, kd }, new[] { 1, 1, 1, 1 });
+    }
+
     /// <summary>conv with a runtime weight (iOS17+), then the bias added as [1, C, 1, 1].</summary>
     public static MilVar Conv2d(MilFunctionBuilder b, MilVar x, MilVar w, MilVar? bias, int stride, int padding, int dilation, int groups, string? name = null)
     {
-        if (dilation != 1)
-            throw new NotSupportedException("Dilated convolutions cannot be written to a package yet: Core ML requires dilations = 1 for a runtime weight.");
+        w = DilateKernel(b, w, dilation);
         var xs = x.Shape; var ws = w.Shape;
         int k = checked((int)ws[2]);
         var type = new MilTensorType(x.Type.DType, new[] { xs[0], ws[0], OutSize(xs[2], k, stride, padding, 1), OutSize(xs[3], k, stride, padding, 1) });
@@ -286,8 +301,9 @@ public static class MilRecipes
     }
 
     /// <summary>dx of a convolution: conv_transpose of dy with the same weight, padded back to x's size.</summary>
-    public static MilVar Conv2dInputGrad(MilFunctionBuilder b, MilVar dy, MilVar w, long[] xShape, int stride, int padding, int groups, string? name = null)
+    public static MilVar Conv2dInputGrad(MilFunctionBuilder b, MilVar dy, MilVar w, long[] xShape, int stride, int padding, int groups, string? name = null, int dilation = 1)
     {
+        w = DilateKernel(b, w, dilation);
         var ds = dy.Shape; var ws = w.Shape;
         int k = checked((int)ws[2]);
         long oh = (ds[2] - 1) * stride + (k - 1) + 1 - 2 * padding, ow = (ds[3] - 1) * stride + (k - 1) + 1 - 2 * padding;
@@ -306,8 +322,21 @@ public static class MilRecipes
     /// dW of a convolution: for each kernel offset (ky, kx) the strided slice of padded x that the
     /// offset touched, contracted with dy over batch and positions; the k·k results are stacked.
     /// </summary>
-    public static MilVar Conv2dWeightGrad(MilFunctionBuilder b, MilVar dy, MilVar x, int k, int stride, int padding, int groups, string? name = null)
+    public static MilVar Conv2dWeightGrad(MilFunctionBuilder b, MilVar dy, MilVar x, int k, int stride, int padding, int groups, string? name = null, int dilation = 1)
     {
+        if (dilation != 1)
+        {
+            // The gradient of the explicit dilated kernel, then every d-th tap of it.
+            int kd = (k - 1) * dilation + 1;
+            var full = Conv2dWeightGrad(b, dy, x, kd, stride, padding, groups);
+            var fs = full.Shape;
+            var picked = b.Op("slice_by_index", new MilTensorType(full.Type.DType, new[] { fs[0], fs[1], (long)k, k }), name, ("x", full),
+                ("begin", MilTensor.Vector(0, 0, 0, 0)), ("end", MilTensor.Vector(checked((int)fs[0]), checked((int)fs[1]), kd, kd)),
+                ("stride", MilTensor.Vector(1, 1, dilation, dilation)),
+                ("begin_mask", MilTensor.Bool(new[] { 4 }, new bool[4])), ("end_mask", MilTensor.Bool(new[] { 4 }, new bool[4])),
+                ("squeeze_mask", MilTensor.Bool(new[] { 4 }, new bool[4])));
+            return picked;
+        }
         var xs = x.Shape; var ds = dy.Shape;
         long n = xs[0], ci = xs[1], co = ds[1], oh = ds[2], ow = ds[3];
         long cig = ci / groups, cog = co / groups;

@@ -271,3 +271,11 @@ public partial class PermuteSumLossCheck
         return (Ops.MseLoss(y, t, Reduction.Sum) + Ops.CrossEntropy(Ops.Reshape(y, 8, 3), Ops.Reshape(Ops.Sum(t, 2), 8) * 0f, 0f, Reduction.Sum), y);
     }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class DilatedConvCheck
+{
+    public Parameter X { get; } = new(1, 2, 9, 9);
+    public Conv2d Conv { get; } = new(2, 3, 3, stride: 2, padding: 2, dilation: 2);
+    public (Tensor Loss, Tensor Y) Forward([Shape(1, 3, 5, 5)] Tensor proj) { var y = Conv.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
+}
