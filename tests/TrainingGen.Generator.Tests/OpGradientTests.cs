@@ -222,6 +222,10 @@ public class OpGradientTests
     }, 28);
 
     [Test]
+    public void Overlapping_padded_pooling() => Check(OverlappingPoolCheck.CreateTrainer(1), (p, x) =>
+        Project(PoolGeneralRef(p[0], 2, 7, 7, 3, 2, 1, max: true), x[0]) + Project(PoolGeneralRef(p[0], 2, 7, 7, 3, 2, 1, max: false), x[1]), 30);
+
+    [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {
         double s = 0;
@@ -314,6 +318,29 @@ internal static class OpReference
                                 }
                         y[((i * co + o) * oh + oy) * ow + ox] = s;
                     }
+        return y;
+    }
+
+    /// <summary>k×k pooling with any stride and padding (max ignores padding; avg divides by k², counting it).</summary>
+    public static double[] PoolGeneralRef(double[] x, int planes, int h, int w, int k, int stride, int pad, bool max)
+    {
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        var y = new double[planes * oh * ow];
+        for (int c = 0; c < planes; c++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    double m = double.NegativeInfinity, s = 0;
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++)
+                        {
+                            int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                            double v = x[(c * h + iy) * w + ix];
+                            m = Math.Max(m, v); s += v;
+                        }
+                    y[(c * oh + oy) * ow + ox] = max ? m : s / (k * k);
+                }
         return y;
     }
 

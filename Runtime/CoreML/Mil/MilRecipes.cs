@@ -382,35 +382,55 @@ public static class MilRecipes
     }
 
     /// <summary>
-    /// Pooling adjoints for non-overlapping windows (stride = kernel, no padding): the window
-    /// values are repeated k×k (reshape + tile) — for max pooling masked to where x equals the
-    /// window maximum — and the unread border rows/columns get zeros.
+    /// Pooling adjoints for any kernel, stride and padding. Average: a depthwise conv_transpose of g
+    /// with a 1/k² kernel. Max: for each window offset (row-major, as the trainer scans), the
+    /// positions where that offset holds the window's first maximum receive g, placed back by a
+    /// depthwise conv_transpose with a one-hot kernel — so ties go to the first maximum, as in torch.
     /// </summary>
     public static MilVar Pool2dGrad(MilFunctionBuilder b, MilVar g, MilVar x, MilVar? y, bool max, int k, int stride, int padding, string? name = null)
     {
-        if (stride != k || padding != 0)
-            throw new NotSupportedException($"Pooling with stride {stride} ≠ kernel {k} or padding {padding} cannot be differentiated in a package yet.");
         var xs = x.Shape; var gs = g.Shape;
         long n = gs[0], c = gs[1], oh = gs[2], ow = gs[3];
-        MilVar Up(MilVar v)
-        {
-            var r = b.Reshape(v, new[] { n, c, oh, 1, ow, 1 });
-            var t = b.Op("tile", new MilTensorType(v.Type.DType, new[] { n, c, oh, (long)k, ow, (long)k }), null, ("x", r), ("reps", MilTensor.Vector(1, 1, 1, k, 1, k)));
-            return b.Reshape(t, new[] { n, c, oh * k, ow * k });
-        }
-        var gu = Up(g);
-        bool border = oh * k < xs[2] || ow * k < xs[3];
-        MilVar d;
-        if (max)
-        {
-            var xc = border ? Slice(b, x, new long[] { 0, 0, 0, 0 }, new[] { n, c, oh * k, ow * k }, new[] { 1, 1, 1, 1 }) : x;
-            var mask = b.Cast(b.Equal(xc, Up(y!)), MilDType.Float32);
-            d = b.Mul(gu, mask, border ? null : name);
-        }
-        else d = b.Mul(gu, b.Scalar(1f / (k * k)), border ? null : name);
-        if (!border) return d;
-        return b.Op("pad", new MilTensorType(g.Type.DType, xs), name, ("x", d),
-            ("pad", MilTensor.Vector(0, checked((int)(xs[2] - oh * k)), 0, checked((int)(xs[3] - ow * k)))),
+        if (!max)
+            return PlaceBack(b, b.Mul(g, b.Scalar(1f / (k * k))), Kernel(c, k, -1), xs, k, stride, padding, name);
+        var xp = padding == 0 ? x : b.Op("pad", new MilTensorType(x.Type.DType, new[] { n, c, xs[2] + 2 * padding, xs[3] + 2 * padding }), null,
+            ("x", x), ("pad", Quad(padding)), ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(float.NegativeInfinity)));
+        MilVar? taken = null, total = null;
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+            {
+                var at = Slice(b, xp, new long[] { 0, 0, ky, kx }, new[] { n, c, ky + (oh - 1) * stride + 1, kx + (ow - 1) * stride + 1 }, new[] { 1, 1, stride, stride });
+                var isMax = b.Cast(b.Equal(at, y!), MilDType.Float32);
+                var first = taken is null ? isMax : b.Mul(isMax, b.Sub(b.Scalar(1f), taken));
+                taken = taken is null ? first : b.Add(taken, first);
+                var placed = PlaceBack(b, b.Mul(g, first), Kernel(c, k, ky * k + kx), xs, k, stride, padding, null);
+                total = total is null ? placed : b.Add(total, placed);
+            }
+        return b.Identity(total!, name);
+    }
+
+    /// <summary>A depthwise [C, 1, k, k] kernel: all ones when <paramref name="hot"/> &lt; 0, else one-hot at that tap.</summary>
+    private static MilTensor Kernel(long channels, int k, int hot)
+    {
+        var data = new float[channels * k * k];
+        for (int ch = 0; ch < channels; ch++)
+            for (int t = 0; t < k * k; t++) data[ch * k * k + t] = hot < 0 || t == hot ? 1f : 0f;
+        return MilTensor.Float32(new[] { checked((int)channels), 1, k, k }, data);
+    }
+
+    /// <summary>Depthwise conv_transpose of [n, C, oh, ow] back onto x's grid (padded with zeros where the windows never reached).</summary>
+    private static MilVar PlaceBack(MilFunctionBuilder b, MilVar v, MilTensor kernel, long[] xShape, int k, int stride, int padding, string? name)
+    {
+        var w = b.Const(kernel);
+        var vs = v.Shape;
+        long h = (vs[2] - 1) * stride + k - 2 * padding, wd = (vs[3] - 1) * stride + k - 2 * padding;
+        bool short_ = h < xShape[2] || wd < xShape[3];
+        var t = b.Op("conv_transpose", new MilTensorType(v.Type.DType, new[] { vs[0], vs[1], h, wd }), short_ ? null : name, ("x", v), ("weight", w),
+            ("pad_type", MilTensor.Scalar("custom")), ("pad", Quad(padding)), ("strides", Pair(stride)), ("dilations", Pair(1)),
+            ("groups", MilTensor.Scalar(checked((int)vs[1]))));
+        if (!short_) return t;
+        return b.Op("pad", new MilTensorType(v.Type.DType, xShape), name, ("x", t),
+            ("pad", MilTensor.Vector(0, checked((int)(xShape[2] - h)), 0, checked((int)(xShape[3] - wd)))),
             ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
     }
 

@@ -279,3 +279,17 @@ public partial class DilatedConvCheck
     public Conv2d Conv { get; } = new(2, 3, 3, stride: 2, padding: 2, dilation: 2);
     public (Tensor Loss, Tensor Y) Forward([Shape(1, 3, 5, 5)] Tensor proj) { var y = Conv.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class OverlappingPoolCheck
+{
+    public Parameter X { get; } = new(1, 2, 7, 7);
+    // 3×3 windows, stride 2, padding 1: overlapping and padded (avg counts the padding, as torch).
+    public (Tensor Loss, Tensor Y) Forward([Shape(1, 2, 4, 4)] Tensor p, [Shape(1, 2, 4, 4)] Tensor q)
+    {
+        var x = X.Forward();
+        var m = Ops.MaxPool2d(x, 3, 2, 1);
+        var a = Ops.AvgPool2d(x, 3, 2, 1);
+        return (Projections.Project(m, p) + Projections.Project(a, q), m);
+    }
+}

@@ -307,12 +307,12 @@ namespace Demo.Vision
                 v[38] = b.Reshape(v[37], new long[] { _batch, 16, 4, 4 }); // d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
                 v[39] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2dGrad(b, v[38], v[10], v[11], true, 2, 2, 0); // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
                 v[40] = b.Select(b.Greater(v[10], b.Scalar(0f)), v[39], b.Scalar(0f)); // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
-                v[41] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v[40], v[6], 5, 1, 0, 1, name: "net_conv_2_weight_grad"); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
+                v[41] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v[40], v[6], 5, 1, 0, 1, name: "net_conv_2_weight_grad", dilation: 1); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
                 v[42] = b.ReduceSum(v[40], new[] { 0, 2, 3 }, false, name: "net_conv_2_bias_grad"); // d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
-                v[43] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dInputGrad(b, v[40], v[7], new long[] { _batch, 6, 12, 12 }, 1, 0, 1); // d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+                v[43] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dInputGrad(b, v[40], v[7], new long[] { _batch, 6, 12, 12 }, 1, 0, 1, dilation: 1); // d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
                 v[44] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2dGrad(b, v[43], v[5], v[6], true, 2, 2, 0); // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
                 v[45] = b.Select(b.Greater(v[5], b.Scalar(0f)), v[44], b.Scalar(0f)); // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
-                v[46] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v[45], v[0], 5, 1, 0, 1, name: "net_conv_1_weight_grad"); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
+                v[46] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v[45], v[0], 5, 1, 0, 1, name: "net_conv_1_weight_grad", dilation: 1); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
                 v[47] = b.ReduceSum(v[45], new[] { 0, 2, 3 }, false, name: "net_conv_1_bias_grad"); // d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
             }
         }
