@@ -20,8 +20,10 @@ internal static class TrainerEmitter
         w.Line();
         OpenContainers(w, ir);
         var nodes = plan.Nodes;
-        var ctx = new EmitContext(nodes);
         var order = new ForwardOrder(ir);
+        var schedule = order.Predictions.Concat(order.Loss).Concat(Enumerable.Range(plan.ForwardCount, nodes.Count - plan.ForwardCount)).ToList();
+        var buffers = BufferPlan.Create(ir, plan, schedule);
+        var ctx = new EmitContext(nodes, buffers.Owner);
         string trainable = string.Join(", ", ir.Params.Where(p => p.Trainable).Select(p => p.Path));
 
         w.Line("/// <summary>");
@@ -56,11 +58,18 @@ internal static class TrainerEmitter
             w.Line($"private readonly float[] _p{p}; // {prm.Path} {EmitShape(prm.Shape)}{(prm.Trainable ? "" : " (frozen)")}");
         }
         w.Line();
-        w.Line("// One buffer per value of the forward and backward passes, and its shape for this batch size.");
+        w.Line("// Value buffers of the forward and backward passes. A buffer is reused by later values of the");
+        w.Line("// same size once everything that reads its earlier value has run (see BufferPlan).");
+        foreach (var owner in buffers.Owners)
+        {
+            var held = buffers.Sharing[owner];
+            w.Line($"private readonly float[] _t{owner}; // {EmitShape(nodes[owner].Shape)}: " +
+                   (held.Count == 1 ? $"{nodes[owner].Op}: {Comment(nodes[owner].Source)}" : $"values {string.Join(", ", held)} in turn"));
+        }
+        w.Line("// The shape of every value for this batch size (kernels with broadcasting read them).");
         foreach (var n in nodes)
         {
-            if (n.Op is "input" or "param") { w.Line($"private readonly int[] _s{n.Id};"); continue; }
-            w.Line($"private readonly float[] _t{n.Id}; private readonly int[] _s{n.Id}; // {n.Op} {EmitShape(n.Shape)}: {Comment(n.Source)}");
+            w.Line($"private readonly int[] _s{n.Id}; // {n.Op}");
             if (OpRules.Get(n.Op).Scratch(ctx, n) is not null) w.Line($"private readonly float[] _x{n.Id}; // working memory of {n.Op}, kept for the backward pass");
         }
         foreach (var o in ir.Outputs) w.Line($"private readonly global::TrainingGen.Tensor _out_{o.Name};");
@@ -82,7 +91,7 @@ internal static class TrainerEmitter
         }
         foreach (var n in nodes)
         {
-            if (n.Op is not ("input" or "param")) w.Line($"_t{n.Id} = new float[{Count(n.Shape)}];");
+            if (buffers.Owners.Contains(n.Id)) w.Line($"_t{n.Id} = new float[{Count(n.Shape)}];");
             if (OpRules.Get(n.Op).Scratch(ctx, n) is { } scratch) w.Line($"_x{n.Id} = new float[{scratch}];");
             w.Line($"_s{n.Id} = {IntArray(n.Shape)};");
         }
@@ -91,7 +100,7 @@ internal static class TrainerEmitter
             // Constants and seeds never change: written once here, never per step.
             if (OpRules.Get(n.Op).TrainerInit(ctx, n) is { } init) w.Line($"{init} // {Comment(n.Source)}");
         }
-        foreach (var o in ir.Outputs) w.Line($"_out_{o.Name} = new global::TrainingGen.Tensor(_s{o.NodeId}, _t{o.NodeId});");
+        foreach (var o in ir.Outputs) w.Line($"_out_{o.Name} = new global::TrainingGen.Tensor(_s{o.NodeId}, {ctx.Ref(o.NodeId)});");
         w.Line("_outputs = new global::TrainingGen.Tensor[] { " + string.Join(", ", ir.Outputs.Select(o => $"_out_{o.Name}")) + " };");
         w.Line("InitializeParameters(seed, " + string.Join(", ", Enumerable.Range(0, ir.Params.Count).Select(p => $"_p{p}")) + ");");
         w.Line("_parameters = new global::TrainingGen.TrainerTensor[]");
@@ -99,7 +108,7 @@ internal static class TrainerEmitter
         for (int p = 0; p < ir.Params.Count; p++)
         {
             var prm = ir.Params[p];
-            string grad = plan.ParamGrads[p] >= 0 ? $"_t{plan.ParamGrads[p]}" : "null";
+            string grad = plan.ParamGrads[p] >= 0 ? ctx.Ref(plan.ParamGrads[p]) : "null";
             w.Line($"    new global::TrainingGen.TrainerTensor({Literal(prm.Path)}, {Literal(prm.MilName)}, {IntArray(prm.Shape)}, {(prm.Trainable ? "true" : "false")}, _p{p}, {grad}{(prm.IsBuffer ? ", IsBuffer: true" : "")}),");
         }
         w.Line("};");
@@ -147,10 +156,10 @@ internal static class TrainerEmitter
         {
             w.Line("/// <summary>The dropout masks of the last forward pass (0 or 1/(1 - p) per element), in the order of the package's dropout_mask_N inputs.</summary>");
             w.Line("public global::System.Collections.Generic.IReadOnlyList<float[]> DropoutMasks => new[] { " +
-                   string.Join(", ", ir.Nodes.Where(n => n.Op == "dropout_mask").OrderBy(n => n.Int(0)).Select(n => $"_t{n.Id}")) + " };");
+                   string.Join(", ", ir.Nodes.Where(n => n.Op == "dropout_mask").OrderBy(n => n.Int(0)).Select(n => ctx.Ref(n.Id))) + " };");
         }
         w.Line("/// <summary>The loss of the last forward pass.</summary>");
-        w.Line($"public float Loss => _t{ir.LossNode}[0];");
+        w.Line($"public float Loss => {ctx.Ref(ir.LossNode)}[0];");
         foreach (var o in ir.Outputs)
         {
             w.Line($"/// <summary>The '{o.Name}' output of the last forward pass (a view of the trainer's buffer, overwritten by the next step).</summary>");
@@ -177,7 +186,7 @@ internal static class TrainerEmitter
         w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
         w.Line($"RunLoss({dataArgs});");
         w.Line($"RunBackward({dataArgs});");
-        w.Line($"return _t{ir.LossNode}[0];");
+        w.Line($"return {ctx.Ref(ir.LossNode)}[0];");
         w.Close();
         w.Line();
         w.Line("/// <summary>Forward and loss only (no gradients). Returns the loss.</summary>");
@@ -186,7 +195,7 @@ internal static class TrainerEmitter
         w.Line("_training = false;");
         w.Line($"RunPredictions({string.Join(", ", featureInputs.Select(i => $"{i.Name}.Data"))});");
         w.Line($"RunLoss({dataArgs});");
-        w.Line($"return _t{ir.LossNode}[0];");
+        w.Line($"return {ctx.Ref(ir.LossNode)}[0];");
         w.Close();
         w.Line();
         if (ir.Outputs.Count > 0)
@@ -270,7 +279,7 @@ internal static class TrainerEmitter
         w.Close(); // Trainer
         CloseContainers(w, ir);
         w.Line();
-        Summary(w, ir, plan);
+        Summary(w, ir, plan, buffers, ctx);
         return w.ToString();
     }
 
@@ -303,7 +312,7 @@ internal static class TrainerEmitter
     internal static string Pascal(string snake) =>
         string.Concat(snake.Split('_').Where(p => p.Length > 0).Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
 
-    private static void Summary(IndentedWriter w, TrainingModelIr ir, BackwardPlan plan)
+    private static void Summary(IndentedWriter w, TrainingModelIr ir, BackwardPlan plan, BufferPlan buffers, EmitContext ctx)
     {
         var used = new HashSet<int>();
         for (int id = plan.ForwardCount; id < plan.Nodes.Count; id++)
@@ -311,18 +320,25 @@ internal static class TrainerEmitter
         var saved = used.Where(id => plan.Nodes[id].Op is not ("input" or "param" or "const")).OrderBy(i => i).ToList();
         w.Line("// Saved for the backward pass (forward values its rules read):");
         foreach (var id in saved)
-            w.Line($"//   _t{id} {EmitShape(plan.Nodes[id].Shape)} = {Comment(plan.Nodes[id].Source)}");
-        long perSample = 0, fixedBytes = 0;
-        foreach (var n in plan.Nodes)
+            w.Line($"//   {ctx.Ref(id)} {EmitShape(plan.Nodes[id].Shape)} = {Comment(plan.Nodes[id].Source)}");
+
+        (long PerSample, long Fixed) Bytes(IEnumerable<int> ids)
         {
-            if (n.Op is "input" or "param") continue;
-            long c = n.Shape.Where(d => d != Dims.Batch).Aggregate(1L, (a, d) => a * d) * 4;
-            if (n.Shape.Any(d => d == Dims.Batch)) perSample += c; else fixedBytes += c;
+            long perSample = 0, fixedBytes = 0;
+            foreach (var id in ids)
+            {
+                var n = plan.Nodes[id];
+                long c = n.Shape.Where(d => d != Dims.Batch).Aggregate(1L, (a, d) => a * d) * 4;
+                if (n.Shape.Any(d => d == Dims.Batch)) perSample += c; else fixedBytes += c;
+            }
+            return (perSample, fixedBytes);
         }
+        var all = Bytes(plan.Nodes.Where(n => n.Op is not ("input" or "param")).Select(n => n.Id));
+        var reused = Bytes(buffers.Owners);
         long paramBytes = ir.Params.Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4);
         long trainableBytes = ir.Params.Where(p => p.Trainable).Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d) * 4);
-        w.Line($"// Buffers: {perSample} bytes per sample in the batch + {fixedBytes} bytes; parameters {paramBytes} bytes" +
-               $" (trainable {trainableBytes} bytes, plus optimizer state per slot).");
+        w.Line($"// Buffers: {buffers.Owners.Count} for {plan.Nodes.Count(n => n.Op is not ("input" or "param"))} values, {reused.PerSample} bytes per sample in the batch + {reused.Fixed} bytes " +
+               $"(without reuse: {all.PerSample} + {all.Fixed}); parameters {paramBytes} bytes (trainable {trainableBytes} bytes, plus optimizer state per slot).");
     }
 
     /// <summary>Forward nodes split into the prediction part (features only) and the loss part.</summary>

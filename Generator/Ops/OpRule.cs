@@ -75,7 +75,9 @@ internal sealed class AdContext
 /// <summary>Naming and formatting the emitters share with the rules.</summary>
 internal sealed class EmitContext
 {
-    public EmitContext(EquatableArray<Node> nodes) { Nodes = nodes; }
+    private readonly System.Func<int, int>? _buffer;
+
+    public EmitContext(EquatableArray<Node> nodes, System.Func<int, int>? buffer = null) { Nodes = nodes; _buffer = buffer; }
 
     public EquatableArray<Node> Nodes { get; }
 
@@ -87,7 +89,7 @@ internal sealed class EmitContext
         {
             "input" => $"in_{n.Name}",
             "param" => $"_p{n.Name}",
-            _ => $"_t{n.Id}",
+            _ => $"_t{(_buffer is null ? n.Id : _buffer(n.Id))}",
         };
     }
 

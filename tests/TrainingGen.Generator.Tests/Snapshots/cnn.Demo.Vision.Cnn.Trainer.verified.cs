@@ -41,59 +41,94 @@ namespace Demo.Vision
             private readonly float[] _p8; // net.fc_3.weight [10, 84]
             private readonly float[] _p9; // net.fc_3.bias [10]
 
-            // One buffer per value of the forward and backward passes, and its shape for this batch size.
-            private readonly int[] _s0;
-            private readonly int[] _s1;
-            private readonly int[] _s2;
-            private readonly int[] _s3;
-            private readonly float[] _t4; private readonly int[] _s4; // conv2d [batch, 6, 24, 24]: Conv1.Forward(x)
+            // Value buffers of the forward and backward passes. A buffer is reused by later values of the
+            // same size once everything that reads its earlier value has run (see BufferPlan).
+            private readonly float[] _t4; // [batch, 6, 24, 24]: conv2d: Conv1.Forward(x)
+            private readonly float[] _t5; // [batch, 6, 24, 24]: relu: Ops.Relu(Conv1.Forward(x))
+            private readonly float[] _t6; // [batch, 6, 12, 12]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+            private readonly float[] _t9; // [batch, 16, 8, 8]: conv2d: Conv2.Forward(h)
+            private readonly float[] _t10; // [batch, 16, 8, 8]: relu: Ops.Relu(Conv2.Forward(h))
+            private readonly float[] _t11; // [batch, 16, 4, 4]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+            private readonly float[] _t12; // [batch, 256]: values 12, 37 in turn
+            private readonly float[] _t15; // [batch, 120]: values 15, 33 in turn
+            private readonly float[] _t16; // [batch, 120]: relu: Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+            private readonly float[] _t19; // [batch, 84]: values 19, 29 in turn
+            private readonly float[] _t20; // [batch, 84]: relu: Ops.Relu(Fc2.Forward(h))
+            private readonly float[] _t23; // [batch, 10]: linear: Fc3.Forward(h)
+            private readonly float[] _t24; // []: cross_entropy: Ops.CrossEntropy(logits, y)
+            private readonly float[] _t25; // []: fill: d(loss)/d(loss) = 1
+            private readonly float[] _t26; // [batch, 10]: cross_entropy_grad: d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
+            private readonly float[] _t27; // [10, 84]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
+            private readonly float[] _t28; // [10]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
+            private readonly float[] _t30; // [batch, 84]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
+            private readonly float[] _t31; // [84, 120]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
+            private readonly float[] _t32; // [84]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
+            private readonly float[] _t34; // [batch, 120]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+            private readonly float[] _t35; // [120, 256]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
+            private readonly float[] _t36; // [120]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
+            private readonly float[] _t38; // [batch, 16, 4, 4]: reshape_grad: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
+            private readonly float[] _t39; // [batch, 16, 8, 8]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+            private readonly float[] _t40; // [batch, 16, 8, 8]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
+            private readonly float[] _t41; // [16, 6, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
+            private readonly float[] _t42; // [16]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
+            private readonly float[] _t43; // [batch, 6, 12, 12]: conv2d_dx: d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+            private readonly float[] _t44; // [batch, 6, 24, 24]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+            private readonly float[] _t45; // [batch, 6, 24, 24]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
+            private readonly float[] _t46; // [6, 1, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
+            private readonly float[] _t47; // [6]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
+            // The shape of every value for this batch size (kernels with broadcasting read them).
+            private readonly int[] _s0; // input
+            private readonly int[] _s1; // input
+            private readonly int[] _s2; // param
+            private readonly int[] _s3; // param
+            private readonly int[] _s4; // conv2d
             private readonly float[] _x4; // working memory of conv2d, kept for the backward pass
-            private readonly float[] _t5; private readonly int[] _s5; // relu [batch, 6, 24, 24]: Ops.Relu(Conv1.Forward(x))
-            private readonly float[] _t6; private readonly int[] _s6; // max_pool2d [batch, 6, 12, 12]: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-            private readonly int[] _s7;
-            private readonly int[] _s8;
-            private readonly float[] _t9; private readonly int[] _s9; // conv2d [batch, 16, 8, 8]: Conv2.Forward(h)
+            private readonly int[] _s5; // relu
+            private readonly int[] _s6; // max_pool2d
+            private readonly int[] _s7; // param
+            private readonly int[] _s8; // param
+            private readonly int[] _s9; // conv2d
             private readonly float[] _x9; // working memory of conv2d, kept for the backward pass
-            private readonly float[] _t10; private readonly int[] _s10; // relu [batch, 16, 8, 8]: Ops.Relu(Conv2.Forward(h))
-            private readonly float[] _t11; private readonly int[] _s11; // max_pool2d [batch, 16, 4, 4]: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-            private readonly float[] _t12; private readonly int[] _s12; // flatten [batch, 256]: Ops.Flatten(h)
-            private readonly int[] _s13;
-            private readonly int[] _s14;
-            private readonly float[] _t15; private readonly int[] _s15; // linear [batch, 120]: Fc1.Forward(Ops.Flatten(h))
-            private readonly float[] _t16; private readonly int[] _s16; // relu [batch, 120]: Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-            private readonly int[] _s17;
-            private readonly int[] _s18;
-            private readonly float[] _t19; private readonly int[] _s19; // linear [batch, 84]: Fc2.Forward(h)
-            private readonly float[] _t20; private readonly int[] _s20; // relu [batch, 84]: Ops.Relu(Fc2.Forward(h))
-            private readonly int[] _s21;
-            private readonly int[] _s22;
-            private readonly float[] _t23; private readonly int[] _s23; // linear [batch, 10]: Fc3.Forward(h)
-            private readonly float[] _t24; private readonly int[] _s24; // cross_entropy []: Ops.CrossEntropy(logits, y)
+            private readonly int[] _s10; // relu
+            private readonly int[] _s11; // max_pool2d
+            private readonly int[] _s12; // flatten
+            private readonly int[] _s13; // param
+            private readonly int[] _s14; // param
+            private readonly int[] _s15; // linear
+            private readonly int[] _s16; // relu
+            private readonly int[] _s17; // param
+            private readonly int[] _s18; // param
+            private readonly int[] _s19; // linear
+            private readonly int[] _s20; // relu
+            private readonly int[] _s21; // param
+            private readonly int[] _s22; // param
+            private readonly int[] _s23; // linear
+            private readonly int[] _s24; // cross_entropy
             private readonly float[] _x24; // working memory of cross_entropy, kept for the backward pass
-            private readonly float[] _t25; private readonly int[] _s25; // fill []: d(loss)/d(loss) = 1
-            private readonly float[] _t26; private readonly int[] _s26; // cross_entropy_grad [batch, 10]: d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
-            private readonly float[] _t27; private readonly int[] _s27; // linear_dw [10, 84]: d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
-            private readonly float[] _t28; private readonly int[] _s28; // linear_db [10]: d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
-            private readonly float[] _t29; private readonly int[] _s29; // linear_dx [batch, 84]: d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
-            private readonly float[] _t30; private readonly int[] _s30; // relu_grad [batch, 84]: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
-            private readonly float[] _t31; private readonly int[] _s31; // linear_dw [84, 120]: d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
-            private readonly float[] _t32; private readonly int[] _s32; // linear_db [84]: d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
-            private readonly float[] _t33; private readonly int[] _s33; // linear_dx [batch, 120]: d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
-            private readonly float[] _t34; private readonly int[] _s34; // relu_grad [batch, 120]: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-            private readonly float[] _t35; private readonly int[] _s35; // linear_dw [120, 256]: d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
-            private readonly float[] _t36; private readonly int[] _s36; // linear_db [120]: d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
-            private readonly float[] _t37; private readonly int[] _s37; // linear_dx [batch, 256]: d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
-            private readonly float[] _t38; private readonly int[] _s38; // reshape_grad [batch, 16, 4, 4]: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-            private readonly float[] _t39; private readonly int[] _s39; // max_pool2d_grad [batch, 16, 8, 8]: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-            private readonly float[] _t40; private readonly int[] _s40; // relu_grad [batch, 16, 8, 8]: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
-            private readonly float[] _t41; private readonly int[] _s41; // conv2d_dw [16, 6, 5, 5]: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
-            private readonly float[] _t42; private readonly int[] _s42; // conv2d_db [16]: d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
-            private readonly float[] _t43; private readonly int[] _s43; // conv2d_dx [batch, 6, 12, 12]: d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+            private readonly int[] _s25; // fill
+            private readonly int[] _s26; // cross_entropy_grad
+            private readonly int[] _s27; // linear_dw
+            private readonly int[] _s28; // linear_db
+            private readonly int[] _s29; // linear_dx
+            private readonly int[] _s30; // relu_grad
+            private readonly int[] _s31; // linear_dw
+            private readonly int[] _s32; // linear_db
+            private readonly int[] _s33; // linear_dx
+            private readonly int[] _s34; // relu_grad
+            private readonly int[] _s35; // linear_dw
+            private readonly int[] _s36; // linear_db
+            private readonly int[] _s37; // linear_dx
+            private readonly int[] _s38; // reshape_grad
+            private readonly int[] _s39; // max_pool2d_grad
+            private readonly int[] _s40; // relu_grad
+            private readonly int[] _s41; // conv2d_dw
+            private readonly int[] _s42; // conv2d_db
+            private readonly int[] _s43; // conv2d_dx
             private readonly float[] _x43; // working memory of conv2d_dx, kept for the backward pass
-            private readonly float[] _t44; private readonly int[] _s44; // max_pool2d_grad [batch, 6, 24, 24]: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-            private readonly float[] _t45; private readonly int[] _s45; // relu_grad [batch, 6, 24, 24]: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
-            private readonly float[] _t46; private readonly int[] _s46; // conv2d_dw [6, 1, 5, 5]: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
-            private readonly float[] _t47; private readonly int[] _s47; // conv2d_db [6]: d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
+            private readonly int[] _s44; // max_pool2d_grad
+            private readonly int[] _s45; // relu_grad
+            private readonly int[] _s46; // conv2d_dw
+            private readonly int[] _s47; // conv2d_db
             private readonly global::TrainingGen.Tensor _out_logits;
             private readonly global::TrainingGen.Tensor[] _outputs;
 
@@ -163,7 +198,6 @@ namespace Demo.Vision
                 _s27 = new int[] { 10, 84 };
                 _t28 = new float[10];
                 _s28 = new int[] { 10 };
-                _t29 = new float[_batch * 84];
                 _s29 = new int[] { _batch, 84 };
                 _t30 = new float[_batch * 84];
                 _s30 = new int[] { _batch, 84 };
@@ -171,7 +205,6 @@ namespace Demo.Vision
                 _s31 = new int[] { 84, 120 };
                 _t32 = new float[84];
                 _s32 = new int[] { 84 };
-                _t33 = new float[_batch * 120];
                 _s33 = new int[] { _batch, 120 };
                 _t34 = new float[_batch * 120];
                 _s34 = new int[] { _batch, 120 };
@@ -179,7 +212,6 @@ namespace Demo.Vision
                 _s35 = new int[] { 120, 256 };
                 _t36 = new float[120];
                 _s36 = new int[] { 120 };
-                _t37 = new float[_batch * 256];
                 _s37 = new int[] { _batch, 256 };
                 _t38 = new float[_batch * 16 * 4 * 4];
                 _s38 = new int[] { _batch, 16, 4, 4 };
@@ -376,25 +408,25 @@ namespace Demo.Vision
                 // d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t26, _t28, _batch, 10);
                 // d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t26, _p8, _t29, _batch, 84, 10);
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t26, _p8, _t19, _batch, 84, 10);
                 // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_t29, _t20, _t30);
+                global::TrainingGen.Kernels.Activations.ReluBackward(_t19, _t20, _t30);
                 // d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t30, _t16, _t31, _batch, 120, 84);
                 // d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t30, _t32, _batch, 84);
                 // d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t30, _p6, _t33, _batch, 120, 84);
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t30, _p6, _t15, _batch, 120, 84);
                 // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_t33, _t16, _t34);
+                global::TrainingGen.Kernels.Activations.ReluBackward(_t15, _t16, _t34);
                 // d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
                 global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t34, _t12, _t35, _batch, 256, 120);
                 // d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
                 global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t34, _t36, _batch, 120);
                 // d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t34, _p4, _t37, _batch, 256, 120);
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t34, _p4, _t12, _batch, 256, 120);
                 // d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-                global::System.MemoryExtensions.AsSpan(_t37).CopyTo(_t38);
+                global::System.MemoryExtensions.AsSpan(_t12).CopyTo(_t38);
                 // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
                 global::TrainingGen.Kernels.Pool2d.MaxBackward(_t38, _t10, _t39, _batch * 16, 8, 8, 2, 2, 0);
                 // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
@@ -467,4 +499,4 @@ namespace Demo.Vision
 //   _t20 [batch, 84] = Ops.Relu(Fc2.Forward(h))
 //   _t23 [batch, 10] = Fc3.Forward(h)
 //   _t24 [] = Ops.CrossEntropy(logits, y)
-// Buffers: 86032 bytes per sample in the batch + 177712 bytes; parameters 177704 bytes (trainable 177704 bytes, plus optimizer state per slot).
+// Buffers: 33 for 36 values, 84192 bytes per sample in the batch + 177712 bytes (without reuse: 86032 + 177712); parameters 177704 bytes (trainable 177704 bytes, plus optimizer state per slot).

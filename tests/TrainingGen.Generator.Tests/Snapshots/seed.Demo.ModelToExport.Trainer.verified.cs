@@ -35,28 +35,42 @@ namespace Demo
             private readonly float[] _p2; // backend.linear_2.weight [3, 1]
             private readonly float[] _p3; // backend.linear_2.bias [3]
 
-            // One buffer per value of the forward and backward passes, and its shape for this batch size.
-            private readonly int[] _s0;
-            private readonly int[] _s1;
-            private readonly int[] _s2;
-            private readonly int[] _s3;
-            private readonly float[] _t4; private readonly int[] _s4; // linear [batch, 1]: Linear1.Forward(x)
-            private readonly int[] _s5;
-            private readonly int[] _s6;
-            private readonly float[] _t7; private readonly int[] _s7; // linear [batch, 3]: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t8; private readonly int[] _s8; // sub [batch, 3]: pred - label
-            private readonly float[] _t9; private readonly int[] _s9; // mul [batch, 3]: d * d
-            private readonly float[] _t10; private readonly int[] _s10; // mean []: Ops.Mean(d * d)
-            private readonly float[] _t11; private readonly int[] _s11; // fill []: d(loss)/d(loss) = 1
-            private readonly float[] _t12; private readonly int[] _s12; // mean_grad [batch, 3]: d(mean(a))/da = g / count(a): Ops.Mean(d * d)
-            private readonly float[] _t13; private readonly int[] _s13; // mul [batch, 3]: d(a * b)/da = g * b: d * d
-            private readonly float[] _t14; private readonly int[] _s14; // mul [batch, 3]: d(a * b)/db = g * a: d * d
-            private readonly float[] _t15; private readonly int[] _s15; // add [batch, 3]: accumulate d/d(pred - label)
-            private readonly float[] _t16; private readonly int[] _s16; // linear_dw [3, 1]: d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t17; private readonly int[] _s17; // linear_db [3]: d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t18; private readonly int[] _s18; // linear_dx [batch, 1]: d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t19; private readonly int[] _s19; // linear_dw [1, 2]: d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
-            private readonly float[] _t20; private readonly int[] _s20; // linear_db [1]: d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
+            // Value buffers of the forward and backward passes. A buffer is reused by later values of the
+            // same size once everything that reads its earlier value has run (see BufferPlan).
+            private readonly float[] _t4; // [batch, 1]: values 4, 18 in turn
+            private readonly float[] _t7; // [batch, 3]: linear: Linear2.Forward(Linear1.Forward(x))
+            private readonly float[] _t8; // [batch, 3]: values 8, 15 in turn
+            private readonly float[] _t9; // [batch, 3]: values 9, 12 in turn
+            private readonly float[] _t10; // []: mean: Ops.Mean(d * d)
+            private readonly float[] _t11; // []: fill: d(loss)/d(loss) = 1
+            private readonly float[] _t13; // [batch, 3]: mul: d(a * b)/da = g * b: d * d
+            private readonly float[] _t14; // [batch, 3]: mul: d(a * b)/db = g * a: d * d
+            private readonly float[] _t16; // [3, 1]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
+            private readonly float[] _t17; // [3]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
+            private readonly float[] _t19; // [1, 2]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
+            private readonly float[] _t20; // [1]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
+            // The shape of every value for this batch size (kernels with broadcasting read them).
+            private readonly int[] _s0; // input
+            private readonly int[] _s1; // input
+            private readonly int[] _s2; // param
+            private readonly int[] _s3; // param
+            private readonly int[] _s4; // linear
+            private readonly int[] _s5; // param
+            private readonly int[] _s6; // param
+            private readonly int[] _s7; // linear
+            private readonly int[] _s8; // sub
+            private readonly int[] _s9; // mul
+            private readonly int[] _s10; // mean
+            private readonly int[] _s11; // fill
+            private readonly int[] _s12; // mean_grad
+            private readonly int[] _s13; // mul
+            private readonly int[] _s14; // mul
+            private readonly int[] _s15; // add
+            private readonly int[] _s16; // linear_dw
+            private readonly int[] _s17; // linear_db
+            private readonly int[] _s18; // linear_dx
+            private readonly int[] _s19; // linear_dw
+            private readonly int[] _s20; // linear_db
             private readonly global::TrainingGen.Tensor _out_pred;
             private readonly global::TrainingGen.Tensor[] _outputs;
 
@@ -89,19 +103,16 @@ namespace Demo
                 _s10 = global::System.Array.Empty<int>();
                 _t11 = new float[1];
                 _s11 = global::System.Array.Empty<int>();
-                _t12 = new float[_batch * 3];
                 _s12 = new int[] { _batch, 3 };
                 _t13 = new float[_batch * 3];
                 _s13 = new int[] { _batch, 3 };
                 _t14 = new float[_batch * 3];
                 _s14 = new int[] { _batch, 3 };
-                _t15 = new float[_batch * 3];
                 _s15 = new int[] { _batch, 3 };
                 _t16 = new float[3 * 1];
                 _s16 = new int[] { 3, 1 };
                 _t17 = new float[3];
                 _s17 = new int[] { 3 };
-                _t18 = new float[_batch * 1];
                 _s18 = new int[] { _batch, 1 };
                 _t19 = new float[1 * 2];
                 _s19 = new int[] { 1, 2 };
@@ -247,23 +258,23 @@ namespace Demo
             private void RunBackward(float[] in_x, float[] in_y)
             {
                 // d(mean(a))/da = g / count(a): Ops.Mean(d * d)
-                global::System.Array.Fill(_t12, _t11[0] / _t12.Length);
+                global::System.Array.Fill(_t9, _t11[0] / _t9.Length);
                 // d(a * b)/da = g * b: d * d
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t12, _s12, _t8, _s8, _t13, _s13);
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t9, _s12, _t8, _s8, _t13, _s13);
                 // d(a * b)/db = g * a: d * d
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t12, _s12, _t8, _s8, _t14, _s14);
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t9, _s12, _t8, _s8, _t14, _s14);
                 // accumulate d/d(pred - label)
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Add, _t13, _s13, _t14, _s14, _t15, _s15);
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Add, _t13, _s13, _t14, _s14, _t8, _s15);
                 // d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t15, _t4, _t16, _batch, 1, 3);
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t8, _t4, _t16, _batch, 1, 3);
                 // d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t15, _t17, _batch, 3);
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t8, _t17, _batch, 3);
                 // d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t15, _p2, _t18, _batch, 1, 3);
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t8, _p2, _t4, _batch, 1, 3);
                 // d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t18, in_x, _t19, _batch, 2, 1);
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t4, in_x, _t19, _batch, 2, 1);
                 // d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t18, _t20, _batch, 1);
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t4, _t20, _batch, 1);
             }
 
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
@@ -297,4 +308,4 @@ namespace Demo
 // Saved for the backward pass (forward values its rules read):
 //   _t4 [batch, 1] = Linear1.Forward(x)
 //   _t8 [batch, 3] = pred - label
-// Buffers: 92 bytes per sample in the batch + 44 bytes; parameters 36 bytes (trainable 36 bytes, plus optimizer state per slot).
+// Buffers: 12 for 15 values, 64 bytes per sample in the batch + 44 bytes (without reuse: 92 + 44); parameters 36 bytes (trainable 36 bytes, plus optimizer state per slot).
