@@ -10,9 +10,10 @@ public static class Program
 {
     private const string Usage =
         "Usage:\n" +
-        "  traingen inspect <model.mlpackage>\n" +
+        "  traingen inspect <model.mlpackage> [--mil]\n" +
         "      Functions (default marked), each function's inputs and outputs with dtype, shape and\n" +
-        "      training role, and the parameters (count and bytes).\n" +
+        "      training role, and the parameters (count and bytes). --mil prints the program as MIL\n" +
+        "      text, like the model.mil of a compiled model.\n" +
         "  traingen run <model.mlpackage> <function> [--seed <n>]\n" +
         "      Runs one function through TrainingGen's MIL interpreter: features and labels are seeded\n" +
         "      random values, parameters and optimizer state come from the package's init function.\n" +
@@ -34,6 +35,8 @@ public static class Program
                 return 0;
             case "inspect" when args.Length == 2:
                 return WithPackage(args[1], stderr, ev => { Inspector.Write(ev, args[1], stdout); return 0; });
+            case "inspect" when args.Length == 3 && args[2] == "--mil":
+                return WithPackage(args[1], stderr, ev => { stdout.Write(TrainingGen.CoreML.Mil.MilTextPrinter.Print(ev.Spec.Program)); return 0; });
             case "run" when args.Length is 3 or 5:
                 int seed = 0;
                 if (args.Length == 5 && (args[3] != "--seed" || !int.TryParse(args[4], NumberStyles.Integer, CultureInfo.InvariantCulture, out seed)))
