@@ -81,6 +81,12 @@ public static unsafe class Gemm
         CheckOperand(transA ? k : m, transA ? m : k, lda, a.Length, "A");
         CheckOperand(transB ? n : k, transB ? k : n, ldb, b.Length, "B");
 
+        if ((long)m * n * k <= TinyProduct)
+        {
+            Tiny(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+
         if (!transA && transB && m <= DotKernelMaxRows && k >= DotKernelMinDepth && UsesAvx2)
         {
             fixed (float* pa = a, pb = b, pcm = c) DotNT(m, n, k, alpha, pa, lda, pb, ldb, beta, pcm, ldc);
@@ -128,6 +134,23 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>Products up to this many multiply-adds skip packing: a plain loop is faster than any setup.</summary>
+    internal const int TinyProduct = 256;
+
+    private static void Tiny(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < k; p++)
+                    sum += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                ref float cij = ref c[i * ldc + j];
+                cij = beta == 0f ? alpha * sum : alpha * sum + beta * cij;
+            }
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
