@@ -33,7 +33,7 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.DuplicateName, DiagnosticDescriptors.InvalidShape,
         DiagnosticDescriptors.UnsupportedSyntax, DiagnosticDescriptors.UnknownCall, DiagnosticDescriptors.UnsupportedLoop,
         DiagnosticDescriptors.UnsupportedBranch, DiagnosticDescriptors.UnsupportedLinq, DiagnosticDescriptors.UnsupportedLambda,
-        DiagnosticDescriptors.UnsupportedAwait, DiagnosticDescriptors.UnsupportedMutation, DiagnosticDescriptors.NoGradient,
+        DiagnosticDescriptors.UnsupportedAwait, DiagnosticDescriptors.UnsupportedMutation, DiagnosticDescriptors.NotDifferentiable, DiagnosticDescriptors.NoGradient,
         DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar);
 
     public override void Initialize(AnalysisContext context)

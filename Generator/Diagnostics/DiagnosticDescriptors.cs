@@ -99,6 +99,11 @@ internal static class DiagnosticDescriptors
         "{0} is not supported in a Forward method: {1}",
         "TrainingGen.Forward", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor NotDifferentiable = Create("TG2001",
+        "Trainable value flows into a non-differentiable operand",
+        "The {0} of '{1}' depend on a trainable parameter, but they cannot be differentiated ({2}); compute them from inputs only, or freeze what they depend on",
+        "TrainingGen.Differentiability", DiagnosticSeverity.Error);
+
     public static readonly DiagnosticDescriptor NoGradient = Create("TG2002",
         "Trainable parameter never receives a gradient",
         "'{0}' of training model '{1}' is trainable but never receives a gradient: {2}; use it on the path to the loss, remove it, or mark it [Frozen]",
@@ -133,7 +138,7 @@ internal static class DiagnosticDescriptors
     {
         LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
         UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
-        UnsupportedMutation, NoGradient, ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
+        UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };
 
     /// <summary>

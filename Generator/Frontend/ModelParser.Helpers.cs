@@ -61,6 +61,13 @@ internal sealed partial class ModelParser
         }
         if (op.Shape == ShapeRule.Broadcast && op.Name != "matmul") return AddBinary(op.Name, args[0], args[1], call);
 
+        // Class labels and targets of these losses are data, not differentiable values.
+        if (op.Name is "cross_entropy" or "nll_loss" or "bce_with_logits" && _fromTrainable.Contains(args[1]))
+        {
+            Report(DiagnosticDescriptors.NotDifferentiable, call.ArgumentList.Arguments.Count > 1 ? call.ArgumentList.Arguments[1] : call,
+                op.Name == "bce_with_logits" ? "targets" : "labels", op.Name, op.Name == "bce_with_logits" ? "only the logits are differentiated" : "class indices have no derivative");
+            throw new Abort();
+        }
         var outcome = ShapeRules.Infer(op.Name, args.Select(a => _nodes[a].Shape).ToList(), attrs.ToArray());
         if (outcome.Shape is null)
         {
@@ -72,14 +79,6 @@ internal sealed partial class ModelParser
             // The mask is a value of its own: the trainer fills it, the package takes it as an input.
             int mask = AddWithAttrs("dropout_mask", Array.Empty<int>(), outcome.Shape, new double[] { 0 }, "", "mask of " + src);
             return AddWithAttrs("dropout", new[] { args[0], mask }, outcome.Shape, outcome.Attrs, "", src);
-        }
-        if (op.Name == "cross_entropy" && outcome.Attrs.Length > 1 && outcome.Attrs[1] == 1)
-        {
-            // reduction = sum: the fused (mean) op times the batch size.
-            int mean = AddWithAttrs(op.Name, args.ToArray(), outcome.Shape, new[] { outcome.Attrs[0] }, "", src);
-            int rows = Add("const", Array.Empty<int>(), Array.Empty<int>(), _nodes[args[0]].Shape[0], "", "batch size");
-            if (_nodes[args[0]].Shape[0] == Dims.Batch) Fail(call, "cross_entropy with reduction Sum over a symbolic batch", "use Reduction.Mean, or multiply the mean by the batch size yourself");
-            return AddBinary("mul", mean, rows, call);
         }
         return AddWithAttrs(op.Name, args.ToArray(), outcome.Shape, outcome.Attrs, "", src);
     }
@@ -127,6 +126,7 @@ internal sealed partial class ModelParser
     private int AddWithAttrs(string op, int[] args, int[] shape, double[] attrs, string name, string source)
     {
         int id = _nodes.Count;
+        if (args.Any(a => a >= 0 && _fromTrainable.Contains(a))) _fromTrainable.Add(id);
         _nodes.Add(new Node(id, op, args.ToEquatable(), shape.ToEquatable(), attrs.ToEquatable(), name, OneLine(source)));
         return id;
     }

@@ -25,6 +25,8 @@ internal sealed partial class ModelParser
     private readonly List<Param> _params = new();
     private readonly Dictionary<string, int> _paramNodes = new(StringComparer.Ordinal);
     private readonly List<string> _paramOrder = new();
+    // Values that depend on a trainable parameter (for TG2001).
+    private readonly HashSet<int> _fromTrainable = new();
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private int _inlineDepth;
 
@@ -519,6 +521,11 @@ internal sealed partial class ModelParser
         if (args.Length != 1) Fail(at, "Embedding.Forward with several arguments", "it takes the indices");
         var v = LayerArgs(prop, LayerCreation(prop, at));
         int num = (int)v["numEmbeddings"], dim = (int)v["embeddingDim"];
+        if (_fromTrainable.Contains(args[0]))
+        {
+            Report(DiagnosticDescriptors.NotDifferentiable, at.Parent, "indices", $"{prop.Name}.Forward", "integer indices have no derivative");
+            throw new Abort();
+        }
         if (num <= 0 || dim <= 0) Reject(at, prop, "Embedding sizes must be positive constants");
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { num, dim }, frozen, dim, order + "0", "normal");
         var shape = _nodes[args[0]].Shape.Concat(new[] { dim }).ToArray();
@@ -583,6 +590,7 @@ internal sealed partial class ModelParser
         _params.Add(new Param(path, StateNames.ToMil(path), access, shape.ToEquatable(), !frozen && !buffer, fanIn, init, buffer));
         _paramOrder.Add(order);
         int id = Add("param", Array.Empty<int>(), shape, 0, index.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
+        if (!frozen && !buffer) _fromTrainable.Add(id);
         _paramNodes[path] = id;
         return id;
     }

@@ -1,3 +1,4 @@
+using System.Linq;
 using TrainingGen.Generator.Model;
 using static TrainingGen.Generator.Emit.EmitHelpers;
 
@@ -54,7 +55,7 @@ internal sealed class CrossEntropyRule : OpRule
         if (ad.IsActive(n.Args[1]))
             throw new System.InvalidOperationException("cross_entropy labels are class indices and cannot be differentiated.");
         ad.Contribute(n.Args[0], ad.Add("cross_entropy_grad", new[] { g, n.Args[0], n.Args[1], n.Id }, ad.ShapeOf(n.Args[0]),
-            "d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: " + n.Source, n.Scalar));
+            "d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: " + n.Source, n.Attrs.ToArray()));
     }
 
     /// <summary>The probabilities buffer the adjoint reads.</summary>
@@ -62,11 +63,14 @@ internal sealed class CrossEntropyRule : OpRule
 
     public override string? Scratch(EmitContext c, Node n) => Count(c.Shape(n.Args[0]));
 
+    /// <summary>attr 1 is the reduction: 0 mean, 1 sum (the kernel's mean times the batch).</summary>
+    internal static bool Sum(Node n) => n.Attrs.Count > 1 && n.Int(1) == 1;
+
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{c.Ref(n.Id)}[0] = {EmitContext.K}.Softmax.CrossEntropy({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {Probabilities(n.Id)}, {c.Shape(n.Args[0])[1]}, {Float(n.Scalar)});";
+        $"{c.Ref(n.Id)}[0] = {EmitContext.K}.Softmax.CrossEntropy({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {Probabilities(n.Id)}, {c.Shape(n.Args[0])[1]}, {Float(n.Scalar)}){(Sum(n) ? $" * {Dim(c.Shape(n.Args[0])[0])}" : "")};";
 
     public override string? Mil(EmitContext c, Node n, string nm) =>
-        $"{EmitContext.Mil}.MilRecipes.CrossEntropy(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Scalar)}{nm})";
+        $"{EmitContext.Mil}.MilRecipes.CrossEntropy(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Scalar)}{(Sum(n) ? ", sum: true" : "")}{nm})";
 }
 
 internal sealed class CrossEntropyGradRule : OpRule
@@ -74,8 +78,8 @@ internal sealed class CrossEntropyGradRule : OpRule
     public override string Name => "cross_entropy_grad";
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.Softmax.CrossEntropyBackward({c.Ref(n.Args[0])}[0], {CrossEntropyRule.Probabilities(n.Args[3])}, {c.Ref(n.Args[2])}, {c.Ref(n.Id)}, {n.Shape[1]}, {Float(n.Scalar)});";
+        $"{EmitContext.K}.Softmax.CrossEntropyBackward({c.Ref(n.Args[0])}[0]{(CrossEntropyRule.Sum(n) ? $" * {Dim(n.Shape[0])}" : "")}, {CrossEntropyRule.Probabilities(n.Args[3])}, {c.Ref(n.Args[2])}, {c.Ref(n.Id)}, {n.Shape[1]}, {Float(n.Scalar)});";
 
     public override string? Mil(EmitContext c, Node n, string nm) =>
-        $"{EmitContext.Mil}.MilRecipes.CrossEntropyGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Scalar)}{nm})";
+        $"{EmitContext.Mil}.MilRecipes.CrossEntropyGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Scalar)}{(CrossEntropyRule.Sum(n) ? ", sum: true" : "")}{nm})";
 }

@@ -141,6 +141,23 @@ public class FrontEndAnalyzerTests
         Assert.That(Message(d), Does.Contain("'backend_linear_1_weight'"));
     }
 
+    // ------------------------------------------------------------------ TG2001
+
+    [Test]
+    public void Labels_computed_from_a_trainable_layer_are_TG2001_at_the_labels_argument()
+    {
+        var body = """
+                var pred = Backend.Forward(x);
+                var logits = Scores.Forward(x);
+                return (Ops.CrossEntropy(logits, [|Ops.Sum(pred, 1)|]), pred);
+        """;
+        var (run, marked) = RunMarked(TestSources.Training(body, members: "    public Linear Scores { get; } = new(2, 4);"));
+        var d = AssertSingle(run, marked, "TG2001");
+        Assert.That(Message(d), Does.StartWith("The labels of 'cross_entropy' depend on a trainable parameter"));
+        Assert.That(run.Sources, Is.Empty, "no trainer for a model that cannot be differentiated");
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+    }
+
     // ------------------------------------------------------------------ TG2002
 
     [Test]

@@ -226,6 +226,10 @@ public class OpGradientTests
         Project(PoolGeneralRef(p[0], 2, 7, 7, 3, 2, 1, max: true), x[0]) + Project(PoolGeneralRef(p[0], 2, 7, 7, 3, 2, 1, max: false), x[1]), 30);
 
     [Test]
+    public void CrossEntropy_sum_over_a_symbolic_batch() => Check(CrossEntropySumCheck.CreateTrainer(5), (p, x) =>
+        5 * CrossEntropyRef(DenseRef(x[0], p[0], p[1], 5, 4, 3), x[1], 3, 0.05), 31, (r, s) => s.Length == 1 ? Labels(r, s, 3) : TestUtil.RandomTensor(r, s));
+
+    [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {
         double s = 0;

@@ -24,19 +24,20 @@ public static class MilRecipes
     }
 
     /// <summary>Mean over the batch of −Σ target·log_softmax(logits): torch's cross_entropy with label smoothing.</summary>
-    public static MilVar CrossEntropy(MilFunctionBuilder b, MilVar logits, MilVar labels, float smoothing, string? name = null)
+    public static MilVar CrossEntropy(MilFunctionBuilder b, MilVar logits, MilVar labels, float smoothing, string? name = null, bool sum = false)
     {
         var logp = LogSoftmax(b, logits);
         var target = Target(b, labels, checked((int)logits.Shape[1]), smoothing);
         var perSample = b.ReduceSum(b.Mul(target, logp), new[] { 1 }, false);
-        return b.Mul(b.ReduceMean(perSample, new[] { 0 }, false), b.Scalar(-1f), name);
+        var reduced = sum ? b.ReduceSum(perSample, new[] { 0 }, false) : b.ReduceMean(perSample, new[] { 0 }, false);
+        return b.Mul(reduced, b.Scalar(-1f), name);
     }
 
     /// <summary>d(cross_entropy)/dlogits = (softmax(logits) − target)·g/batch.</summary>
-    public static MilVar CrossEntropyGrad(MilFunctionBuilder b, MilVar g, MilVar logits, MilVar labels, float smoothing, string? name = null)
+    public static MilVar CrossEntropyGrad(MilFunctionBuilder b, MilVar g, MilVar logits, MilVar labels, float smoothing, string? name = null, bool sum = false)
     {
         var target = Target(b, labels, checked((int)logits.Shape[1]), smoothing);
-        var scale = b.Mul(g, b.Scalar(1f / logits.Shape[0]));
+        var scale = sum ? g : b.Mul(g, b.Scalar(1f / logits.Shape[0]));
         return b.Mul(b.Sub(b.Softmax(logits, -1), target), scale, name);
     }
 

@@ -293,3 +293,14 @@ public partial class OverlappingPoolCheck
         return (Projections.Project(m, p) + Projections.Project(a, q), m);
     }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class CrossEntropySumCheck
+{
+    public Linear Fc { get; } = new(4, 3);
+    public (Tensor Loss, Tensor Logits) Forward([Shape(Dim.Batch, 4)] Tensor x, [Shape(Dim.Batch)] Tensor labels)
+    {
+        var z = Fc.Forward(x);
+        return (Ops.CrossEntropy(z, labels, 0.05f, Reduction.Sum), z);
+    }
+}
