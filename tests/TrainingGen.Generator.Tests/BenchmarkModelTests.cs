@@ -62,6 +62,25 @@ public class BenchmarkModelTests
         }
     }
 
+    /// <summary>Steps after warm-up allocate nothing (GEMM packing buffers, scratch and all).</summary>
+    private static void AssertStepsAllocateNothing(ITrainer trainer, IReadOnlyList<Tensor> inputs)
+    {
+        for (int i = 0; i < 3; i++) trainer.Step(inputs);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) trainer.Step(inputs);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0), "bytes allocated by 10 steps");
+    }
+
+    [Test]
+    public void Benchmark_models_train_without_allocating()
+    {
+        var rng = new Rng(12);
+        AssertStepsAllocateNothing(Mlp.CreateTrainer(16), new[] { Images(rng, 16, 784), Classes(rng, 16, 10) });
+        AssertStepsAllocateNothing(MlpBig.CreateTrainer(4), new[] { Images(rng, 4, 1024), Classes(rng, 4, 10) });
+        AssertStepsAllocateNothing(Cnn.CreateTrainer(8), new[] { Images(rng, 8, 1, 28, 28), Classes(rng, 8, 10) });
+        AssertStepsAllocateNothing(Head.CreateTrainer(16), new[] { Images(rng, 16, 512), Classes(rng, 16, 10) });
+    }
+
     [Test]
     public void Mlp_forward_matches_eager_and_package_follows_trainer()
     {
