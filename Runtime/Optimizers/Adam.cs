@@ -22,6 +22,40 @@ public readonly record struct AdamOptions(double LearningRate = 1e-3, double Bet
     }
 }
 
+/// <summary>What Adam and AdamW share: slots, options, the update and its MIL form; only the weight decay differs.</summary>
+public abstract class AdamFamily : Optimizer
+{
+    private static readonly string[] Slots = { "exp_avg", "exp_avg_sq" };
+    private static readonly string[] AmsSlots = { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" };
+    private readonly bool _decoupled;
+
+    private protected AdamFamily(AdamOptions options, bool decoupled) { Options = options; _decoupled = decoupled; }
+
+    public AdamOptions Options { get; }
+    public override double LearningRate => Options.LearningRate;
+    public override double WeightDecay => Options.WeightDecay;
+    public override IReadOnlyList<string> SlotNames => Options.AmsGrad ? AmsSlots : Slots;
+    public override IReadOnlyDictionary<string, double> HyperParameters => AdamMath.Hyper(Options);
+    public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["amsgrad"] = Options.AmsGrad };
+    public override void Validate() => Options.Validate();
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken) =>
+        UpdateParameter(param, grad, slots, scratch, learningRate, stepsTaken, Options.WeightDecay);
+
+    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
+        float learningRate, long stepsTaken, double weightDecay) =>
+        AdamMath.Update(param, grad, slots, learningRate, stepsTaken, Options, weightDecay, decoupled: _decoupled);
+
+    public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
+        MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
+    {
+        var group = SettingsForMil(param, newParamName);
+        return AdamMath.Emit(b, param, grad, slots, ScaledLearningRate(b, learningRate, group.LearningRateScale), step,
+            Options, group.WeightDecay, decoupled: _decoupled, newParamName, newSlotNames);
+    }
+}
+
 /// <summary>
 /// torch.optim.Adam (documented algorithm; torch's single-tensor implementation), for one
 /// parameter tensor at step t = stepsTaken + 1:
@@ -35,37 +69,10 @@ public readonly record struct AdamOptions(double LearningRate = 1e-3, double Bet
 /// ε is added after the square root of the bias-corrected second moment, as torch does. The bias
 /// corrections are computed in double (torch computes them as Python floats).
 /// </summary>
-public sealed class Adam : Optimizer
+public sealed class Adam : AdamFamily
 {
-    private static readonly string[] Slots = { "exp_avg", "exp_avg_sq" };
-    private static readonly string[] AmsSlots = { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" };
-
-    public Adam(AdamOptions options) { Options = options; }
-
-    public AdamOptions Options { get; }
+    public Adam(AdamOptions options) : base(options, decoupled: false) { }
     public override string Kind => "adam";
-    public override double LearningRate => Options.LearningRate;
-    public override double WeightDecay => Options.WeightDecay;
-    public override IReadOnlyList<string> SlotNames => Options.AmsGrad ? AmsSlots : Slots;
-    public override IReadOnlyDictionary<string, double> HyperParameters => AdamMath.Hyper(Options);
-    public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["amsgrad"] = Options.AmsGrad };
-    public override void Validate() => Options.Validate();
-
-    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
-        float learningRate, long stepsTaken) =>
-        UpdateParameter(param, grad, slots, scratch, learningRate, stepsTaken, Options.WeightDecay);
-
-    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
-        float learningRate, long stepsTaken, double weightDecay) =>
-        AdamMath.Update(param, grad, slots, learningRate, stepsTaken, Options, weightDecay, decoupled: false);
-
-    public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
-        MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
-    {
-        var group = SettingsForMil(param, newParamName);
-        return AdamMath.Emit(b, param, grad, slots, ScaledLearningRate(b, learningRate, group.LearningRateScale), step,
-            Options, group.WeightDecay, decoupled: false, newParamName, newSlotNames);
-    }
 }
 
 /// <summary>
@@ -76,37 +83,10 @@ public sealed class Adam : Optimizer
 /// p ← p − (γ / (1 − β₁ᵗ)) · m / (√v′ / √(1 − β₂ᵗ) + ε)
 /// </code>
 /// </summary>
-public sealed class AdamW : Optimizer
+public sealed class AdamW : AdamFamily
 {
-    private static readonly string[] Slots = { "exp_avg", "exp_avg_sq" };
-    private static readonly string[] AmsSlots = { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" };
-
-    public AdamW(AdamOptions options) { Options = options; }
-
-    public AdamOptions Options { get; }
+    public AdamW(AdamOptions options) : base(options, decoupled: true) { }
     public override string Kind => "adamw";
-    public override double LearningRate => Options.LearningRate;
-    public override double WeightDecay => Options.WeightDecay;
-    public override IReadOnlyList<string> SlotNames => Options.AmsGrad ? AmsSlots : Slots;
-    public override IReadOnlyDictionary<string, double> HyperParameters => AdamMath.Hyper(Options);
-    public override IReadOnlyDictionary<string, bool> Flags => new Dictionary<string, bool> { ["amsgrad"] = Options.AmsGrad };
-    public override void Validate() => Options.Validate();
-
-    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
-        float learningRate, long stepsTaken) =>
-        UpdateParameter(param, grad, slots, scratch, learningRate, stepsTaken, Options.WeightDecay);
-
-    protected override void UpdateParameter(Span<float> param, ReadOnlySpan<float> grad, float[][] slots, Span<float> scratch,
-        float learningRate, long stepsTaken, double weightDecay) =>
-        AdamMath.Update(param, grad, slots, learningRate, stepsTaken, Options, weightDecay, decoupled: true);
-
-    public override (MilVar Param, MilVar[] Slots) EmitUpdate(MilFunctionBuilder b, MilVar param, MilVar grad, MilVar[] slots,
-        MilVar learningRate, MilVar step, string newParamName, string[] newSlotNames)
-    {
-        var group = SettingsForMil(param, newParamName);
-        return AdamMath.Emit(b, param, grad, slots, ScaledLearningRate(b, learningRate, group.LearningRateScale), step,
-            Options, group.WeightDecay, decoupled: true, newParamName, newSlotNames);
-    }
 }
 
 /// <summary>The Adam/AdamW update shared by both classes: float32 loops and MIL ops.</summary>
