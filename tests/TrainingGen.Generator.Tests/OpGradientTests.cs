@@ -229,6 +229,31 @@ public class OpGradientTests
     public void CrossEntropy_sum_over_a_symbolic_batch() => Check(CrossEntropySumCheck.CreateTrainer(5), (p, x) =>
         5 * CrossEntropyRef(DenseRef(x[0], p[0], p[1], 5, 4, 3), x[1], 3, 0.05), 31, (r, s) => s.Length == 1 ? Labels(r, s, 3) : TestUtil.RandomTensor(r, s));
 
+    [TestCase(1)]
+    [TestCase(3)]
+    [TestCase(7)]
+    public void Elementwise_softmax_and_broadcasting_for_several_batch_sizes(int batch) => Check(BatchedOpsCheck.CreateTrainer(batch), (p, x) =>
+    {
+        var z = DenseRef(x[0], p[0], p[1], batch, 5, 6);
+        for (int i = 0; i < z.Length; i++) z[i] += p[2][i % 6];
+        var soft = SoftmaxRows(z, 6, log: false); var logSoft = SoftmaxRows(z, 6, log: true);
+        double total = 0;
+        for (int i = 0; i < z.Length; i++)
+        {
+            double v = z[i];
+            double gelu = 0.5 * v * (1 + Erf(v / Math.Sqrt(2)));
+            double y = Math.Max(v, 0) + Sig(v) * Math.Tanh(v) - gelu / (Math.Exp(v) + 1) + soft[i] * v * Sig(v) + (v > 0 ? v : 0.1 * v) - logSoft[i];
+            total += y * x[1][i];
+        }
+        for (int r = 0; r < batch; r++)
+        {
+            double mean = 0, wsum = 0;
+            for (int c = 0; c < 6; c++) { mean += z[r * 6 + c]; wsum += x[1][r * 6 + c]; }
+            total += mean / 6 * wsum;
+        }
+        return total;
+    }, (ulong)(40 + batch));
+
     [Test]
     public void Mse_loss_and_negation() => Check(MseCheck.CreateTrainer(1), (p, x) =>
     {

@@ -304,3 +304,17 @@ public partial class CrossEntropySumCheck
         return (Ops.CrossEntropy(z, labels, 0.05f, Reduction.Sum), z);
     }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class BatchedOpsCheck
+{
+    public Linear Fc { get; } = new(5, 6);
+    public Parameter Shift { get; } = new(1, 6);
+    // Elementwise ops, softmax and broadcasting on a [batch, 6] value, for several batch sizes.
+    public (Tensor Loss, Tensor Y) Forward([Shape(Dim.Batch, 5)] Tensor x, [Shape(Dim.Batch, 6)] Tensor w)
+    {
+        var z = Fc.Forward(x) + Shift.Forward();
+        var y = Ops.Relu(z) + Ops.Sigmoid(z) * Ops.Tanh(z) - Ops.Gelu(z) / (Ops.Exp(z) + 1f) + Ops.Softmax(z) * Ops.Silu(z) + Ops.LeakyRelu(z, 0.1f) - Ops.LogSoftmax(z);
+        return (Projections.Project(y, w) + Projections.Project(Ops.Mean(z, 1, keepDim: true), Ops.Sum(w, 1, keepDim: true)), y);
+    }
+}
