@@ -88,7 +88,10 @@ public sealed class TrainingModelGenerator : IIncrementalGenerator
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, ir.ClassName, "code generation", Describe(ex)));
+            var at = ir.Spot is { } s
+                ? Location.Create(s.Path, new TextSpan(s.Start, s.Length), new LinePositionSpan(new LinePosition(s.StartLine, s.StartColumn), new LinePosition(s.EndLine, s.EndColumn)))
+                : Location.None;
+            spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, at, ir.ClassName, "code generation", Describe(ex)));
         }
     }
 

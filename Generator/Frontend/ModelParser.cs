@@ -130,7 +130,8 @@ internal sealed partial class ModelParser
             inputs.ToEquatable(),
             loss,
             outputs.ToEquatable(),
-            optimizer);
+            optimizer,
+            SpotOf(type));
     }
 
     /// <summary>
@@ -161,6 +162,15 @@ internal sealed partial class ModelParser
     /// <summary>True when an input would collide with a name the package derives from a parameter.</summary>
     private static bool TrainingNamesClash(string param, string input) =>
         input == param + "_grad" || input == param + "_new" || input.StartsWith(param + "_", StringComparison.Ordinal) && input.EndsWith("_new", StringComparison.Ordinal);
+
+    private SourceSpot? SpotOf(INamedTypeSymbol type)
+    {
+        var decl = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<ClassDeclarationSyntax>().FirstOrDefault();
+        if (decl is null) return null;
+        var line = decl.Identifier.GetLocation().GetLineSpan();
+        return new SourceSpot(decl.SyntaxTree.FilePath, decl.Identifier.Span.Start, decl.Identifier.Span.Length,
+            line.StartLinePosition.Line, line.StartLinePosition.Character, line.EndLinePosition.Line, line.EndLinePosition.Character);
+    }
 
     /// <summary>A fixed-width sort key for a property: its file and position.</summary>
     private static string DeclarationKey(IPropertySymbol prop)

@@ -64,4 +64,11 @@ internal sealed record TrainingModelIr(
     EquatableArray<Input> Inputs,
     int LossNode,
     EquatableArray<Output> Outputs,
-    Optimizer Optimizer);
+    Optimizer Optimizer,
+    SourceSpot? Spot = null);
+
+/// <summary>
+/// Where the model's class name is, as plain values (file, span, line/column), so a failure in a
+/// later stage can still be reported on the model type without the IR holding a syntax tree.
+/// </summary>
+internal sealed record SourceSpot(string Path, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn);
