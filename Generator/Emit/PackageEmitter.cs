@@ -54,13 +54,14 @@ internal static class PackageEmitter
         w.Line();
 
         // ---- functions
-        w.Line("/// <summary><c>main</c>: features → predictions, the current parameters as constants.</summary>");
+        w.Line("/// <summary><c>main</c>: features → predictions, the current parameters as constants; any batch size (shapeRange).</summary>");
         w.Open($"private {Mil}.MilFunction BuildMain()");
         Begin(w, nodes.Count, "main");
-        DeclareInputs(w, features);
+        foreach (var i in features)
+            w.Line($"v[{i.NodeId}] = b.Input({Literal(i.Name)}, {Mil}.MilDType.Float32, {LongArgs(i.Shape).Replace("_batch", "-1L")});");
         for (int p = 0; p < ir.Params.Count; p++)
             w.Line($"v[{Autodiff.ParamNode(ir, p)}] = b.Const({Mil}.MilTensor.Float32({IntArray(ir.Params[p].Shape)}, (float[])_p{p}.Clone()), {Literal(ir.Params[p].MilName)});");
-        w.Line("MilPredictions(b, v, training: false);");
+        w.Line("MilPredictions(b, v, training: false, batch: -1);");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("return b.Build();");
         w.Close();
@@ -83,7 +84,7 @@ internal static class PackageEmitter
         Begin(w, nodes.Count, "forward");
         DeclareInputs(w, ir.Inputs);
         DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v, training: true);");
+        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
         w.Line("b.Output(MilLoss(b, v, training: true));");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("return b.Build();");
@@ -95,7 +96,7 @@ internal static class PackageEmitter
         Begin(w, nodes.Count, "backward");
         DeclareInputs(w, ir.Inputs);
         DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v, training: true);");
+        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
         w.Line("b.Output(MilLoss(b, v, training: true));");
         w.Line("MilBackward(b, v);");
         foreach (var p in trainable) w.Line($"b.Output(v[{plan.ParamGrads[p]}]);");
@@ -119,7 +120,7 @@ internal static class PackageEmitter
         Begin(w, nodes.Count, "train_step");
         DeclareInputs(w, ir.Inputs);
         DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v, training: true);");
+        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
         w.Line("b.Output(MilLoss(b, v, training: true));");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("MilBackward(b, v);");
@@ -142,8 +143,9 @@ internal static class PackageEmitter
         var gradNames = trainable.ToDictionary(p => plan.ParamGrads[p], p => ir.Params[p].MilName + "_grad");
 
         w.Line("/// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>");
-        w.Open($"private void MilPredictions({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v, bool training)");
-        foreach (var n in ir.Nodes.Where(n => predictions.Contains(n.Id))) EmitNode(w, ctx, n, outputNames.TryGetValue(n.Id, out var nm) ? nm : null);
+        w.Open($"private void MilPredictions({Mil}.MilFunctionBuilder b, {Mil}.MilVar[] v, bool training, long batch)");
+        // main passes batch = -1: a flexible batch, which reshape infers (MIL allows one −1 entry).
+        foreach (var n in ir.Nodes.Where(n => predictions.Contains(n.Id))) EmitNode(w, ctx, n, outputNames.TryGetValue(n.Id, out var nm) ? nm : null, "batch");
         w.Close();
         w.Line();
         w.Line("/// <summary>The forward ops that compute the loss; returns it reshaped to [1], named \"loss\".</summary>");
@@ -201,10 +203,11 @@ internal static class PackageEmitter
         foreach (var p in trainable) w.Line($"foreach (var s in u{p}.Slots) b.Output(s);");
     }
 
-    private static void EmitNode(IndentedWriter w, EmitContext c, Node n, string? name)
+    private static void EmitNode(IndentedWriter w, EmitContext c, Node n, string? name, string batch = "_batch")
     {
         string? code = OpRules.Get(n.Op).Mil(c, n, name is null ? "" : $", name: {Literal(name)}");
         if (code is null) return;
+        if (batch != "_batch") code = code.Replace("_batch", batch);
         w.Line($"v[{n.Id}] = {code}; // {Comment(n.Source)}");
     }
 }

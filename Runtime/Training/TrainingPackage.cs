@@ -83,16 +83,25 @@ public static class TrainingPackage
         var d = new FunctionSpec(f.Name);
         foreach (var i in f.Inputs)
         {
-            var fs = Feature(i.Name, i.Type.Tensor, i.Type.IsState);
+            var fs = Feature(i.Name, i.Type.Tensor, i.Type.IsState, isInput: true);
             if (i.Type.IsState) d.States.Add(fs); else d.Inputs.Add(fs);
         }
-        foreach (var o in f.Outputs) d.Outputs.Add(Feature(o, f.TypeOf(o).Tensor, false));
+        foreach (var o in f.Outputs) d.Outputs.Add(Feature(o, f.TypeOf(o).Tensor, false, isInput: false));
         return d;
     }
 
-    private static FeatureSpec Feature(string name, MilTensorType t, bool isState)
+    /// <summary>
+    /// A description feature. An input with unknown dimensions (a flexible batch) gets a default of 1
+    /// there and a shapeRange of [1, unbounded); an output with unknown dimensions is written with
+    /// an empty shape, as coremltools does.
+    /// </summary>
+    private static FeatureSpec Feature(string name, MilTensorType t, bool isState, bool isInput)
     {
-        var shape = t.Shape ?? throw new InvalidOperationException($"'{name}' has unknown rank; training packages use static shapes.");
-        return new FeatureSpec(name, t.DType, shape.Length == 0 ? new long[] { 1 } : shape, isState);
+        var shape = t.Shape ?? throw new InvalidOperationException($"'{name}' has unknown rank; packages use static ranks.");
+        if (shape.Length == 0) return new FeatureSpec(name, t.DType, new long[] { 1 }, isState);
+        if (!shape.Any(d => d < 0)) return new FeatureSpec(name, t.DType, shape, isState);
+        if (!isInput) return new FeatureSpec(name, t.DType, Array.Empty<long>(), isState);
+        return new FeatureSpec(name, t.DType, shape.Select(d => d < 0 ? 1 : d).ToArray(), isState,
+            shape.Select(d => d < 0 ? (1L, -1L) : (d, d)).ToArray());
     }
 }

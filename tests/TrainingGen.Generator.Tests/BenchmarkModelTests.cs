@@ -71,6 +71,23 @@ public class BenchmarkModelTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0), "bytes allocated by 10 steps");
     }
 
+    [TestCase(1)]
+    [TestCase(5)]
+    public void Main_accepts_any_batch_size_and_is_described_with_a_shape_range(int batch)
+    {
+        var rng = new Rng(13);
+        var trainer = Cnn.CreateTrainer(3, seed: 1);                // packages are built at batch 3...
+        var other = Cnn.CreateTrainer(batch, seed: 1);              // ...and run at another batch
+        using var ev = Evaluator.FromSpec(trainer.BuildInferencePackage());
+        var x = Images(rng, batch, 1, 28, 28);
+        var outputs = ev.Run("main", new Dictionary<string, MilTensor> { ["x"] = TestUtil.Mil(x) });
+        Assert.That(outputs[0].Value.Shape, Is.EqualTo(new[] { batch, 10 }));
+        Assert.That(TestUtil.RelativeError(outputs[0].Value.Floats!, other.Predict(x).Data), Is.LessThanOrEqualTo(1e-5));
+        var input = ev.Describe("main").Inputs.Single();
+        Assert.That(input.ShapeRanges, Is.EqualTo(new[] { (1L, -1L), (1L, 1L), (28L, 28L), (28L, 28L) }));
+        Assert.That(input.Shape, Is.EqualTo(new long[] { 1, 1, 28, 28 }), "the default shape lies inside the ranges");
+    }
+
     [Test]
     public void Benchmark_models_train_without_allocating()
     {

@@ -31,12 +31,12 @@ namespace Demo.Vision
             /// <summary>Writes the inference-only package to <paramref name="path"/>, atomically.</summary>
             public void ExportInferencePackage(string path) => global::TrainingGen.CoreML.MlPackage.Write(path, BuildInferencePackage());
 
-            /// <summary><c>main</c>: features → predictions, the current parameters as constants.</summary>
+            /// <summary><c>main</c>: features → predictions, the current parameters as constants; any batch size (shapeRange).</summary>
             private global::TrainingGen.CoreML.Mil.MilFunction BuildMain()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("main", global::TrainingGen.TrainingPackage.Opset);
                 var v = new global::TrainingGen.CoreML.Mil.MilVar[48];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
+                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, -1L, 1L, 28L, 28L);
                 v[2] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6, 1, 5, 5 }, (float[])_p0.Clone()), "net_conv_1_weight");
                 v[3] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6 }, (float[])_p1.Clone()), "net_conv_1_bias");
                 v[7] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16, 6, 5, 5 }, (float[])_p2.Clone()), "net_conv_2_weight");
@@ -47,7 +47,7 @@ namespace Demo.Vision
                 v[18] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84 }, (float[])_p7.Clone()), "net_fc_2_bias");
                 v[21] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10, 84 }, (float[])_p8.Clone()), "net_fc_3_weight");
                 v[22] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10 }, (float[])_p9.Clone()), "net_fc_3_bias");
-                MilPredictions(b, v, training: false);
+                MilPredictions(b, v, training: false, batch: -1);
                 b.Output(v[23]);
                 return b.Build();
             }
@@ -89,7 +89,7 @@ namespace Demo.Vision
                 v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
                 v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
                 v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                MilPredictions(b, v, training: true);
+                MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 b.Output(v[23]);
                 return b.Build();
@@ -112,7 +112,7 @@ namespace Demo.Vision
                 v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
                 v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
                 v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                MilPredictions(b, v, training: true);
+                MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 MilBackward(b, v);
                 b.Output(v[46]);
@@ -215,7 +215,7 @@ namespace Demo.Vision
                 v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
                 v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
                 v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                MilPredictions(b, v, training: true);
+                MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 b.Output(v[23]);
                 MilBackward(b, v);
@@ -265,7 +265,7 @@ namespace Demo.Vision
             }
 
             /// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>
-            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
+            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training, long batch)
             {
                 v[4] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v[0], v[2], v[3], 1, 0, 1, 1); // Conv1.Forward(x)
                 v[5] = b.Relu(v[4]); // Ops.Relu(Conv1.Forward(x))
@@ -273,7 +273,7 @@ namespace Demo.Vision
                 v[9] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v[6], v[7], v[8], 1, 0, 1, 1); // Conv2.Forward(h)
                 v[10] = b.Relu(v[9]); // Ops.Relu(Conv2.Forward(h))
                 v[11] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2d(b, v[10], true, 2, 2, 0); // Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-                v[12] = b.Reshape(v[11], new long[] { _batch, 256 }); // Ops.Flatten(h)
+                v[12] = b.Reshape(v[11], new long[] { batch, 256 }); // Ops.Flatten(h)
                 v[15] = b.Add(b.MatMul(v[12], v[13], transposeY: true), v[14]); // Fc1.Forward(Ops.Flatten(h))
                 v[16] = b.Relu(v[15]); // Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
                 v[19] = b.Add(b.MatMul(v[16], v[17], transposeY: true), v[18]); // Fc2.Forward(h)

@@ -31,17 +31,17 @@ namespace Demo
             /// <summary>Writes the inference-only package to <paramref name="path"/>, atomically.</summary>
             public void ExportInferencePackage(string path) => global::TrainingGen.CoreML.MlPackage.Write(path, BuildInferencePackage());
 
-            /// <summary><c>main</c>: features → predictions, the current parameters as constants.</summary>
+            /// <summary><c>main</c>: features → predictions, the current parameters as constants; any batch size (shapeRange).</summary>
             private global::TrainingGen.CoreML.Mil.MilFunction BuildMain()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("main", global::TrainingGen.TrainingPackage.Opset);
                 var v = new global::TrainingGen.CoreML.Mil.MilVar[21];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
+                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, -1L, 2L);
                 v[2] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1, 2 }, (float[])_p0.Clone()), "backend_linear_1_weight");
                 v[3] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1 }, (float[])_p1.Clone()), "backend_linear_1_bias");
                 v[5] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3, 1 }, (float[])_p2.Clone()), "backend_linear_2_weight");
                 v[6] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3 }, (float[])_p3.Clone()), "backend_linear_2_bias");
-                MilPredictions(b, v, training: false);
+                MilPredictions(b, v, training: false, batch: -1);
                 b.Output(v[7]);
                 return b.Build();
             }
@@ -71,7 +71,7 @@ namespace Demo
                 v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
                 v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                MilPredictions(b, v, training: true);
+                MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 b.Output(v[7]);
                 return b.Build();
@@ -88,7 +88,7 @@ namespace Demo
                 v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
                 v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                MilPredictions(b, v, training: true);
+                MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 MilBackward(b, v);
                 b.Output(v[19]);
@@ -143,7 +143,7 @@ namespace Demo
                 v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
                 v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                MilPredictions(b, v, training: true);
+                MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 b.Output(v[7]);
                 MilBackward(b, v);
@@ -169,7 +169,7 @@ namespace Demo
             }
 
             /// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>
-            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
+            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training, long batch)
             {
                 v[4] = b.Add(b.MatMul(v[0], v[2], transposeY: true), v[3]); // Linear1.Forward(x)
                 v[7] = b.Add(b.MatMul(v[4], v[5], transposeY: true), v[6], name: "pred"); // Linear2.Forward(Linear1.Forward(x))
