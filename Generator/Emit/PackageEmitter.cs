@@ -81,11 +81,7 @@ internal static class PackageEmitter
 
         w.Line("/// <summary><c>forward</c>: features, labels, parameters → loss, predictions.</summary>");
         w.Open($"private {Mil}.MilFunction BuildForward()");
-        Begin(w, nodes.Count, "forward");
-        DeclareInputs(w, ir.Inputs);
-        DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
-        w.Line("b.Output(MilLoss(b, v, training: true));");
+        BeginTraining(w, ir, nodes.Count, "forward");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("return b.Build();");
         w.Close();
@@ -93,11 +89,7 @@ internal static class PackageEmitter
 
         w.Line("/// <summary><c>backward</c>: features, labels, parameters → loss, one gradient per trainable parameter.</summary>");
         w.Open($"private {Mil}.MilFunction BuildBackward()");
-        Begin(w, nodes.Count, "backward");
-        DeclareInputs(w, ir.Inputs);
-        DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
-        w.Line("b.Output(MilLoss(b, v, training: true));");
+        BeginTraining(w, ir, nodes.Count, "backward");
         w.Line("MilBackward(b, v);");
         foreach (var p in trainable) w.Line($"b.Output(v[{plan.ParamGrads[p]}]);");
         w.Line("return b.Build();");
@@ -117,11 +109,7 @@ internal static class PackageEmitter
 
         w.Line("/// <summary><c>train_step</c>: one whole step → loss, predictions, new parameters, new optimizer state.</summary>");
         w.Open($"private {Mil}.MilFunction BuildTrainStep()");
-        Begin(w, nodes.Count, "train_step");
-        DeclareInputs(w, ir.Inputs);
-        DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
-        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
-        w.Line("b.Output(MilLoss(b, v, training: true));");
+        BeginTraining(w, ir, nodes.Count, "train_step");
         foreach (var o in ir.Outputs) w.Line($"b.Output(v[{o.NodeId}]);");
         w.Line("MilBackward(b, v);");
         EmitUpdate(w, ir, plan, trainable);
@@ -173,6 +161,16 @@ internal static class PackageEmitter
     {
         w.Line($"var b = new {Mil}.MilFunctionBuilder({Literal(name)}, global::TrainingGen.TrainingPackage.Opset);");
         w.Line($"var v = new {Mil}.MilVar[{count}];");
+    }
+
+    /// <summary>What forward, backward and train_step start with: all inputs and parameters, the forward ops, the loss output.</summary>
+    private static void BeginTraining(IndentedWriter w, TrainingModelIr ir, int count, string name)
+    {
+        Begin(w, count, name);
+        DeclareInputs(w, ir.Inputs);
+        DeclareParams(w, ir, Enumerable.Range(0, ir.Params.Count));
+        w.Line("MilPredictions(b, v, training: true, batch: _batch);");
+        w.Line("b.Output(MilLoss(b, v, training: true));");
     }
 
     private static void DeclareInputs(IndentedWriter w, IEnumerable<Input> inputs)
