@@ -73,12 +73,15 @@ public static class BatchNorm
         for (int ch = 0; ch < c; ch++)
         {
             float mean = stats[2 * ch], rstd = stats[2 * ch + 1];
+            // Each adjoint node asks for one of the two sums; compute only that one.
+            bool wantW = !dw.IsEmpty, wantB = !db.IsEmpty;
             double sw = 0, sb = 0;
             for (int i = 0; i < n; i++)
                 for (int p = 0; p < plane; p++)
                 {
                     int at = (i * c + ch) * plane + p;
-                    sw += g[at] * (x[at] - mean) * rstd; sb += g[at];
+                    if (wantW) sw += g[at] * (x[at] - mean) * rstd;
+                    if (wantB) sb += g[at];
                 }
             if (!dw.IsEmpty) dw[ch] = (float)sw;
             if (!db.IsEmpty) db[ch] = (float)sb;
