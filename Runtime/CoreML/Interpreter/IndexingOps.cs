@@ -134,12 +134,7 @@ internal static class IndexingOps
 
     private static NdArray[] Scatter(OpContext ctx)
     {
-        var data = ctx.Tensor("data");
-        var indices = ctx.Tensor("indices");
-        var updates = ctx.Tensor("updates");
-        IntIndices(ctx, indices);
-        ctx.Numeric("data", data);
-        ctx.SameDType("data and updates", data, updates);
+        var (data, indices, updates) = ScatterInputs(ctx);
         int axis = ctx.Axis(ctx.Int("axis", 0), data.Rank);
         var f = Mode(ctx, "add");
         var expected = data.Shape.Take(axis).Concat(indices.Shape).Concat(data.Shape.Skip(axis + 1)).ToArray();
@@ -158,7 +153,8 @@ internal static class IndexingOps
         return new[] { NdArray.Store(data.DType, data.Shape, o) };
     }
 
-    private static NdArray[] ScatterAlongAxis(OpContext ctx)
+    /// <summary>The operands every scatter variant takes, checked the same way.</summary>
+    private static (NdArray Data, NdArray Indices, NdArray Updates) ScatterInputs(OpContext ctx)
     {
         var data = ctx.Tensor("data");
         var indices = ctx.Tensor("indices");
@@ -166,6 +162,12 @@ internal static class IndexingOps
         IntIndices(ctx, indices);
         ctx.Numeric("data", data);
         ctx.SameDType("data and updates", data, updates);
+        return (data, indices, updates);
+    }
+
+    private static NdArray[] ScatterAlongAxis(OpContext ctx)
+    {
+        var (data, indices, updates) = ScatterInputs(ctx);
         int axis = ctx.Axis(ctx.Int("axis", 0), data.Rank);
         var f = Mode(ctx, "add");
         if (!indices.Shape.SequenceEqual(updates.Shape) || indices.Rank != data.Rank)
@@ -186,12 +188,7 @@ internal static class IndexingOps
 
     private static NdArray[] ScatterNd(OpContext ctx)
     {
-        var data = ctx.Tensor("data");
-        var indices = ctx.Tensor("indices");
-        var updates = ctx.Tensor("updates");
-        IntIndices(ctx, indices);
-        ctx.Numeric("data", data);
-        ctx.SameDType("data and updates", data, updates);
+        var (data, indices, updates) = ScatterInputs(ctx);
         var f = Mode(ctx, "add");
         if (indices.Rank < 1) throw ctx.Error($"indices must have rank ≥ 1, got {indices.TypeText}.");
         int k = indices.Shape[^1];
