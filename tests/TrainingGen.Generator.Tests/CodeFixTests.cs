@@ -17,6 +17,12 @@ namespace TrainingGen.Tests;
 /// </summary>
 public class CodeFixTests
 {
+    /// <summary>The seed training model's Forward body, shared by the tests whose fix lies elsewhere.</summary>
+    private const string SeedBody = """
+                    var pred = Backend.Forward(x);
+                    return (Criteria.Mse(pred, y), pred);
+            """;
+
     private static async Task Verify<TAnalyzer, TFix>(string[] sources, string[] fixedSources, params DiagnosticResult[] remaining)
         where TAnalyzer : DiagnosticAnalyzer, new()
         where TFix : CodeFixProvider, new()
@@ -91,10 +97,7 @@ public class CodeFixTests
                     var pred = Backend.Forward(x);
                     return ({|TG0001:pred|}, Criteria.Mse(pred, y));
             """, returnType: "(Tensor Pred, Tensor Loss)") },
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, returnType: "(Tensor Loss, Tensor Pred)") });
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, returnType: "(Tensor Loss, Tensor Pred)") });
 
     [Test]
     public Task TG0001_finds_the_loss_in_a_later_element_of_an_expression_body() => Verify<TrainingModelAnalyzer, MoveLossFirstCodeFixer>(
@@ -125,38 +128,20 @@ public class CodeFixTests
 
     [Test]
     public Task TG0004_infers_the_feature_size_through_the_backbone_to_its_first_linear() => Verify<ModelFrontEndAnalyzer, AddShapeCodeFixer>(
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, parameters: "{|TG0004:Tensor x|}, [Shape(Dim.Batch, 3)] Tensor y") },
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, parameters: "[Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y") });
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, parameters: "{|TG0004:Tensor x|}, [Shape(Dim.Batch, 3)] Tensor y") },
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, parameters: "[Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y") });
 
     [Test]
     public Task TG0004_without_a_direct_linear_inserts_a_todo() => Verify<ModelFrontEndAnalyzer, AddShapeCodeFixer>(
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, parameters: "[Shape(Dim.Batch, 2)] Tensor x, {|TG0004:Tensor y|}") },
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, parameters: "[Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, /* TODO: feature size */ 1)] Tensor y") });
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, parameters: "[Shape(Dim.Batch, 2)] Tensor x, {|TG0004:Tensor y|}") },
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, parameters: "[Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, /* TODO: feature size */ 1)] Tensor y") });
 
     // ------------------------------------------------------------------ TG2002 mark [Frozen]
 
     [Test]
     public Task TG2002_marks_the_unused_layer_frozen() => Verify<ModelFrontEndAnalyzer, MarkFrozenCodeFixer>(
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, members: "    public Linear {|TG2002:Spare|} { get; } = new(2, 2);") },
-        new[] { TestSources.SeedBackbone, TestSources.Training("""
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-            """, members: "    [Frozen] public Linear Spare { get; } = new(2, 2);") });
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, members: "    public Linear {|TG2002:Spare|} { get; } = new(2, 2);") },
+        new[] { TestSources.SeedBackbone, TestSources.Training(SeedBody, members: "    [Frozen] public Linear Spare { get; } = new(2, 2);") });
 
     [Test]
     public Task TG2002_marks_a_layer_off_the_loss_path_frozen_before_its_attributes() => Verify<ModelFrontEndAnalyzer, MarkFrozenCodeFixer>(
