@@ -10,7 +10,7 @@ namespace TrainingGen.Analyzers;
 
 /// <summary>
 /// TG4001 at the named argument of an optimizer attribute whose value torch.optim would reject
-/// (lr ≤ 0, momentum or betas outside [0, 1), ...), checked by <see cref="OptimizerRules"/> on
+/// (lr < 0, betas outside [0, 1), ...: torch.optim's rules), checked by <see cref="OptimizerRules"/> on
 /// every optimizer attribute of every class, whether or not the rest of the model is valid yet.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]

@@ -11,14 +11,15 @@ namespace TrainingGen.Optimizers;
 public readonly record struct AdamOptions(double LearningRate = 1e-3, double Beta1 = 0.9, double Beta2 = 0.999,
     double Eps = 1e-8, double WeightDecay = 0, bool AmsGrad = false)
 {
-    /// <summary>Checks the values torch.optim.Adam rejects; throws with the offending value.</summary>
+    /// <summary>Checks the values torch.optim.Adam rejects (see <see cref="HyperParameterRules"/>); throws with the offending value.</summary>
     public void Validate()
     {
-        if (!(LearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Invalid learning rate.");
-        if (!(Eps >= 0)) throw new ArgumentOutOfRangeException(nameof(Eps), Eps, "Invalid epsilon value.");
-        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta1), Beta1, "Invalid beta parameter at index 0.");
-        if (!(Beta2 >= 0 && Beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, "Invalid beta parameter at index 1.");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Invalid weight_decay value.");
+        var o = this; // a lambda in a struct cannot capture this
+        HyperParameterRules.ThrowIfInvalid("adam", name => name switch
+        {
+            nameof(LearningRate) => o.LearningRate, nameof(Beta1) => o.Beta1, nameof(Beta2) => o.Beta2,
+            nameof(Eps) => o.Eps, nameof(WeightDecay) => o.WeightDecay, _ => null,
+        });
     }
 }
 

@@ -11,14 +11,15 @@ namespace TrainingGen.Optimizers;
 public readonly record struct RmsPropOptions(double LearningRate = 1e-2, double Alpha = 0.99, double Eps = 1e-8,
     double WeightDecay = 0, double Momentum = 0, bool Centered = false)
 {
-    /// <summary>Checks the values torch.optim.RMSprop rejects; throws with the offending value.</summary>
+    /// <summary>Checks the values torch.optim.RMSprop rejects (see <see cref="HyperParameterRules"/>); throws with the offending value.</summary>
     public void Validate()
     {
-        if (!(LearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Invalid learning rate.");
-        if (!(Eps >= 0)) throw new ArgumentOutOfRangeException(nameof(Eps), Eps, "Invalid epsilon value.");
-        if (!(Momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Invalid momentum value.");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Invalid weight_decay value.");
-        if (!(Alpha >= 0)) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Invalid alpha value.");
+        var o = this; // a lambda in a struct cannot capture this
+        HyperParameterRules.ThrowIfInvalid("rmsprop", name => name switch
+        {
+            nameof(LearningRate) => o.LearningRate, nameof(Alpha) => o.Alpha, nameof(Eps) => o.Eps,
+            nameof(WeightDecay) => o.WeightDecay, nameof(Momentum) => o.Momentum, _ => null,
+        });
     }
 }
 

@@ -9,14 +9,15 @@ namespace TrainingGen.Optimizers;
 public readonly record struct SgdOptions(double LearningRate, double Momentum = 0, double Dampening = 0,
     double WeightDecay = 0, bool Nesterov = false)
 {
-    /// <summary>Checks the values torch.optim.SGD rejects; throws with the offending value.</summary>
+    /// <summary>Checks the values torch.optim.SGD rejects (see <see cref="HyperParameterRules"/>); throws with the offending value.</summary>
     public void Validate()
     {
-        if (!(LearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Invalid learning rate.");
-        if (!(Momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Invalid momentum value.");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Invalid weight_decay value.");
-        if (Nesterov && (Momentum <= 0 || Dampening != 0))
-            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening.");
+        var o = this; // a lambda in a struct cannot capture this
+        HyperParameterRules.ThrowIfInvalid("sgd", name => name switch
+        {
+            nameof(LearningRate) => o.LearningRate, nameof(Momentum) => o.Momentum, nameof(Dampening) => o.Dampening,
+            nameof(WeightDecay) => o.WeightDecay, nameof(Nesterov) => o.Nesterov ? 1 : 0, _ => null,
+        });
     }
 }
 

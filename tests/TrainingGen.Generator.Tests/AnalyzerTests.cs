@@ -230,11 +230,11 @@ public class AnalyzerTests
     public Task TG4001_at_each_invalid_named_argument_even_on_a_non_partial_class() => VerifyWith<OptimizerHyperParameterAnalyzer>(new[] { """
         using TrainingGen;
         namespace Demo;
-        [TrainingModel, Adam({|#0:LearningRate = 0|}, Beta1 = 0.5, {|#1:Beta2 = 1.5|})]
+        [TrainingModel, Adam({|#0:LearningRate = -0.5|}, Beta1 = 0.5, {|#1:Beta2 = 1.5|})]
         public class Broken { }
         """ },
-        new DiagnosticResult("TG4001", DiagnosticSeverity.Error).WithLocation(0).WithArguments("LearningRate", "0", "the learning rate must be positive and finite"),
-        new DiagnosticResult("TG4001", DiagnosticSeverity.Error).WithLocation(1).WithArguments("Beta2", "1.5", "beta2 must be in [0, 1)"));
+        new DiagnosticResult("TG4001", DiagnosticSeverity.Error).WithLocation(0).WithArguments("LearningRate", "-0.5", "the learning rate must be finite and at least 0"),
+        new DiagnosticResult("TG4001", DiagnosticSeverity.Error).WithLocation(1).WithArguments("Beta2", "1.5", "beta2 must be at least 0 and below 1"));
 
     [Test]
     public Task Front_end_ids_from_the_analyzer_at_exact_spans() => VerifyWith<ModelFrontEndAnalyzer>(new[]

@@ -215,7 +215,7 @@ public class FrontEndAnalyzerTests
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
         var tg4001 = run.AnalyzerDiagnostics.Single(d => d.Id == "TG4001");
         Assert.That(tg4001.Location.SourceSpan, Is.EqualTo(marked.Span));
-        Assert.That(Message(tg4001), Is.EqualTo("Beta1 = 1 is invalid: beta1 must be in [0, 1)"));
+        Assert.That(Message(tg4001), Is.EqualTo("Beta1 = 1 is invalid: beta1 must be at least 0 and below 1"));
         Assert.That(run.AnalyzerDiagnostics.Select(d => d.Id).OrderBy(i => i, StringComparer.Ordinal), Is.EqualTo(new[] { "TG1003", "TG4001" }));
     }
 

@@ -199,18 +199,18 @@ public class GeneratorDiagnosticsTests
                     return (Criteria.Mse(pred, y), pred);
             """, attributes: "TrainingModel, Sgd([|LearningRate = -1|])"));
         var d = AssertSingle(run, marked, "TG4001");
-        Assert.That(Message(d), Is.EqualTo("LearningRate = -1 is invalid: the learning rate must be positive and finite"));
+        Assert.That(Message(d), Is.EqualTo("LearningRate = -1 is invalid: the learning rate must be finite and at least 0"));
     }
 
     [Test]
-    public void Momentum_of_one_and_a_half_is_TG4001_at_the_argument()
+    public void Negative_momentum_is_TG4001_at_the_argument()
     {
         var (run, marked) = RunMarked(TestSources.Training("""
                     var pred = Backend.Forward(x);
                     return (Criteria.Mse(pred, y), pred);
-            """, attributes: "TrainingModel, Sgd(LearningRate = 0.01, [|Momentum = 1.5|])"));
+            """, attributes: "TrainingModel, Sgd(LearningRate = 0.01, [|Momentum = -0.5|])"));
         var d = AssertSingle(run, marked, "TG4001");
-        Assert.That(Message(d), Is.EqualTo("Momentum = 1.5 is invalid: momentum must be in [0, 1)"));
+        Assert.That(Message(d), Is.EqualTo("Momentum = -0.5 is invalid: momentum must be finite and at least 0"));
     }
 
     [Test]
