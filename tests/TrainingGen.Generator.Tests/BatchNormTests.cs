@@ -52,6 +52,31 @@ public class BatchNormTests
     }
 
     [Test]
+    public void Training_mode_logits_match_a_float64_reference()
+    {
+        var rng = new Rng(4);
+        var trainer = BnCnn.CreateTrainer(4, seed: 4);
+        var p = trainer.Parameters.Select(q => TestUtil.ToDouble(q.Value)).ToArray();
+        for (int c = 0; c < 4; c++) { p[1][c] = 0.5 + 0.25 * c; p[2][c] = 0.1 * c - 0.2; }   // non-trivial affine
+        for (int c = 0; c < 4; c++) { trainer.Parameters[1].Value[c] = (float)p[1][c]; trainer.Parameters[2].Value[c] = (float)p[2][c]; }
+        var x = Images(rng, 4); var y = Classes(rng, 4);
+        float loss = trainer.ComputeGradients(x, y);
+
+        // Naive float64: conv, batch-statistics normalisation (biased variance, eps 1e-5), ReLU, 2×2 max-pool, linear.
+        var h = Conv2dRef(TestUtil.ToDouble(x.Data), p[0], null, 4, 1, 8, 8, 4, 3, 1, 1, 1);
+        for (int c = 0; c < 4; c++)
+        {
+            var at = Enumerable.Range(0, 4).SelectMany(n => Enumerable.Range((n * 4 + c) * 64, 64)).ToArray();
+            double mean = at.Average(i => h[i]), variance = at.Average(i => (h[i] - mean) * (h[i] - mean));
+            foreach (int i in at) h[i] = Math.Max(0, (h[i] - mean) / Math.Sqrt(variance + 1e-5) * p[1][c] + p[2][c]);
+        }
+        var logits = DenseRef(PoolRef(h, 16, 8, 8, 2, max: true), p[5], p[6], 4, 64, 3);
+        Assert.That(TestUtil.RelativeError(TestUtil.ToDouble(trainer.Logits.Data), logits), Is.LessThanOrEqualTo(1e-5), "logits");
+        double refLoss = CrossEntropyRef(logits, TestUtil.ToDouble(y.Data), 3, 0);
+        Assert.That(Math.Abs(loss - refLoss) / refLoss, Is.LessThanOrEqualTo(1e-5), "loss");
+    }
+
+    [Test]
     public void Running_statistics_follow_torch_momentum_rule()
     {
         var rng = new Rng(2);

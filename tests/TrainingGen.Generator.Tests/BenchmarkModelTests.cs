@@ -22,15 +22,41 @@ public class BenchmarkModelTests
         return t;
     }
 
-    /// <summary>The generated forward equals the eager Forward run as plain C# on the same parameters.</summary>
-    private static void ForwardMatchesEager(ITrainer trainer, Action<ITrainer> copyFromEager, Func<(Tensor Loss, Tensor Logits)> eager, IReadOnlyList<Tensor> inputs)
+    /// <summary>
+    /// The generated forward equals an independent float64 reference (naive loops in
+    /// <see cref="OpReference"/>, not the runtime's kernels) and the eager Forward run as plain C#
+    /// on the same parameters (the user's reference path, which shares the kernels).
+    /// </summary>
+    private static void ForwardMatchesReferenceAndEager(ITrainer trainer, Action<ITrainer> copyFromEager, Func<(Tensor Loss, Tensor Logits)> eager,
+        Func<double[][], double[], double[]> referenceLogits, IReadOnlyList<Tensor> inputs)
     {
         copyFromEager(trainer);
         var (loss, logits) = eager();
         float l = trainer.Evaluate(inputs);
         var pred = trainer.Predict(inputs.Take(trainer.FeatureNames.Count).ToList())[0];
-        Assert.That(TestUtil.RelativeError(pred.Data, logits.Data), Is.LessThanOrEqualTo(1e-5), "logits");
-        Assert.That(Math.Abs(l - loss.ToScalar()) / Math.Abs(loss.ToScalar()), Is.LessThanOrEqualTo(1e-5), "loss");
+
+        var p = trainer.Parameters.Select(q => TestUtil.ToDouble(q.Value)).ToArray();
+        var refLogits = referenceLogits(p, TestUtil.ToDouble(inputs[0].Data));
+        int classes = pred.Shape[^1];
+        double refLoss = CrossEntropyRef(refLogits, TestUtil.ToDouble(inputs[1].Data), classes, 0);
+        Assert.That(TestUtil.RelativeError(TestUtil.ToDouble(pred.Data), refLogits), Is.LessThanOrEqualTo(1e-5), "logits vs float64 reference");
+        Assert.That(Math.Abs(l - refLoss) / Math.Abs(refLoss), Is.LessThanOrEqualTo(1e-5), "loss vs float64 reference");
+
+        Assert.That(TestUtil.RelativeError(pred.Data, logits.Data), Is.LessThanOrEqualTo(1e-5), "logits vs eager");
+        Assert.That(Math.Abs(l - loss.ToScalar()) / Math.Abs(loss.ToScalar()), Is.LessThanOrEqualTo(1e-5), "loss vs eager");
+    }
+
+    /// <summary>A stack of Linear layers with ReLU between them, in float64 (parameters as weight, bias pairs).</summary>
+    private static double[] DenseStackRef(double[][] p, double[] x, params int[] features)
+    {
+        int n = x.Length / features[0];
+        var h = x;
+        for (int layer = 0; layer + 1 < features.Length; layer++)
+        {
+            h = DenseRef(h, p[2 * layer], p[2 * layer + 1], n, features[layer], features[layer + 1]);
+            if (layer + 2 < features.Length) h = Map(h, v => Math.Max(v, 0));
+        }
+        return h;
     }
 
     /// <summary>The package's train_step on the interpreter follows the trainer step by step.</summary>
@@ -105,7 +131,8 @@ public class BenchmarkModelTests
         var model = new Mlp();
         var trainer = Mlp.CreateTrainer(8, seed: 1);
         var x = Images(rng, 8, 784); var y = Classes(rng, 8, 10);
-        ForwardMatchesEager(trainer, t => ((Mlp.Trainer)t).CopyFrom(model), () => model.Forward(x, y), new[] { x, y });
+        ForwardMatchesReferenceAndEager(trainer, t => ((Mlp.Trainer)t).CopyFrom(model), () => model.Forward(x, y),
+            (p, xd) => DenseStackRef(p, xd, 784, 256, 10), new[] { x, y });
         TrainStepMatchesInterpreter(trainer, r => new[] { Images(r, 8, 784), Classes(r, 8, 10) }, 3);
     }
 
@@ -116,7 +143,8 @@ public class BenchmarkModelTests
         var model = new MlpBig();
         var trainer = MlpBig.CreateTrainer(4, seed: 2);
         var x = Images(rng, 4, 1024); var y = Classes(rng, 4, 10);
-        ForwardMatchesEager(trainer, t => ((MlpBig.Trainer)t).CopyFrom(model), () => model.Forward(x, y), new[] { x, y });
+        ForwardMatchesReferenceAndEager(trainer, t => ((MlpBig.Trainer)t).CopyFrom(model), () => model.Forward(x, y),
+            (p, xd) => DenseStackRef(p, xd, 1024, 1024, 1024, 10), new[] { x, y });
         Assert.That(trainer.Optimizer.Kind, Is.EqualTo("adam"));
         TrainStepMatchesInterpreter(trainer, r => new[] { Images(r, 4, 1024), Classes(r, 4, 10) }, 2);
     }
@@ -128,7 +156,8 @@ public class BenchmarkModelTests
         var model = new Cnn();
         var trainer = Cnn.CreateTrainer(3, seed: 3);
         var x = Images(rng, 3, 1, 28, 28); var y = Classes(rng, 3, 10);
-        ForwardMatchesEager(trainer, t => ((Cnn.Trainer)t).CopyFrom(model), () => model.Forward(x, y), new[] { x, y });
+        ForwardMatchesReferenceAndEager(trainer, t => ((Cnn.Trainer)t).CopyFrom(model), () => model.Forward(x, y),
+            (p, xd) => LeNetLogits(p, xd, 3), new[] { x, y });
         TrainStepMatchesInterpreter(trainer, r => new[] { Images(r, 3, 1, 28, 28), Classes(r, 3, 10) }, 2);
     }
 
@@ -162,20 +191,15 @@ public class BenchmarkModelTests
     }
 
     /// <summary>LeNet + cross-entropy in float64 from the op references.</summary>
-    private static double LeNetLoss(double[][] p, double[] x, double[] y, int n)
+    private static double LeNetLoss(double[][] p, double[] x, double[] y, int n) => CrossEntropyRef(LeNetLogits(p, x, n), y, 10, 0);
+
+    /// <summary>LeNet's logits in float64 from the op references.</summary>
+    private static double[] LeNetLogits(double[][] p, double[] x, int n)
     {
-        double[] Relu(double[] a) => a.Select(v => Math.Max(v, 0)).ToArray();
-        double[] Dense(double[] a, double[] w, double[] b, int rows, int inF, int outF)
-        {
-            var o = new double[rows * outF];
-            for (int r = 0; r < rows; r++) for (int j = 0; j < outF; j++) { double s = b[j]; for (int k = 0; k < inF; k++) s += a[r * inF + k] * w[j * inF + k]; o[r * outF + j] = s; }
-            return o;
-        }
+        double[] Relu(double[] a) => Map(a, v => Math.Max(v, 0));
         var h = PoolRef(Relu(Conv2dRef(x, p[0], p[1], n, 1, 28, 28, 6, 5, 1, 0, 1)), n * 6, 24, 24, 2, max: true);
         h = PoolRef(Relu(Conv2dRef(h, p[2], p[3], n, 6, 12, 12, 16, 5, 1, 0, 1)), n * 16, 8, 8, 2, max: true);
-        h = Relu(Dense(h, p[4], p[5], n, 256, 120));
-        h = Relu(Dense(h, p[6], p[7], n, 120, 84));
-        return CrossEntropyRef(Dense(h, p[8], p[9], n, 84, 10), y, 10, 0);
+        return DenseStackRef(new[] { p[4], p[5], p[6], p[7], p[8], p[9] }, h, 256, 120, 84, 10);
     }
 
     [Test]

@@ -39,6 +39,10 @@ public class TransformerTests
         float l = trainer.Evaluate(x, y);
         Assert.That(TestUtil.RelativeError(trainer.Logits.Data, logits.Data), Is.LessThanOrEqualTo(1e-5));
         Assert.That(Math.Abs(l - loss.ToScalar()) / loss.ToScalar(), Is.LessThanOrEqualTo(1e-5));
+        // And against the independent float64 reference (naive loops, not the runtime's kernels).
+        double reference = Reference(trainer.Parameters.Select(p => TestUtil.ToDouble(p.Value)).ToArray(),
+            trainer.Parameters.Select(p => p.Name).ToArray(), TestUtil.ToDouble(x.Data), TestUtil.ToDouble(y.Data), 3);
+        Assert.That(Math.Abs(l - reference) / reference, Is.LessThanOrEqualTo(1e-5), "loss vs float64 reference");
     }
 
     [Test]
