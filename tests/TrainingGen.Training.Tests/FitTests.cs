@@ -68,20 +68,6 @@ public class FitTests
     }
 
     [Test]
-    public void Console_progress_bar_prints_epochs_and_samples_per_second()
-    {
-        var w = new StringWriter();
-        Trainer.Fit(SgdNet.CreateTrainer(4), TestUtil.RegressionData(40, 1), new FitOptions { Epochs = 2, Progress = new ConsoleProgressBar(w, interactive: false) });
-        var lines = w.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        TestContext.Out.WriteLine(w.ToString());
-        Assert.That(lines.Length, Is.EqualTo(2));
-        Assert.That(lines[0], Does.StartWith("epoch 1/2 [##############################] 10/10  loss ").And.Contain("samples/s"));
-        var live = new StringWriter();
-        Trainer.Fit(SgdNet.CreateTrainer(4), TestUtil.RegressionData(40, 1), new FitOptions { Progress = new ConsoleProgressBar(live, minInterval: TimeSpan.Zero, interactive: true) });
-        Assert.That(live.ToString().Count(c => c == '\r'), Is.EqualTo(10), "redrawn in place after every step");
-    }
-
-    [Test]
     public void Steps_of_the_Fit_loop_allocate_nothing()
     {
         var t = AdamNet.CreateTrainer(4, seed: 1);

@@ -4,15 +4,17 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 
-namespace TrainingGen;
+namespace TrainingGen.Samples;
 
 /// <summary>
 /// Renders <see cref="TrainingProgress"/> as a one-line console progress bar, redrawn in place
 /// (carriage return) at most every <c>minInterval</c>, with a line per finished epoch:
 /// <c>epoch 2/10 [██████░░░░░░] 120/240  loss 0.1234  lr 0.001  5321 samples/s</c>.
 /// When the writer is not an interactive console only the epoch lines are written.
+/// The runtime only reports <see cref="TrainingProgress"/> through <see cref="IProgress{T}"/>; how
+/// to show it belongs to the application, so this renderer lives with the samples (linked into each).
 /// </summary>
-public sealed class ConsoleProgressBar : IProgress<TrainingProgress>
+internal sealed class ConsoleProgressBar : IProgress<TrainingProgress>
 {
     private readonly TextWriter _out;
     private readonly bool _interactive;
