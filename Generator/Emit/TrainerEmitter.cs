@@ -137,7 +137,13 @@ internal static class TrainerEmitter
         w.Line("/// <inheritdoc/>");
         w.Line("public long StepCount { get => _step; set => _step = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"The step count cannot be negative.\"); }");
         w.Line("/// <inheritdoc/>");
-        w.Line("public float LearningRate { get; set; }");
+        w.Line("public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }");
+        w.Line("private float _learningRate;");
+        if (dropout)
+        {
+            w.Line("/// <inheritdoc/>");
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerRandomStream> RandomStreams => new[] { new global::TrainingGen.TrainerRandomStream(\"dropout\", _dropoutRng) };");
+        }
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;");
         w.Line("/// <inheritdoc/>");
