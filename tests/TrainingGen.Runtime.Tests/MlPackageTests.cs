@@ -516,9 +516,11 @@ public class MlPackageTests
     public void Write_ReplacesAnExistingPackage()
     {
         string pkg = WriteSample();
-        File.WriteAllText(Path.Combine(pkg, "stale.txt"), "old");
+        // Anything inside Data/ belongs to the package and goes with it (at the top level it would
+        // make the folder unrecognisable, see PackageOverwriteTests).
+        File.WriteAllText(Path.Combine(pkg, "Data", "stale.txt"), "old");
         MlPackage.Write(pkg, PackageSamples.Stateful());
-        Assert.That(File.Exists(Path.Combine(pkg, "stale.txt")), Is.False);
+        Assert.That(File.Exists(Path.Combine(pkg, "Data", "stale.txt")), Is.False);
         Assert.That(MlPackage.Open(pkg).IsMultiFunction, Is.False);
         Assert.That(Directory.GetFileSystemEntries(_dir), Is.EqualTo(new[] { pkg }));
     }

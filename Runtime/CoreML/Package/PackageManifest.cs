@@ -131,7 +131,8 @@ internal static class PackageManifest
     /// </summary>
     public static string? WhyNotReplaceable(string dir)
     {
-        foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+        // Sorted, so the entry named is the same on every file system.
+        foreach (var entry in Directory.GetFileSystemEntries(dir).OrderBy(e => e, StringComparer.Ordinal))
         {
             string name = Path.GetFileName(entry);
             bool expected = name == FileName ? File.Exists(entry) : name == DataDirectory && Directory.Exists(entry);
