@@ -84,7 +84,7 @@ public static class Checkpoint
     {
         if (trainer is null) throw new ArgumentNullException(nameof(trainer));
         NonFinite.ThrowIfAny(trainer.Parameters, path, allowNonFinite);
-        NonFinite.ThrowIfAny(trainer.OptimizerState, path, allowNonFinite);
+        NonFinite.ThrowIfAny(trainer.OptimizerState, path, allowNonFinite, "optimizer state");
         var streams = trainer.RandomStreams;
         AtomicFile.Write(path, stream =>
         {

@@ -70,10 +70,10 @@ public static class NonFinite
     /// first non-finite value of <paramref name="tensors"/>, unless <paramref name="allowNonFinite"/>.
     /// Every writer of trained values calls it before touching the disk.
     /// </summary>
-    public static void ThrowIfAny(IReadOnlyList<TrainerTensor> tensors, string destination, bool allowNonFinite)
+    public static void ThrowIfAny(IReadOnlyList<TrainerTensor> tensors, string destination, bool allowNonFinite, string role = "parameter")
     {
         if (allowNonFinite) return;
-        if (Find(tensors) is NonFiniteValue first) throw new NonFiniteValueException(destination, first);
+        if (Find(tensors, role) is NonFiniteValue first) throw new NonFiniteValueException(destination, first);
     }
 
     /// <summary>Index of the first NaN or ±∞ in <paramref name="values"/>, or −1.</summary>

@@ -118,6 +118,8 @@ public static class Trainer
     /// torch.nn.utils.clip_grad_norm_(max_norm, norm_type=2) over the trainable parameters' gradients:
     /// total = √(Σ g²) over all of them; if max_norm / (total + 1e-6) &lt; 1 every gradient is multiplied by
     /// that factor. Returns the total norm before clipping. Does not allocate.
+    /// A non-finite total leaves the gradients as they are (torch would scale them by 0 and turn ∞
+    /// into NaN), so the culprit can still be found; <see cref="TrainingSession"/> stops there.
     /// </summary>
     public static double ClipGradNorm(ITrainer trainer, double maxNorm)
     {
@@ -131,7 +133,7 @@ public static class Trainer
         }
         double total = Math.Sqrt(sum);
         double coef = maxNorm / (total + 1e-6);
-        if (coef < 1)
+        if (coef < 1 && double.IsFinite(total))
         {
             float c = (float)coef;
             for (int i = 0; i < ps.Count; i++)

@@ -56,9 +56,10 @@ public class CheckpointTests
         Checkpoint.Save(path, t, new TrainingState { Epoch = 2, BatchInEpoch = 5, SchedulePosition = 7, ShuffleSeed = 123 });
         var bytes = File.ReadAllBytes(path);
         Assert.That(bytes.Take(8), Is.EqualTo("TGCKPT\r\n"u8.ToArray()));
-        Assert.That(BitConverter.ToUInt32(bytes, 8), Is.EqualTo(1u), "version");
+        Assert.That(BitConverter.ToUInt32(bytes, 8), Is.EqualTo(2u), "version");
         var c = Checkpoint.Read(path);
-        Assert.That(c.Version, Is.EqualTo(1));
+        Assert.That(c.Version, Is.EqualTo(2));
+        Assert.That(c.RandomStreams, Is.Empty, "AdamNet has no dropout");
         Assert.That(c.OptimizerKind, Is.EqualTo("adam"));
         Assert.That(c.StepCount, Is.EqualTo(3));
         Assert.That(c.State!.ShuffleSeed, Is.EqualTo(123UL));
@@ -261,8 +262,39 @@ public class CheckpointTests
         string dir = Path.Combine(_dir, "run.ckpt");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "keep me");
-        Assert.Throws<IOException>(() => Checkpoint.Save(dir, AdamNet.CreateTrainer(2)));
+        Assert.That(Assert.Throws<OverwriteRefusedException>(() => Checkpoint.Save(dir, AdamNet.CreateTrainer(2)))!.Message, Does.Contain("is a directory"));
         Assert.That(File.ReadAllText(Path.Combine(dir, "notes.txt")), Is.EqualTo("keep me"));
         Assert.That(Directory.GetFiles(_dir), Is.Empty);
+    }
+
+    [Test]
+    public void Writing_over_a_file_that_is_not_a_checkpoint_is_refused_and_keeps_it()
+    {
+        string notes = Path.Combine(_dir, "notes.ckpt");
+        File.WriteAllText(notes, "keep me");
+        var e = Assert.Throws<OverwriteRefusedException>(() => Checkpoint.Save(notes, AdamNet.CreateTrainer(2)))!;
+        Assert.That(e.Message, Does.Contain(notes).And.Contain("not a TrainingGen checkpoint"));
+        Assert.That(File.ReadAllText(notes), Is.EqualTo("keep me"));
+
+        string weights = Path.Combine(_dir, "w.safetensors");
+        SafeTensors.Export(weights, AdamNet.CreateTrainer(2));
+        var before = File.ReadAllBytes(weights);
+        Assert.Throws<OverwriteRefusedException>(() => Checkpoint.Save(weights, AdamNet.CreateTrainer(2)));
+        Assert.That(File.ReadAllBytes(weights), Is.EqualTo(before));
+        Assert.That(Directory.GetFiles(_dir).Length, Is.EqualTo(2), "no temporary files");
+    }
+
+    [Test]
+    public void Temporary_files_of_dead_writers_are_removed_by_the_next_save()
+    {
+        string path = Path.Combine(_dir, "run.ckpt");
+        string Litter(string suffix) { string p = Path.Combine(_dir, $".run.ckpt.{suffix}"); File.WriteAllBytes(p, new byte[100]); return p; }
+        string legacy = Litter($"{Guid.NewGuid():N}.tmp");                       // the name main wrote
+        string dead = Litter($"tmp-2147483647-{Guid.NewGuid():N}");            // above any pid_max
+        string live = Litter($"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"); // a save in progress
+        string unrelated = Litter("backup");
+        Checkpoint.Save(path, AdamNet.CreateTrainer(2));
+        Assert.That(File.Exists(legacy) || File.Exists(dead), Is.False);
+        Assert.That(File.Exists(live) && File.Exists(unrelated), Is.True);
     }
 }
