@@ -275,7 +275,8 @@ namespace Demo.Vision
             /// <inheritdoc/>
             public long StepCount { get => _step; set => _step = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "The step count cannot be negative."); }
             /// <inheritdoc/>
-            public float LearningRate { get; set; }
+            public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }
+            private float _learningRate;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
