@@ -123,23 +123,8 @@ internal static class PackageSamples
 }
 
 [TestFixture]
-public class MlPackageTests
+public class MlPackageTests : TempDirFixture
 {
-    private string _dir = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "tg-mlpackage-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
-    }
-
     private string WriteSample(MlModelSpec? spec = null, string name = "Sample.mlpackage")
     {
         string pkg = Path.Combine(_dir, name);

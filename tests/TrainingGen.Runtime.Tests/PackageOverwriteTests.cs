@@ -11,25 +11,8 @@ namespace TrainingGen.Runtime.Tests;
 /// refused and left as it was. Temporaries of a killed writer are cleaned up by the next write.
 /// </summary>
 [TestFixture]
-public class PackageOverwriteTests
+public class PackageOverwriteTests : TempDirFixture
 {
-    private string _dir = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "tg-overwrite-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
-    }
-
-    private static string FixtureDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "coreml-fixtures");
-
     private static void CopyTree(string from, string to)
     {
         Directory.CreateDirectory(to);
@@ -116,7 +99,7 @@ public class PackageOverwriteTests
     public void A_package_written_by_coremltools_is_replaced()
     {
         string pkg = Path.Combine(_dir, "mlp_inference.mlpackage");
-        CopyTree(Path.Combine(FixtureDir, "mlp_inference.mlpackage"), pkg);
+        CopyTree(FixtureReadTests.Package("mlp_inference"), pkg);
         MlPackage.Write(pkg, PackageSamples.MultiFunction());
         Assert.That(MlPackage.Open(pkg).Functions.Select(f => f.Name), Is.EqualTo(new[] { "main", "embed" }));
         Assert.That(Directory.GetFileSystemEntries(_dir), Is.EqualTo(new[] { pkg }));

@@ -12,12 +12,8 @@ namespace TrainingGen.Training.Tests;
 /// finite, before its update; no checkpoint, safetensors or package is written with NaN/∞
 /// parameters unless asked; a learning rate must be finite and ≥ 0.
 /// </summary>
-public class DivergenceTests
+public class DivergenceTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() => _dir = TestUtil.TempDir();
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
     /// <summary>RegressionData(40, 1) with feature <paramref name="element"/> of sample <paramref name="sample"/> set to NaN.</summary>
     private static InMemoryDataset DataWithNaN(int sample, int element)
     {

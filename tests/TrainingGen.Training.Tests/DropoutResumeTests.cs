@@ -12,43 +12,15 @@ namespace TrainingGen.Training.Tests;
 /// uninterrupted run, in a hand-written loop and in Fit. Version-1 checkpoints (no random streams)
 /// are still read.
 /// </summary>
-public class DropoutResumeTests
+public class DropoutResumeTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() => _dir = TestUtil.TempDir();
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    private static void Steps(ITrainer t, Rng data, int n)
-    {
-        var inputs = new Tensor[2];
-        for (int i = 0; i < n; i++)
-        {
-            inputs[0] = TestUtil.RandomTensor(data, t.BatchSize, 2);
-            inputs[1] = TestUtil.RandomTensor(data, t.BatchSize, 3);
-            t.Step(inputs);
-        }
-    }
-
     [Test]
     public void A_manual_loop_resumed_from_a_checkpoint_is_bit_identical()
     {
-        const int k = 7, n = 20;
-        var straight = DropoutNet.CreateTrainer(4, seed: 3);
-        Steps(straight, new Rng(11), n);
-
-        var first = DropoutNet.CreateTrainer(4, seed: 3);
-        var data = new Rng(11);
-        Steps(first, data, k);
-        string path = Path.Combine(_dir, "k.ckpt");
-        Checkpoint.Save(path, first);
-        Assert.That(Checkpoint.Read(path).RandomStreams, Is.EqualTo(new[] { new CheckpointRandomStream("dropout", first.RandomStreams[0].Generator.State) }));
-
-        // Same seed as the first run: without the saved stream its masks would restart from the
-        // seed's first draws rather than continue from step k's.
-        var resumed = DropoutNet.CreateTrainer(4, seed: 3);
-        Checkpoint.Load(path, resumed);
-        Steps(resumed, data, n - k);
-
+        // The same seed for the resumed trainer: without the saved stream its masks would restart
+        // from the seed's first draws rather than continue from step k's.
+        var (straight, resumed, path) = TestUtil.StraightAndResumed(seed => DropoutNet.CreateTrainer(4, seed), seed: 3, resumedSeed: 3, k: 7, n: 20, _dir);
+        Assert.That(Checkpoint.Read(path).RandomStreams.Select(r => r.Name), Is.EqualTo(new[] { "dropout" }));
         Assert.That(TestUtil.BitwiseEqual(TestUtil.Snapshot(resumed), TestUtil.Snapshot(straight)), Is.True);
         Assert.That(resumed.RandomStreams[0].Generator.State, Is.EqualTo(straight.RandomStreams[0].Generator.State));
     }
@@ -90,7 +62,7 @@ public class DropoutResumeTests
     public void A_version_1_checkpoint_is_still_loaded()
     {
         var t = SgdNet.CreateTrainer(2, seed: 4);
-        Steps(t, new Rng(2), 3);
+        TestUtil.RegressionSteps(t, new Rng(2), 3);
         string path = Path.Combine(_dir, "v1.ckpt");
         Checkpoint.Save(path, t);
         // magic 8 · version 4 · reserved 4 · step 8 · lr 4 · "sgd" 2+3 · has-state 1 → the stream table

@@ -15,12 +15,8 @@ namespace TrainingGen.Training.Tests;
 /// (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}</c>), raw data.
 /// Files are built byte by byte here, independently of the writer.
 /// </summary>
-public class SafeTensorsTests
+public class SafeTensorsTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() => _dir = TestUtil.TempDir();
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
     /// <summary>Writes a safetensors file from a JSON header text and raw data bytes.</summary>
     private string HandBuilt(string header, byte[] data, string name = "hand.safetensors")
     {
