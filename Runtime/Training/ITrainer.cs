@@ -41,7 +41,11 @@ public interface ITrainer
     IReadOnlyList<TrainerRandomStream> RandomStreams => Array.Empty<TrainerRandomStream>();
     /// <summary>Names of the <c>Forward</c> inputs in order (features, then labels as declared).</summary>
     IReadOnlyList<string> InputNames { get; }
-    /// <summary>One training step on inputs given in <see cref="InputNames"/> order; returns the loss.</summary>
+    /// <summary>
+    /// One training step on inputs given in <see cref="InputNames"/> order; returns the loss. It does
+    /// not check for NaN/±∞ (it stays branch-free): <see cref="Trainer.Fit"/> and
+    /// <see cref="TrainingSession"/> do; a hand-written loop tests the loss or calls <see cref="NonFinite.Find(ITrainer)"/>.
+    /// </summary>
     float Step(IReadOnlyList<Tensor> inputs);
     /// <summary>Forward and backward without an update; returns the loss and fills the gradients.</summary>
     float ComputeGradients(IReadOnlyList<Tensor> inputs);
