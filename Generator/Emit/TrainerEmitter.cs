@@ -44,6 +44,7 @@ internal static class TrainerEmitter
         w.Line("private readonly int _batch;");
         w.Line("private readonly int _seed;");
         w.Line("private long _step;");
+        w.Line("private float _learningRate; // finite and >= 0 (the setter checks)");
         w.Line("// Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.");
         w.Line("private bool _training;");
         bool dropout = ir.Nodes.Any(n => n.Op == "dropout");
@@ -137,7 +138,12 @@ internal static class TrainerEmitter
         w.Line("/// <inheritdoc/>");
         w.Line("public long StepCount { get => _step; set => _step = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"The step count cannot be negative.\"); }");
         w.Line("/// <inheritdoc/>");
-        w.Line("public float LearningRate { get; set; }");
+        w.Line("public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }");
+        if (dropout)
+        {
+            w.Line("/// <inheritdoc/>");
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerRandomStream> RandomStreams => new[] { new global::TrainingGen.TrainerRandomStream(\"dropout\", _dropoutRng) };");
+        }
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;");
         w.Line("/// <inheritdoc/>");

@@ -56,6 +56,9 @@ public sealed class Rng
     private ulong _state;
     public Rng(ulong seed) { _state = seed; }
 
+    /// <summary>The whole state of the generator: setting a value saved earlier replays the same sequence from there (checkpoints).</summary>
+    public ulong State { get => _state; set => _state = value; }
+
     public ulong NextUInt64()
     {
         ulong z = _state += 0x9E3779B97F4A7C15UL;

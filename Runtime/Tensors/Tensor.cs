@@ -12,18 +12,33 @@ public sealed class Tensor
 {
     public Tensor(int[] shape, float[] data)
     {
-        ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(data);
-        foreach (var d in shape)
-            if (d < 0) throw new ArgumentException($"Tensor dimensions must be ≥ 0, got [{string.Join(", ", shape)}].");
-        int n = ShapeUtil.Count(shape);
+        int n = ElementCount(shape);
         if (n != data.Length)
             throw new ArgumentException($"Shape {ShapeUtil.Format(shape)} needs {n} elements, got {data.Length}.");
         Shape = (int[])shape.Clone();
         Data = data;
     }
 
-    public Tensor(params int[] shape) : this(shape, new float[ShapeUtil.Count(shape)]) { }
+    /// <summary>A zero-filled tensor of <paramref name="shape"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, or the shape has more elements than an array can hold.</exception>
+    public Tensor(params int[] shape) : this(shape, new float[ElementCount(shape)]) { }
+
+    // Checks a shape before anything is allocated: each dimension ≥ 0, and a product an array can hold.
+    private static int ElementCount(int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        long n = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] < 0)
+                throw new ArgumentOutOfRangeException(nameof(shape), shape[i], $"Dimension {i} of shape {ShapeUtil.Format(shape)} is negative; tensor dimensions must be ≥ 0.");
+            n *= shape[i];
+            if (n > Array.MaxLength)
+                throw new ArgumentOutOfRangeException(nameof(shape), $"Shape {ShapeUtil.Format(shape)} has more than {Array.MaxLength} elements, the most a tensor can hold.");
+        }
+        return (int)n;
+    }
 
     /// <summary>The dimensions, outermost first.</summary>
     public int[] Shape { get; }

@@ -33,39 +33,59 @@ public sealed class CheckpointException : TrainingFileException
 /// <summary>One tensor stored in a checkpoint.</summary>
 public sealed record CheckpointTensor(string Name, bool IsOptimizerState, int[] Shape, float[] Values);
 
-/// <summary>The decoded contents of a checkpoint file.</summary>
+/// <summary>The saved state of one of the trainer's random generators (<see cref="ITrainer.RandomStreams"/>).</summary>
+public sealed record CheckpointRandomStream(string Name, ulong State);
+
+/// <summary>The decoded contents of a checkpoint file. <see cref="RandomStreams"/> is empty for a version-1 file, which did not save them.</summary>
 public sealed record CheckpointContents(int Version, string OptimizerKind, long StepCount, float LearningRate,
-    TrainingState? State, IReadOnlyList<CheckpointTensor> Tensors);
+    TrainingState? State, IReadOnlyList<CheckpointTensor> Tensors, IReadOnlyList<CheckpointRandomStream> RandomStreams);
 
 /// <summary>
 /// Training checkpoints: parameters, optimizer state, the step count, the learning rate and
-/// (optionally) the <see cref="TrainingState"/> of a <see cref="Trainer.Fit"/> run, in one file.
-/// <para>Format (version 1, little-endian):</para>
+/// (optionally) the <see cref="TrainingState"/> of a <see cref="Trainer.Fit"/> run, and the state of
+/// every random generator of the trainer (dropout masks), in one file — so a resumed run is
+/// bit-identical to an uninterrupted one. (The shuffle order needs no saved stream: it is a
+/// function of the shuffle seed and the epoch, both in the <see cref="TrainingState"/>.)
+/// <para>Format (version 2, little-endian):</para>
 /// <code>
 /// "TGCKPT\r\n"  8-byte magic
-/// u32 version (1) · u32 reserved (0)
+/// u32 version (2) · u32 reserved (0)
 /// i64 step count · f32 learning rate · string optimizer kind          (string = u16 byte length + UTF-8)
 /// u8 has-state, then if 1: i32 epoch · i32 batch in epoch · i64 schedule position · f64 base lr ·
 ///    u8 has-seed · u64 seed · f64 epoch loss sum · i32 epoch steps · f64 best loss · i32 best epoch ·
 ///    i32 epochs without improvement · u8 stopped
+/// u32 random stream count, then per stream: string name · u64 generator state     (not in version 1)
 /// u32 tensor count, then per tensor: string name (state_dict name; optimizer state as
 ///    <c>{param}.{slot}</c>) · u8 kind (0 parameter, 1 optimizer state) · u8 rank · i32 dims[rank] · f32 values
 /// 32-byte SHA-256 of everything before it
 /// </code>
-/// Writes are atomic (temporary file, then a move over the destination). Loading checks
-/// everything — magic, version, structure, checksum, names, shapes, optimizer — before it
-/// changes the trainer, so a bad file leaves the trainer as it was.
+/// Version 1 files (no random streams) are still read; loading one leaves the trainer's random
+/// generators where they are.
+/// <para>Writes are atomic (temporary file, then a move over the destination) and replace only an
+/// existing checkpoint (a file starting with the magic); a non-finite parameter or optimizer state
+/// is refused unless the caller opts in, so a diverged run never overwrites a good checkpoint.
+/// Loading checks everything — magic, version, structure, checksum, names, shapes, optimizer,
+/// random streams — before it changes the trainer, so a bad file leaves the trainer as it was.</para>
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+    private const int FirstVersionWithRandomStreams = 2;
     private static readonly byte[] Magic = "TGCKPT\r\n"u8.ToArray();
     private const int HashSize = 32;
 
-    /// <summary>Saves the trainer (and <paramref name="state"/>, if given) to <paramref name="path"/>, atomically.</summary>
-    public static void Save(string path, ITrainer trainer, TrainingState? state = null)
+    /// <summary>
+    /// Saves the trainer (and <paramref name="state"/>, if given) to <paramref name="path"/>, atomically.
+    /// An existing file there is replaced only if it is a checkpoint.
+    /// </summary>
+    /// <exception cref="NonFiniteValueException">A parameter or optimizer state holds NaN or ±∞ and <paramref name="allowNonFinite"/> is false; nothing was written.</exception>
+    /// <exception cref="OverwriteRefusedException"><paramref name="path"/> exists and is not a checkpoint (or is a directory).</exception>
+    public static void Save(string path, ITrainer trainer, TrainingState? state = null, bool allowNonFinite = false)
     {
         if (trainer is null) throw new ArgumentNullException(nameof(trainer));
+        NonFinite.ThrowIfAny(trainer.Parameters, path, allowNonFinite);
+        NonFinite.ThrowIfAny(trainer.OptimizerState, path, allowNonFinite, "optimizer state");
+        var streams = trainer.RandomStreams;
         AtomicFile.Write(path, stream =>
         {
             using var hashing = new HashingStream(stream);
@@ -85,6 +105,12 @@ public static class Checkpoint
                     w.Write(state.EpochLossSum); w.Write(state.EpochSteps); w.Write(state.BestLoss); w.Write(state.BestEpoch);
                     w.Write(state.EpochsWithoutImprovement); w.Write((byte)(state.Stopped ? 1 : 0));
                 }
+                w.Write((uint)streams.Count);
+                foreach (var r in streams)
+                {
+                    WriteString(w, r.Name);
+                    w.Write(r.Generator.State);
+                }
                 var tensors = trainer.Parameters.Select(p => (p, 0)).Concat(trainer.OptimizerState.Select(s => (s, 1))).ToList();
                 w.Write((uint)tensors.Count);
                 foreach (var (t, kind) in tensors)
@@ -101,8 +127,14 @@ public static class Checkpoint
                 }
             }
             stream.Write(hashing.Finish());
-        });
+        }, WhyNotReplaceable);
     }
+
+    // Only a checkpoint is ever replaced by a checkpoint.
+    private static string? WhyNotReplaceable(string existing) =>
+        AtomicFile.ReadPrefix(existing, Magic.Length).AsSpan().SequenceEqual(Magic)
+            ? null
+            : "it is not a TrainingGen checkpoint (it does not start with the checkpoint magic bytes)";
 
     /// <summary>Reads and verifies a checkpoint file (structure and checksum) without a trainer.</summary>
     public static CheckpointContents Read(string path)
@@ -148,11 +180,32 @@ public static class Checkpoint
             throw new CheckpointException(path, extra, $"unexpected: the checkpoint has this tensor but the trainer does not" +
                 (byName.Count > 1 ? $" (nor {byName.Count - 1} more: {string.Join(", ", byName.Keys.Skip(1))})." : "."));
         }
+        var streamPlan = MatchRandomStreams(path, c, trainer);
         // Everything checked: now apply.
         foreach (var (dst, src) in plan) src.AsSpan().CopyTo(dst);
+        foreach (var (rng, saved) in streamPlan) rng.State = saved;
         trainer.StepCount = c.StepCount;
         trainer.LearningRate = c.LearningRate;
         return c.State;
+    }
+
+    // Every random stream of the trainer must be in the file and vice versa (names match exactly);
+    // a version-1 file has none, and the trainer's generators are left as they are.
+    private static List<(Rng Generator, ulong State)> MatchRandomStreams(string path, CheckpointContents c, ITrainer trainer)
+    {
+        var plan = new List<(Rng, ulong)>();
+        if (c.Version < FirstVersionWithRandomStreams) return plan;
+        var saved = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var s in c.RandomStreams) saved[s.Name] = s.State;
+        foreach (var r in trainer.RandomStreams)
+        {
+            if (!saved.Remove(r.Name, out ulong state))
+                throw new CheckpointException(path, null, $"random stream '{r.Name}' is missing: the trainer has this generator but the checkpoint does not.");
+            plan.Add((r.Generator, state));
+        }
+        foreach (var extra in saved.Keys)
+            throw new CheckpointException(path, null, $"random stream '{extra}' is unexpected: the checkpoint has this generator but the trainer does not.");
+        return plan;
     }
 
     private static CheckpointContents Parse(byte[] bytes, string path)
@@ -164,12 +217,14 @@ public static class Checkpoint
         var r = new Reader(bytes, bytes.Length, path);
         r.Skip(Magic.Length);
         uint version = r.U32("the header");
-        if (version != FormatVersion)
-            throw new CheckpointException(path, null, $"unsupported format version {version} (this build reads version {FormatVersion}).");
+        if (version < 1 || version > FormatVersion)
+            throw new CheckpointException(path, null, $"unsupported format version {version} (this build reads versions 1 to {FormatVersion}).");
         r.U32("the header");
         long step = r.I64("the header");
         float lr = r.F32("the header");
         string kind = r.String("the header");
+        if (!float.IsFinite(lr) || lr < 0)
+            throw new CheckpointException(path, null, $"corrupt: the learning rate {lr} is not a finite non-negative number.");
         TrainingState? state = null;
         if (r.U8("the header") == 1)
         {
@@ -184,6 +239,13 @@ public static class Checkpoint
             state.EpochLossSum = r.F64("the training state"); state.EpochSteps = r.I32("the training state");
             state.BestLoss = r.F64("the training state"); state.BestEpoch = r.I32("the training state");
             state.EpochsWithoutImprovement = r.I32("the training state"); state.Stopped = r.U8("the training state") == 1;
+        }
+        var streams = new List<CheckpointRandomStream>();
+        if (version >= FirstVersionWithRandomStreams)
+        {
+            uint streamCount = r.U32("the random streams");
+            for (uint k = 0; k < streamCount; k++)
+                streams.Add(new CheckpointRandomStream(r.String("the random streams"), r.U64("the random streams")));
         }
         uint count = r.U32("the tensor table");
         var tensors = new List<CheckpointTensor>();
@@ -214,7 +276,7 @@ public static class Checkpoint
         var actual = SHA256.HashData(bytes.AsSpan(0, bytes.Length - HashSize));
         if (!actual.AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - HashSize)))
             throw new CheckpointException(path, null, "checksum mismatch: the file is corrupt (its SHA-256 does not match the stored one).");
-        return new CheckpointContents((int)version, kind, step, lr, state, tensors);
+        return new CheckpointContents((int)version, kind, step, lr, state, tensors, streams);
     }
 
     private static void WriteString(BinaryWriter w, string s)

@@ -25,7 +25,11 @@ public sealed class FitOptions
     public IProgress<TrainingProgress>? Progress { get; init; }
     /// <summary>Stop after this many optimizer steps in this call (the position is kept for a resume).</summary>
     public long? MaxSteps { get; init; }
-    /// <summary>Write a checkpoint (with the run's <see cref="TrainingState"/>) here at the end of the run and every <see cref="CheckpointEvery"/> steps.</summary>
+    /// <summary>
+    /// Write a checkpoint (with the run's <see cref="TrainingState"/>) here at the end of the run and every
+    /// <see cref="CheckpointEvery"/> steps. It is never overwritten with a non-finite state: the run
+    /// stops with <see cref="TrainingDivergedException"/> instead, and the last good checkpoint stays.
+    /// </summary>
     public string? CheckpointPath { get; init; }
     /// <summary>Steps between checkpoints (0: only at the end of the run).</summary>
     public int CheckpointEvery { get; init; }

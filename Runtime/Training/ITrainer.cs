@@ -14,6 +14,11 @@ namespace TrainingGen;
 /// <param name="IsBuffer">A state_dict buffer (e.g. BatchNorm's running statistics): not trained, updated by the forward pass in training mode.</param>
 public sealed record TrainerTensor(string Name, string MilName, int[] Shape, bool Trainable, float[] Value, float[]? Gradient, bool IsBuffer = false);
 
+/// <summary>One of a trainer's random generators, live (e.g. <c>dropout</c>, which draws the masks).</summary>
+/// <param name="Name">A stable name, the key in checkpoints.</param>
+/// <param name="Generator">The generator itself; checkpoints save and restore its <see cref="Rng.State"/>.</param>
+public sealed record TrainerRandomStream(string Name, Rng Generator);
+
 /// <summary>
 /// What every generated trainer offers besides its strongly typed <c>Step</c>: access to
 /// parameters and state, the step counter, and export of the Core ML training package.
@@ -23,14 +28,24 @@ public interface ITrainer
     int BatchSize { get; }
     /// <summary>Number of optimizer steps taken (torch's <c>state['step']</c>); settable to resume from a checkpoint.</summary>
     long StepCount { get; set; }
+    /// <summary>The learning rate of the next update; setting a negative or non-finite value throws <see cref="ArgumentOutOfRangeException"/>.</summary>
     float LearningRate { get; set; }
     /// <summary>Parameters in state_dict order.</summary>
     IReadOnlyList<TrainerTensor> Parameters { get; }
     /// <summary>Optimizer state tensors (e.g. SGD momentum buffers), in package order.</summary>
     IReadOnlyList<TrainerTensor> OptimizerState { get; }
+    /// <summary>
+    /// The trainer's random generators (dropout masks), which checkpoints save and restore so that a
+    /// resumed run is bit-identical. Empty for a model without randomness.
+    /// </summary>
+    IReadOnlyList<TrainerRandomStream> RandomStreams => Array.Empty<TrainerRandomStream>();
     /// <summary>Names of the <c>Forward</c> inputs in order (features, then labels as declared).</summary>
     IReadOnlyList<string> InputNames { get; }
-    /// <summary>One training step on inputs given in <see cref="InputNames"/> order; returns the loss.</summary>
+    /// <summary>
+    /// One training step on inputs given in <see cref="InputNames"/> order; returns the loss. It does
+    /// not check for NaN/±∞ (it stays branch-free): <see cref="Trainer.Fit"/> and
+    /// <see cref="TrainingSession"/> do; a hand-written loop tests the loss or calls <see cref="NonFinite.Find(ITrainer)"/>.
+    /// </summary>
     float Step(IReadOnlyList<Tensor> inputs);
     /// <summary>Forward and backward without an update; returns the loss and fills the gradients.</summary>
     float ComputeGradients(IReadOnlyList<Tensor> inputs);
@@ -51,12 +66,17 @@ public interface ITrainer
     Optimizers.Optimizer Optimizer { get; }
     /// <summary>Builds the training package (main, init, forward, backward, update, train_step) in memory.</summary>
     MlModelSpec BuildPackage();
-    /// <summary>Writes the training package to <paramref name="path"/> (atomically).</summary>
-    void ExportPackage(string path);
+    /// <summary>
+    /// Writes the training package to <paramref name="path"/> (atomically). Refuses (with
+    /// <see cref="NonFiniteValueException"/>) parameters holding NaN or ±∞ unless
+    /// <paramref name="allowNonFinite"/>, and (with <see cref="OverwriteRefusedException"/>) to
+    /// replace anything at <paramref name="path"/> that is not a Core ML package.
+    /// </summary>
+    void ExportPackage(string path, bool allowNonFinite = false);
     /// <summary>Builds an inference-only package (<c>main</c>, the current parameters as constants).</summary>
     MlModelSpec BuildInferencePackage();
-    /// <summary>Writes the inference-only package to <paramref name="path"/> (atomically).</summary>
-    void ExportInferencePackage(string path);
+    /// <summary>Writes the inference-only package to <paramref name="path"/> (atomically), with the same refusals as <see cref="ExportPackage"/>.</summary>
+    void ExportInferencePackage(string path, bool allowNonFinite = false);
 }
 
 /// <summary>Checks used by generated trainers; messages name the tensor and both shapes.</summary>
@@ -93,6 +113,23 @@ public static class TrainerChecks
         if (destination.Count != source.Length)
             throw new ArgumentException($"Parameter '{name}' has shape {ShapeUtil.Format(destination.Shape)} ({destination.Count} elements); the trainer holds {source.Length}.");
         source.AsSpan().CopyTo(destination.Data);
+    }
+
+    /// <summary>The value of a learning-rate setter: a finite, non-negative rate, else <see cref="ArgumentOutOfRangeException"/>.</summary>
+    public static float LearningRate(float value) =>
+        float.IsFinite(value) && value >= 0 ? value
+            : throw new ArgumentOutOfRangeException(nameof(LearningRate), value, "The learning rate must be a finite number ≥ 0.");
+
+    /// <summary>
+    /// What an export does before writing a package: refuses non-finite parameters (unless
+    /// <paramref name="allowNonFinite"/>), then writes <paramref name="build"/>'s spec atomically.
+    /// </summary>
+    public static void ExportPackage(string path, IReadOnlyList<TrainerTensor> parameters, bool allowNonFinite, Func<MlModelSpec> build)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(build);
+        NonFinite.ThrowIfAny(parameters, path, allowNonFinite);
+        MlPackage.Write(path, build());
     }
 
     public static void BatchSize(int batchSize)

@@ -32,6 +32,8 @@ public sealed class SafeTensorsImportOptions
     public bool IgnoreUnexpected { get; init; }
     /// <summary>Maps a file name to a trainer parameter name (e.g. strip a <c>module.</c> prefix); null skips the tensor.</summary>
     public Func<string, string?>? MapName { get; init; }
+    /// <summary>A tensor to be loaded that holds NaN or ±∞ is an error (naming the tensor and the element) instead of being loaded.</summary>
+    public bool RejectNonFinite { get; init; }
 }
 
 /// <summary>What an import did.</summary>
@@ -44,12 +46,19 @@ public sealed record SafeTensorsImportReport(IReadOnlyList<string> Loaded, IRead
 /// relative to the first byte after the header. Parameters are named by their PyTorch state_dict
 /// names, so <c>torch.save</c>'s counterpart <c>safetensors.torch.save_file(model.state_dict(), path)</c>
 /// loads by name. F32 is written; F32, F16, BF16 and F64 are read (converted to fp32).
+/// <para>Writes are atomic and replace only an existing safetensors file; tensors whose
+/// <c>data_offsets</c> overlap make a file invalid.</para>
 /// </summary>
 public static class SafeTensors
 {
     private const long MaxHeader = 100L << 20;
 
-    /// <summary>Writes tensors (in the given order) to <paramref name="path"/>, atomically. The header is padded with spaces to 8 bytes.</summary>
+    /// <summary>
+    /// Writes tensors (in the given order) to <paramref name="path"/>, atomically. The header is padded
+    /// with spaces to 8 bytes. An existing file there is replaced only if it is a safetensors file.
+    /// Values are written as they are, NaN included (see <see cref="Export"/> for the checked export of a trainer).
+    /// </summary>
+    /// <exception cref="OverwriteRefusedException"><paramref name="path"/> exists and is not a safetensors file (or is a directory).</exception>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, float[] Values)> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -99,13 +108,31 @@ public static class SafeTensors
                 for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
                 s.Write(bytes);
             }
-        });
+        }, WhyNotReplaceable);
     }
 
-    /// <summary>Exports every parameter of <paramref name="trainer"/> by its state_dict name (metadata <c>format: pt</c>).</summary>
-    public static void Export(string path, ITrainer trainer, IReadOnlyDictionary<string, string>? metadata = null)
+    // Only a safetensors file is ever replaced: an 8-byte header length that fits the file, then a JSON object.
+    private static string? WhyNotReplaceable(string existing)
+    {
+        var prefix = AtomicFile.ReadPrefix(existing, 9);
+        long size = new FileInfo(existing).Length;
+        if (prefix.Length == 9 && prefix[8] == (byte)'{')
+        {
+            ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            if (n >= 2 && n <= (ulong)(size - 8)) return null;
+        }
+        return "it is not a safetensors file (it does not start with a header length and a JSON header)";
+    }
+
+    /// <summary>
+    /// Exports every parameter of <paramref name="trainer"/> by its state_dict name (metadata <c>format: pt</c>).
+    /// Parameters holding NaN or ±∞ are refused unless <paramref name="allowNonFinite"/>.
+    /// </summary>
+    /// <exception cref="NonFiniteValueException">A parameter holds NaN or ±∞; nothing was written.</exception>
+    public static void Export(string path, ITrainer trainer, IReadOnlyDictionary<string, string>? metadata = null, bool allowNonFinite = false)
     {
         if (trainer is null) throw new ArgumentNullException(nameof(trainer));
+        NonFinite.ThrowIfAny(trainer.Parameters, path, allowNonFinite);
         var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt" };
         if (metadata is not null) foreach (var kv in metadata) meta[kv.Key] = kv.Value;
         Write(path, trainer.Parameters.Select(p => (p.Name, p.Shape, p.Value)), meta);
@@ -156,6 +183,8 @@ public static class SafeTensors
             if (!seen.Add(target)) throw new SafeTensorsException(path, t.Name, $"maps to parameter '{target}', which another tensor of the file already fills.");
             if (!t.Shape.AsSpan().SequenceEqual(p.Shape))
                 throw new SafeTensorsException(path, t.Name, $"shape mismatch: {ShapeUtil.Format(t.Shape)} in the file, {ShapeUtil.Format(p.Shape)} in the trainer ('{p.Name}').");
+            if (options.RejectNonFinite && NonFinite.FirstIndex(t.Values) is int bad and >= 0)
+                throw new SafeTensorsException(path, t.Name, $"holds {t.Values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {bad} (RejectNonFinite is set).");
             plan.Add((p.Value, t.Values));
             loaded.Add(p.Name);
         }
@@ -165,6 +194,18 @@ public static class SafeTensors
                 (missing.Count > 1 ? $" (nor {string.Join(", ", missing.Skip(1))})." : "."));
         foreach (var (dst, src) in plan) src.AsSpan().CopyTo(dst);
         return new SafeTensorsImportReport(loaded, missing, unexpected);
+    }
+
+    // Two tensors sharing bytes would alias each other's values: the file is invalid (as in the
+    // reference implementation), whichever tensors are being loaded.
+    private static void CheckDisjoint(string path, List<(long Begin, long End, string Name)> ranges)
+    {
+        ranges.RemoveAll(r => r.End == r.Begin);
+        ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        for (int i = 1; i < ranges.Count; i++)
+            if (ranges[i].Begin < ranges[i - 1].End)
+                throw new SafeTensorsException(path, ranges[i].Name,
+                    $"its data_offsets [{ranges[i].Begin}, {ranges[i].End}] overlap those of '{ranges[i - 1].Name}' [{ranges[i - 1].Begin}, {ranges[i - 1].End}].");
     }
 
     private static SafeTensorsFile ReadCore(string path, Func<string, bool> decode, out List<string> skipped)
@@ -188,6 +229,7 @@ public static class SafeTensors
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new SafeTensorsException(path, null, "the JSON header is not an object.");
             var tensors = new List<SafeTensor>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            var ranges = new List<(long Begin, long End, string Name)>();
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__")
@@ -217,6 +259,7 @@ public static class SafeTensors
                 if (end > dataLength)
                     throw new SafeTensorsException(path, name, $"truncated: its data_offsets end at {end} but the data section has only {dataLength} bytes.");
                 string dtype = dtypeEl.GetString()!;
+                ranges.Add((begin, end, name));
                 if (!decode(name)) { skipped.Add(name); continue; }
                 int size = dtype switch { "F32" => 4, "F16" or "BF16" => 2, "F64" => 8, _ => 0 };
                 if (size == 0)
@@ -235,6 +278,7 @@ public static class SafeTensors
                     };
                 tensors.Add(new SafeTensor(name, dtype, shape, values));
             }
+            CheckDisjoint(path, ranges);
             return new SafeTensorsFile(tensors, metadata);
         }
     }

@@ -23,7 +23,13 @@ public static class Trainer
     /// epochs: per step, (accumulated) gradients, optional clipping, one optimizer update; per epoch,
     /// validation, schedule and early stopping; progress and checkpoints as configured. The per-step
     /// loop does not allocate.
+    /// <para>Every step checks that the loss (and, when clipping, the gradient norm) is finite before
+    /// the update; if not, it throws <see cref="TrainingDivergedException"/> naming the step, the epoch
+    /// and the first non-finite tensor, with the parameters as they were before that step. A checkpoint
+    /// is never overwritten with a non-finite state. (<c>trainer.Step</c> does not check: a hand-written
+    /// loop tests <c>float.IsFinite(loss)</c> itself, or calls <see cref="NonFinite.Find(ITrainer)"/>.)</para>
     /// </summary>
+    /// <exception cref="TrainingDivergedException">The loss, the gradient norm or the state became NaN or ±∞.</exception>
     public static FitHistory Fit(ITrainer trainer, IDataset train, FitOptions? options = null)
     {
         var session = new TrainingSession(trainer, train, options ?? new FitOptions());
@@ -112,6 +118,8 @@ public static class Trainer
     /// torch.nn.utils.clip_grad_norm_(max_norm, norm_type=2) over the trainable parameters' gradients:
     /// total = √(Σ g²) over all of them; if max_norm / (total + 1e-6) &lt; 1 every gradient is multiplied by
     /// that factor. Returns the total norm before clipping. Does not allocate.
+    /// A non-finite total leaves the gradients as they are (torch would scale them by 0 and turn ∞
+    /// into NaN), so the culprit can still be found; <see cref="TrainingSession"/> stops there.
     /// </summary>
     public static double ClipGradNorm(ITrainer trainer, double maxNorm)
     {
@@ -125,7 +133,7 @@ public static class Trainer
         }
         double total = Math.Sqrt(sum);
         double coef = maxNorm / (total + 1e-6);
-        if (coef < 1)
+        if (coef < 1 && double.IsFinite(total))
         {
             float c = (float)coef;
             for (int i = 0; i < ps.Count; i++)
@@ -147,6 +155,8 @@ public static class Trainer
 /// The loop of <see cref="Trainer.Fit"/> as an object: <see cref="RunStep"/> takes one optimizer
 /// step (filling preallocated batches, accumulating, clipping, updating, scheduling, validating at
 /// epoch ends) without allocating. <see cref="State"/> is what a checkpoint needs to resume.
+/// Each step checks the loss (and the gradient norm when clipping) for NaN/±∞ before its update and
+/// throws <see cref="TrainingDivergedException"/> if either is not finite (see <see cref="Trainer.Fit"/>).
 /// </summary>
 public sealed class TrainingSession
 {
@@ -223,12 +233,14 @@ public sealed class TrainingSession
     public bool IsFinished => _finished;
 
     /// <summary>Takes one optimizer step; returns false (doing nothing) once the run is over.</summary>
+    /// <exception cref="TrainingDivergedException">The loss or the gradient norm is NaN or ±∞ (the update is not applied), or the state to checkpoint is.</exception>
     public bool RunStep()
     {
         if (_finished) return false;
         var t = _trainer;
         int b = t.BatchSize, k = _o.AccumulationSteps;
         if (!_orderReady) BeginEpoch();
+        int epoch = State.Epoch, batchInEpoch = State.BatchInEpoch;
 
         var schedule = _o.Schedule;
         if (schedule is not null && schedule.Interval == ScheduleInterval.Step)
@@ -257,7 +269,14 @@ public sealed class TrainingSession
             for (int i = 0; i < _grads.Length; i++) TensorPrimitives.Divide(_accumulated[i], (float)k, _grads[i]);
             loss /= k;
         }
-        if (_o.ClipGradNorm is double maxNorm) LastGradNorm = Trainer.ClipGradNorm(t, maxNorm);
+        // The divergence check: two comparisons per step, before the update, so a NaN in the data
+        // cannot reach the parameters (trainer.Step itself stays branch-free).
+        if (!double.IsFinite(loss)) throw Diverged(epoch, batchInEpoch, "loss", loss);
+        if (_o.ClipGradNorm is double maxNorm)
+        {
+            LastGradNorm = Trainer.ClipGradNorm(t, maxNorm);
+            if (!double.IsFinite(LastGradNorm)) throw Diverged(epoch, batchInEpoch, "gradient norm", LastGradNorm);
+        }
         t.ApplyUpdate();
         LastLoss = loss;
 
@@ -273,8 +292,41 @@ public sealed class TrainingSession
         if (epochDone) EndEpoch();
         if (!_finished && _o.MaxSteps is long max && History.Steps >= max) _finished = true;
         if (_o.CheckpointPath is string path && (_finished || (_o.CheckpointEvery > 0 && History.Steps % _o.CheckpointEvery == 0)))
-            Checkpoint.Save(path, t, State);
+        {
+            // A finite loss does not make finite gradients: Save refuses a non-finite state, so the
+            // last good checkpoint is never overwritten with one.
+            try { Checkpoint.Save(path, t, State); }
+            catch (NonFiniteValueException e)
+            {
+                throw new TrainingDivergedException(t.StepCount, epoch, batchInEpoch, "state", e.First.Value, e.First,
+                    $"The update was applied; the checkpoint '{path}' was not overwritten.");
+            }
+        }
         return true;
+    }
+
+    /// <summary>The exception for a non-finite loss or gradient norm, naming the first non-finite tensor.</summary>
+    private TrainingDivergedException Diverged(int epoch, int batchInEpoch, string quantity, double value) =>
+        new(_trainer.StepCount + 1, epoch, batchInEpoch, quantity, value, FirstNonFiniteTensor(),
+            "The update was not applied: the parameters are those of the previous step, and no checkpoint was written.");
+
+    // Where a NaN usually comes from, in order: the data of the step (the last micro-batch when
+    // accumulating), then what training made of it.
+    private NonFiniteValue? FirstNonFiniteTensor()
+    {
+        var inputs = _batch.Inputs;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            int at = NonFinite.FirstIndex(inputs[i].Data);
+            if (at >= 0) return new NonFiniteValue($"input '{_trainer.InputNames[i]}'", at, inputs[i].Data[at]);
+        }
+        if (NonFinite.Find(_trainer.Parameters) is NonFiniteValue p) return p;
+        foreach (var prm in _trainer.Parameters)
+        {
+            int at = prm.Gradient is null ? -1 : NonFinite.FirstIndex(prm.Gradient);
+            if (at >= 0) return new NonFiniteValue($"the gradient of '{prm.Name}'", at, prm.Gradient![at]);
+        }
+        return NonFinite.Find(_trainer.OptimizerState, "optimizer state");
     }
 
     private void BeginEpoch()

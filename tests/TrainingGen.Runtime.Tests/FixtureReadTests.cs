@@ -12,28 +12,13 @@ namespace TrainingGen.Runtime.Tests;
 
 /// <summary>Reads the coremltools-written fixtures (TestData/coreml-fixtures) and checks them against their io.json.</summary>
 [TestFixture]
-public class FixtureReadTests
+public class FixtureReadTests : TempDirFixture
 {
     public static readonly string[] Fixtures = { "mlp_inference", "conv_inference", "train_step_sgd", "multifunction", "stateful_accumulator" };
 
     private static string FixtureDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "coreml-fixtures");
-    private static string Package(string name) => Path.Combine(FixtureDir, name + ".mlpackage");
+    internal static string Package(string name) => Path.Combine(FixtureDir, name + ".mlpackage");
     private static JsonElement Io(string name) => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(FixtureDir, name + ".io.json"))).RootElement;
-
-    private string _dir = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "tg-fixture-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
-    }
 
     private static void Flatten(JsonElement e, List<double> into)
     {

@@ -123,23 +123,8 @@ internal static class PackageSamples
 }
 
 [TestFixture]
-public class MlPackageTests
+public class MlPackageTests : TempDirFixture
 {
-    private string _dir = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "tg-mlpackage-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
-    }
-
     private string WriteSample(MlModelSpec? spec = null, string name = "Sample.mlpackage")
     {
         string pkg = Path.Combine(_dir, name);
@@ -516,9 +501,11 @@ public class MlPackageTests
     public void Write_ReplacesAnExistingPackage()
     {
         string pkg = WriteSample();
-        File.WriteAllText(Path.Combine(pkg, "stale.txt"), "old");
+        // Anything inside Data/ belongs to the package and goes with it (at the top level it would
+        // make the folder unrecognisable, see PackageOverwriteTests).
+        File.WriteAllText(Path.Combine(pkg, "Data", "stale.txt"), "old");
         MlPackage.Write(pkg, PackageSamples.Stateful());
-        Assert.That(File.Exists(Path.Combine(pkg, "stale.txt")), Is.False);
+        Assert.That(File.Exists(Path.Combine(pkg, "Data", "stale.txt")), Is.False);
         Assert.That(MlPackage.Open(pkg).IsMultiFunction, Is.False);
         Assert.That(Directory.GetFileSystemEntries(_dir), Is.EqualTo(new[] { pkg }));
     }

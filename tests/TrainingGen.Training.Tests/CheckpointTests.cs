@@ -8,42 +8,14 @@ using TrainingGen.Training.Tests.Models;
 namespace TrainingGen.Training.Tests;
 
 /// <summary>Checkpoints: bit-identical resume (manual loop and Fit), clear errors, atomic writes.</summary>
-public class CheckpointTests
+public class CheckpointTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() => _dir = TestUtil.TempDir();
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    private static void Steps(ITrainer t, Rng rng, int n)
-    {
-        var inputs = new Tensor[2];
-        for (int i = 0; i < n; i++)
-        {
-            inputs[0] = TestUtil.RandomTensor(rng, t.BatchSize, 2);
-            inputs[1] = TestUtil.RandomTensor(rng, t.BatchSize, 3);
-            t.Step(inputs);
-        }
-    }
-
     [Test]
     public void Resume_at_step_k_continues_bit_identically()
     {
-        const int k = 12, n = 30;
-        var straight = AmsGradNet.CreateTrainer(3, seed: 4);
-        Steps(straight, new Rng(1), n);
-
-        var first = AmsGradNet.CreateTrainer(3, seed: 4);
-        var rng = new Rng(1);
-        Steps(first, rng, k);
-        string path = Path.Combine(_dir, "k.ckpt");
-        Checkpoint.Save(path, first);
-
-        var resumed = AmsGradNet.CreateTrainer(3, seed: 99);   // different initial weights: all must come from the file
-        Assert.That(Checkpoint.Load(path, resumed), Is.Null, "no Fit state was saved");
-        Assert.That(resumed.StepCount, Is.EqualTo(k));
-        Steps(resumed, rng, n - k);
-
-        Assert.That(resumed.StepCount, Is.EqualTo(n));
+        var (straight, resumed, path) = TestUtil.StraightAndResumed(seed => AmsGradNet.CreateTrainer(3, seed), seed: 4, resumedSeed: 99, k: 12, n: 30, _dir);
+        Assert.That(Checkpoint.Read(path).State, Is.Null, "no Fit state was saved");
+        Assert.That(resumed.StepCount, Is.EqualTo(30));
         Assert.That(TestUtil.BitwiseEqual(TestUtil.Snapshot(resumed), TestUtil.Snapshot(straight)), Is.True);
     }
 
@@ -51,14 +23,15 @@ public class CheckpointTests
     public void File_has_the_versioned_header_names_shapes_and_checksum()
     {
         var t = AdamNet.CreateTrainer(2, seed: 1);
-        Steps(t, new Rng(2), 3);
+        TestUtil.RegressionSteps(t, new Rng(2), 3);
         string path = Path.Combine(_dir, "a.ckpt");
         Checkpoint.Save(path, t, new TrainingState { Epoch = 2, BatchInEpoch = 5, SchedulePosition = 7, ShuffleSeed = 123 });
         var bytes = File.ReadAllBytes(path);
         Assert.That(bytes.Take(8), Is.EqualTo("TGCKPT\r\n"u8.ToArray()));
-        Assert.That(BitConverter.ToUInt32(bytes, 8), Is.EqualTo(1u), "version");
+        Assert.That(BitConverter.ToUInt32(bytes, 8), Is.EqualTo(2u), "version");
         var c = Checkpoint.Read(path);
-        Assert.That(c.Version, Is.EqualTo(1));
+        Assert.That(c.Version, Is.EqualTo(2));
+        Assert.That(c.RandomStreams, Is.Empty, "AdamNet has no dropout");
         Assert.That(c.OptimizerKind, Is.EqualTo("adam"));
         Assert.That(c.StepCount, Is.EqualTo(3));
         Assert.That(c.State!.ShuffleSeed, Is.EqualTo(123UL));
@@ -120,7 +93,7 @@ public class CheckpointTests
 
     private string SaveTrained(ITrainer t, string name = "good.ckpt")
     {
-        Steps(t, new Rng(3), 2);
+        TestUtil.RegressionSteps(t, new Rng(3), 2);
         string path = Path.Combine(_dir, name);
         Checkpoint.Save(path, t);
         return path;
@@ -195,7 +168,7 @@ public class CheckpointTests
     public void Missing_tensor_is_named()
     {
         var t = AdamNet.CreateTrainer(2);
-        Steps(t, new Rng(1), 1);
+        TestUtil.RegressionSteps(t, new Rng(1), 1);
         var fake = new FakeTrainer(t, t.Parameters.Take(3).ToList(), t.OptimizerState);
         string path = Path.Combine(_dir, "m.ckpt");
         Checkpoint.Save(path, fake);
@@ -221,7 +194,7 @@ public class CheckpointTests
     public void Shape_mismatch_names_the_tensor_and_both_shapes_and_nothing_is_loaded()
     {
         var t = AdamNet.CreateTrainer(2, seed: 5);
-        Steps(t, new Rng(1), 2);
+        TestUtil.RegressionSteps(t, new Rng(1), 2);
         var ps = t.Parameters.ToList();
         var last = ps[3];
         ps[3] = last with { Shape = new[] { 1, 3 } };   // same values, other shape; the first three tensors are fine
@@ -248,7 +221,7 @@ public class CheckpointTests
         // a tensor whose buffer disagrees with its shape makes Save throw after part of the file is written
         var ps = t.Parameters.ToList();
         ps[2] = ps[2] with { Shape = new[] { 5, 5 } };
-        Steps(t, new Rng(9), 1);
+        TestUtil.RegressionSteps(t, new Rng(9), 1);
         Assert.Throws<InvalidOperationException>(() => Checkpoint.Save(path, new FakeTrainer(t, ps, t.OptimizerState)));
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(before));
         Assert.That(Directory.GetFiles(_dir), Is.EqualTo(new[] { path }), "no temporary files left behind");
@@ -261,8 +234,53 @@ public class CheckpointTests
         string dir = Path.Combine(_dir, "run.ckpt");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "keep me");
-        Assert.Throws<IOException>(() => Checkpoint.Save(dir, AdamNet.CreateTrainer(2)));
+        Assert.That(Assert.Throws<OverwriteRefusedException>(() => Checkpoint.Save(dir, AdamNet.CreateTrainer(2)))!.Message, Does.Contain("is a directory"));
         Assert.That(File.ReadAllText(Path.Combine(dir, "notes.txt")), Is.EqualTo("keep me"));
         Assert.That(Directory.GetFiles(_dir), Is.Empty);
+    }
+
+    [Test]
+    public void Writing_over_a_file_that_is_not_a_checkpoint_is_refused_and_keeps_it()
+    {
+        string notes = Path.Combine(_dir, "notes.ckpt");
+        File.WriteAllText(notes, "keep me");
+        var e = Assert.Throws<OverwriteRefusedException>(() => Checkpoint.Save(notes, AdamNet.CreateTrainer(2)))!;
+        Assert.That(e.Message, Does.Contain(notes).And.Contain("not a TrainingGen checkpoint"));
+        Assert.That(File.ReadAllText(notes), Is.EqualTo("keep me"));
+
+        string weights = Path.Combine(_dir, "w.safetensors");
+        SafeTensors.Export(weights, AdamNet.CreateTrainer(2));
+        var before = File.ReadAllBytes(weights);
+        Assert.Throws<OverwriteRefusedException>(() => Checkpoint.Save(weights, AdamNet.CreateTrainer(2)));
+        Assert.That(File.ReadAllBytes(weights), Is.EqualTo(before));
+        Assert.That(Directory.GetFiles(_dir).Length, Is.EqualTo(2), "no temporary files");
+    }
+
+    [Test]
+    public void Temporary_files_of_dead_writers_are_removed_by_the_next_save()
+    {
+        string path = Path.Combine(_dir, "run.ckpt");
+        string Litter(string suffix) { string p = Path.Combine(_dir, $".run.ckpt.{suffix}"); File.WriteAllBytes(p, new byte[100]); return p; }
+        string legacy = Litter($"{Guid.NewGuid():N}.tmp");                       // the name main wrote
+        string dead = Litter($"tmp-2147483647-{Guid.NewGuid():N}");            // above any pid_max
+        string live = Litter($"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"); // a save in progress
+        string unrelated = Litter("backup");
+        Checkpoint.Save(path, AdamNet.CreateTrainer(2));
+        Assert.That(File.Exists(legacy) || File.Exists(dead), Is.False);
+        Assert.That(File.Exists(live) && File.Exists(unrelated), Is.True);
+    }
+
+    [Test]
+    public void A_negative_or_non_finite_learning_rate_in_the_file_is_reported()
+    {
+        foreach (float lr in new[] { -1f, float.NaN })
+        {
+            string path = SaveTrained(AdamNet.CreateTrainer(2), $"lr{lr}.ckpt");
+            var all = File.ReadAllBytes(path);
+            var body = all.AsSpan(0, all.Length - 32).ToArray();
+            BitConverter.TryWriteBytes(body.AsSpan(8 + 4 + 4 + 8), lr);   // magic · version · reserved · step → the learning rate
+            File.WriteAllBytes(path, body.Concat(System.Security.Cryptography.SHA256.HashData(body)).ToArray());
+            Assert.That(LoadFails(path, AdamNet.CreateTrainer(2)).Message, Does.Contain("is not a finite non-negative number"));
+        }
     }
 }

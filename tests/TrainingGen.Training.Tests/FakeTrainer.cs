@@ -31,7 +31,7 @@ internal sealed class FakeTrainer : ITrainer
     public float Evaluate(IReadOnlyList<Tensor> inputs) => throw new NotSupportedException();
     public IReadOnlyList<Tensor> Predict(IReadOnlyList<Tensor> features) => throw new NotSupportedException();
     public MlModelSpec BuildPackage() => throw new NotSupportedException();
-    public void ExportPackage(string path) => throw new NotSupportedException();
+    public void ExportPackage(string path, bool allowNonFinite = false) => throw new NotSupportedException();
     public MlModelSpec BuildInferencePackage() => throw new NotSupportedException();
-    public void ExportInferencePackage(string path) => throw new NotSupportedException();
+    public void ExportInferencePackage(string path, bool allowNonFinite = false) => throw new NotSupportedException();
 }

@@ -115,3 +115,23 @@ public partial class Classifier
         return (Losses.Mse(scores, y), scores);
     }
 }
+
+[Model]
+public partial class DropoutMlp
+{
+    public Linear Hidden { get; } = new(2, 8);
+    public Linear Out { get; } = new(8, 3);
+    public Tensor Forward(Tensor x) => Out.Forward(Ops.Dropout(Ops.Relu(Hidden.Forward(x)), 0.5f));
+}
+
+/// <summary>A net with Dropout: its masks come from a random stream that checkpoints must carry.</summary>
+[TrainingModel, Adam(LearningRate = 0.01)]
+public partial class DropoutNet
+{
+    public DropoutMlp Backend { get; } = new();
+    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
+    {
+        var pred = Backend.Forward(x);
+        return (Losses.Mse(pred, y), pred);
+    }
+}

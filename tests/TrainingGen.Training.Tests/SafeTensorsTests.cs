@@ -15,12 +15,8 @@ namespace TrainingGen.Training.Tests;
 /// (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}</c>), raw data.
 /// Files are built byte by byte here, independently of the writer.
 /// </summary>
-public class SafeTensorsTests
+public class SafeTensorsTests : TempDirTest
 {
-    private string _dir = "";
-    [SetUp] public void SetUp() => _dir = TestUtil.TempDir();
-    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
     /// <summary>Writes a safetensors file from a JSON header text and raw data bytes.</summary>
     private string HandBuilt(string header, byte[] data, string name = "hand.safetensors")
     {
@@ -199,8 +195,91 @@ public class SafeTensorsTests
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(before));
         string dir = Path.Combine(_dir, "adir.safetensors");
         Directory.CreateDirectory(dir);
-        Assert.Throws<IOException>(() => SafeTensors.Export(dir, t));
+        Assert.That(Assert.Throws<OverwriteRefusedException>(() => SafeTensors.Export(dir, t))!.Message, Does.Contain("is a directory"));
         Assert.That(Directory.Exists(dir));
         Assert.That(Directory.GetFiles(_dir), Is.EqualTo(new[] { path }), "no temporary files");
+    }
+
+    // ---- safety ----
+
+    [Test]
+    public void Overlapping_data_offsets_are_an_error_even_for_a_tensor_that_is_not_loaded()
+    {
+        // linear_2.bias claims bytes 4..16, inside linear_1.weight (0..8) and linear_2.weight (8..20).
+        string header = "{\"backend.linear_1.weight\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[0,8]}," +
+                        "\"backend.linear_2.weight\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[8,20]}," +
+                        "\"backend.linear_1.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[20,24]}," +
+                        "\"backend.linear_2.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[4,16]}}";
+        string path = HandBuilt(header, new byte[24]);
+        var e = Assert.Throws<SafeTensorsException>(() => SafeTensors.Read(path))!;
+        Assert.That(e.TensorName, Is.EqualTo("backend.linear_2.bias"));
+        Assert.That(e.Message, Does.Contain("[4, 16] overlap those of 'backend.linear_1.weight' [0, 8]"));
+        // skipped by the name map (never decoded), still an invalid file
+        var t = AdamNet.CreateTrainer(2);
+        var skipBias = new SafeTensorsImportOptions { AllowMissing = true, MapName = n => n == "backend.linear_2.bias" ? null : n };
+        Assert.That(ImportFails(path, t, skipBias).Message, Does.Contain("overlap"));
+        // touching ranges and empty tensors do not overlap
+        string ok = HandBuilt("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[2,2]}," +
+                              "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", new byte[8], "ok.safetensors");
+        Assert.That(SafeTensors.Read(ok).Tensors.Count, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void A_non_finite_value_is_loaded_by_default_and_rejected_when_asked()
+    {
+        string path = PyTorchLikeFile();
+        var bytes = File.ReadAllBytes(path);
+        int dataStart = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(dataStart + 4), float.NaN);   // backend.linear_1.weight[1]
+        File.WriteAllBytes(path, bytes);
+
+        var t = AdamNet.CreateTrainer(2);
+        SafeTensors.Import(path, t);
+        Assert.That(float.IsNaN(t.Parameters[0].Value[1]), "the default loads what the file holds");
+
+        var fresh = AdamNet.CreateTrainer(2);
+        var e = ImportFails(path, fresh, new SafeTensorsImportOptions { RejectNonFinite = true });
+        Assert.That(e.TensorName, Is.EqualTo("backend.linear_1.weight"));
+        Assert.That(e.Message, Does.Contain("NaN at element 1"));
+    }
+
+    [Test]
+    public void Export_refuses_non_finite_parameters_unless_allowed()
+    {
+        var t = AdamNet.CreateTrainer(2);
+        string path = Path.Combine(_dir, "w.safetensors");
+        SafeTensors.Export(path, t);
+        var good = File.ReadAllBytes(path);
+        t.Parameters[2].Value[1] = float.PositiveInfinity;
+        var e = Assert.Throws<NonFiniteValueException>(() => SafeTensors.Export(path, t))!;
+        Assert.That(e.Message, Does.Contain(path).And.Contain("parameter 'backend.linear_2.weight' holds Infinity at element 1").And.Contain("allowNonFinite"));
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(good), "the last good file is kept");
+        SafeTensors.Export(path, t, allowNonFinite: true);
+        Assert.That(SafeTensors.Read(path).Find("backend.linear_2.weight")!.Values[1], Is.EqualTo(float.PositiveInfinity));
+    }
+
+    [Test]
+    public void Write_replaces_only_a_safetensors_file()
+    {
+        var t = AdamNet.CreateTrainer(2);
+        string notes = Path.Combine(_dir, "notes.safetensors");
+        File.WriteAllText(notes, "{ my notes }");
+        var e = Assert.Throws<OverwriteRefusedException>(() => SafeTensors.Export(notes, t))!;
+        Assert.That(e.Message, Does.Contain(notes).And.Contain("not a safetensors file"));
+        Assert.That(File.ReadAllText(notes), Is.EqualTo("{ my notes }"));
+
+        string ckpt = Path.Combine(_dir, "run.ckpt");
+        Checkpoint.Save(ckpt, t);
+        var before = File.ReadAllBytes(ckpt);
+        Assert.Throws<OverwriteRefusedException>(() => SafeTensors.Export(ckpt, t));
+        Assert.That(File.ReadAllBytes(ckpt), Is.EqualTo(before), "a checkpoint is not a safetensors file");
+
+        string ours = Path.Combine(_dir, "ours.safetensors");
+        SafeTensors.Export(ours, t);
+        SafeTensors.Export(ours, AdamNet.CreateTrainer(2, seed: 5));
+        Assert.That(SafeTensors.Read(ours).Tensors[0].Values, Is.EqualTo(AdamNet.CreateTrainer(2, seed: 5).Parameters[0].Value));
+        string torch = PyTorchLikeFile();   // written by hand, as safetensors.torch would
+        SafeTensors.Export(torch, t);
+        Assert.That(SafeTensors.Read(torch).Tensors.Count, Is.EqualTo(4));
     }
 }

@@ -55,6 +55,39 @@ internal static class TestUtil
         return new InMemoryDataset(x, new[] { 2 }, y, new[] { 3 });
     }
 
+    /// <summary><paramref name="n"/> steps of a TwoLinear-shaped trainer ([b, 2] → [b, 3]) on inputs drawn from <paramref name="rng"/>.</summary>
+    public static void RegressionSteps(ITrainer t, Rng rng, int n)
+    {
+        var inputs = new Tensor[2];
+        for (int i = 0; i < n; i++)
+        {
+            inputs[0] = RandomTensor(rng, t.BatchSize, 2);
+            inputs[1] = RandomTensor(rng, t.BatchSize, 3);
+            t.Step(inputs);
+        }
+    }
+
+    /// <summary>
+    /// Trains <paramref name="n"/> regression steps straight through, and again as <paramref name="k"/>
+    /// steps, a checkpoint in <paramref name="dir"/>, a load into a new trainer made with
+    /// <paramref name="resumedSeed"/> (so every value must come from the file), and the other n − k steps.
+    /// </summary>
+    public static (ITrainer Straight, ITrainer Resumed, string Checkpoint) StraightAndResumed(
+        Func<int, ITrainer> create, int seed, int resumedSeed, int k, int n, string dir)
+    {
+        var straight = create(seed);
+        RegressionSteps(straight, new Rng(1), n);
+        var first = create(seed);
+        var data = new Rng(1);
+        RegressionSteps(first, data, k);
+        string path = Path.Combine(dir, "k.ckpt");
+        TrainingGen.Checkpoint.Save(path, first);
+        var resumed = create(resumedSeed);
+        TrainingGen.Checkpoint.Load(path, resumed);
+        RegressionSteps(resumed, data, n - k);
+        return (straight, resumed, path);
+    }
+
     public static float[][] Snapshot(ITrainer t) =>
         t.Parameters.Select(p => (float[])p.Value.Clone()).Concat(t.OptimizerState.Select(s => (float[])s.Value.Clone())).ToArray();
 

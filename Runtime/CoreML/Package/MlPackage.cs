@@ -19,11 +19,14 @@ public static class MlPackage
 
     /// <summary>
     /// Writes <paramref name="spec"/> as a package at <paramref name="path"/>. The package is
-    /// built completely in a temporary sibling directory and then moved into place; an existing
-    /// package is replaced only once the new one is complete, so a failure leaves it intact.
+    /// built completely in a temporary sibling directory, flushed, and then moved into place; an
+    /// existing package is replaced only once the new one is complete, so a failure leaves it intact.
+    /// Only a package (a <c>Manifest.json</c> naming a root model, nothing else at the top level but
+    /// <c>Data/</c>) is ever replaced: any other folder or file at <paramref name="path"/> is refused.
     /// Output is deterministic: writing the same spec twice gives byte-identical files.
     /// </summary>
     /// <exception cref="MlPackageException">The spec breaks a format rule.</exception>
+    /// <exception cref="OverwriteRefusedException"><paramref name="path"/> exists and is not a package.</exception>
     public static void Write(string path, MlModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -37,54 +40,14 @@ public static class MlPackage
         byte[] weightBytes = blobs.ToArray();
         byte[] manifest = Encoding.UTF8.GetBytes(PackageManifest.Render());
 
-        string target = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
-        string parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{path}' has no parent directory.", nameof(path));
-        string leaf = Path.GetFileName(target);
-        if (File.Exists(target)) throw new IOException($"'{target}' exists and is a file, not a package directory.");
-        Directory.CreateDirectory(parent);
-
-        string temp = Path.Combine(parent, $".{leaf}.tmp-{Guid.NewGuid():N}");
-        try
+        AtomicFile.WriteDirectory(path, dir =>
         {
-            string dataDir = Path.Combine(temp, ModelDirectory);
+            string dataDir = Path.Combine(dir, ModelDirectory);
             Directory.CreateDirectory(Path.Combine(dataDir, "weights"));
-            File.WriteAllBytes(Path.Combine(dataDir, "model.mlmodel"), modelBytes);
-            File.WriteAllBytes(Path.Combine(dataDir, "weights", WeightBlobFormat.DefaultFileName), weightBytes);
-            File.WriteAllBytes(Path.Combine(temp, PackageManifest.FileName), manifest);
-            Replace(temp, target, parent, leaf);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) TryDelete(temp);
-        }
-    }
-
-    private static void Replace(string temp, string target, string parent, string leaf)
-    {
-        if (!Directory.Exists(target))
-        {
-            Directory.Move(temp, target);
-            return;
-        }
-        string old = Path.Combine(parent, $".{leaf}.old-{Guid.NewGuid():N}");
-        Directory.Move(target, old);
-        try
-        {
-            Directory.Move(temp, target);
-        }
-        catch
-        {
-            Directory.Move(old, target);
-            throw;
-        }
-        TryDelete(old);
-    }
-
-    private static void TryDelete(string dir)
-    {
-        try { Directory.Delete(dir, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+            AtomicFile.WriteAllBytes(Path.Combine(dataDir, "model.mlmodel"), modelBytes);
+            AtomicFile.WriteAllBytes(Path.Combine(dataDir, "weights", WeightBlobFormat.DefaultFileName), weightBytes);
+            AtomicFile.WriteAllBytes(Path.Combine(dir, PackageManifest.FileName), manifest);
+        }, PackageManifest.WhyNotReplaceable);
     }
 
     /// <summary>

@@ -123,6 +123,38 @@ internal static class PackageManifest
         }
     }
 
+    /// <summary>
+    /// Why the directory <paramref name="dir"/> must not be replaced by a package write, or null
+    /// when it is recognisably a package (ours or coremltools'): a <c>Manifest.json</c> whose
+    /// <c>rootModelIdentifier</c> names one of its items, and nothing else at the top level but
+    /// <c>Data/</c>. The contents are not validated further: a damaged package may be replaced.
+    /// </summary>
+    public static string? WhyNotReplaceable(string dir)
+    {
+        // Sorted, so the entry named is the same on every file system.
+        foreach (var entry in Directory.GetFileSystemEntries(dir).OrderBy(e => e, StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(entry);
+            bool expected = name == FileName ? File.Exists(entry) : name == DataDirectory && Directory.Exists(entry);
+            if (!expected)
+                return $"it is not a Core ML package: it holds '{name}', and a package holds only {FileName} and {DataDirectory}/";
+        }
+        string manifest = Path.Combine(dir, FileName);
+        if (!File.Exists(manifest)) return $"it is not a Core ML package: it has no {FileName}";
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("rootModelIdentifier", out var id) && id.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("itemInfoEntries", out var items) && items.ValueKind == JsonValueKind.Object
+                && items.TryGetProperty(id.GetString()!, out _))
+                return null;
+        }
+        catch (JsonException) { }
+        return $"it is not a Core ML package: its {FileName} does not name a root model item";
+    }
+
     private static MlPackageException Error(string field, string rule) => MlPackageException.At(FileName, field, rule);
 
     private static string RequireString(JsonElement obj, string key, string field)

@@ -24,6 +24,7 @@ namespace Demo
             private readonly int _batch;
             private readonly int _seed;
             private long _step;
+            private float _learningRate; // finite and >= 0 (the setter checks)
             // Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.
             private bool _training;
             private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = new global::TrainingGen.SgdAttribute { LearningRate = 0.001d, Momentum = 0.9d }.CreateOptimizer();
@@ -147,7 +148,7 @@ namespace Demo
             /// <inheritdoc/>
             public long StepCount { get => _step; set => _step = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "The step count cannot be negative."); }
             /// <inheritdoc/>
-            public float LearningRate { get; set; }
+            public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
