@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 
 namespace TrainingGen;
 
@@ -65,7 +66,16 @@ internal static class AtomicFile
             throw new OverwriteRefusedException(target, "it is a file, and a file is never replaced by a package directory");
         Directory.CreateDirectory(parent);
         StaleTemporaries.Clean(parent, leaf, restoreDirectory: true);
-        if (Directory.Exists(target) && whyNotReplaceable(target) is string why) throw new OverwriteRefusedException(target, why);
+        if (Directory.Exists(target))
+        {
+            // The process's own working directory is never moved aside, even when empty.
+            if (string.Equals(target, Path.GetFullPath(Environment.CurrentDirectory).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+                throw new OverwriteRefusedException(target, "it is the current directory");
+            // An empty directory holds nothing to lose (e.g. one the user made for the export), so it
+            // is replaced; anything else only when the recogniser says it is a package.
+            if (Directory.EnumerateFileSystemEntries(target).Any() && whyNotReplaceable(target) is string why)
+                throw new OverwriteRefusedException(target, why);
+        }
 
         string temp = StaleTemporaries.NewName(parent, leaf, StaleTemporaries.TempKind);
         try

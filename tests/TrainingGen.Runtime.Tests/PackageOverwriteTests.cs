@@ -58,12 +58,28 @@ public class PackageOverwriteTests : TempDirFixture
     }
 
     [Test]
-    public void An_empty_folder_is_refused()
+    public void An_empty_folder_is_replaced_since_it_holds_nothing_to_lose()
     {
         string empty = Path.Combine(_dir, "empty.mlpackage");
         Directory.CreateDirectory(empty);
-        Refused(empty, "has no Manifest.json");
-        Assert.That(Directory.Exists(empty));
+        MlPackage.Write(empty, PackageSamples.MultiFunction());
+        Assert.That(File.Exists(Path.Combine(empty, "Manifest.json")));
+        Assert.That(Directory.GetFileSystemEntries(_dir), Is.EqualTo(new[] { empty }), "no temporaries left behind");
+    }
+
+    [Test]
+    public void The_current_directory_is_refused_even_when_empty()
+    {
+        string cwd = Path.Combine(_dir, "work");
+        Directory.CreateDirectory(cwd);
+        string before = Environment.CurrentDirectory;
+        try
+        {
+            Environment.CurrentDirectory = cwd;
+            Refused(".", "it is the current directory");
+        }
+        finally { Environment.CurrentDirectory = before; }
+        Assert.That(Directory.Exists(cwd));
     }
 
     [Test]
