@@ -441,6 +441,7 @@ internal sealed partial class ModelParser
             else Reject(arg.Syntax, prop, "Parameter takes its shape as constant dimensions, e.g. new(4, 8)");
         }
         if (dims.Count == 0) Reject(at, prop, "Parameter needs at least one dimension");
+        CheckRank(dims.ToArray(), creation.Syntax, $"Parameter '{prop.Name}'");
         return ParamNode(prefix, access + ".Value", dims.ToArray(), frozen, dims[dims.Count - 1], order);
     }
 

@@ -189,6 +189,54 @@ public class GeneratorDiagnosticsTests
         Assert.That(Message(d), Is.EqualTo("mse_loss: shapes [batch, 3] and [batch, 4] are incompatible"));
     }
 
+    // ------------------------------------------------------------------ TG3002 rank above Core ML's 5
+
+    [Test]
+    public void Reshape_to_rank_6_is_TG3002_at_the_call()
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var blocks = [|Ops.Reshape(x, Dim.Batch, 1, 1, 1, 1, 2)|];
+                    var pred = Backend.Forward(Ops.Reshape(blocks, Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Is.EqualTo("The result of reshape has rank 6 (shape [batch, 1, 1, 1, 1, 2]), but Core ML only supports tensors with up to 5 dimensions; merge dimensions so it has at most 5"));
+    }
+
+    [Test]
+    public void Reshape_to_rank_5_is_accepted()
+    {
+        var run = GeneratorHarness.Run(TestSources.SeedBackbone, TestSources.Training("""
+                    var pred = Backend.Forward(Ops.Reshape(Ops.Reshape(x, Dim.Batch, 1, 1, 1, 2), Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """));
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        Assert.That(run.GeneratorDiagnostics.Concat(run.AnalyzerDiagnostics).Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, run.Describe());
+        Assert.That(run.Sources, Is.Not.Empty);
+    }
+
+    [Test]
+    public void Input_of_rank_6_is_TG3002_at_its_shape_attribute()
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var pred = Backend.Forward(Ops.Reshape(x, Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """, parameters: "[[|Shape(Dim.Batch, 1, 1, 1, 1, 2)|]] Tensor x, [Shape(Dim.Batch, 3)] Tensor y"));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Does.StartWith("The input 'x' has rank 6 (shape [batch, 1, 1, 1, 1, 2])"));
+    }
+
+    [Test]
+    public void Parameter_of_rank_6_is_TG3002_at_its_creation()
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var pred = Backend.Forward(x) + Ops.Reshape(P.Forward(), 1, 3);
+                    return (Criteria.Mse(pred, y), pred);
+            """, members: "    public Parameter P { get; } = [|new(1, 1, 1, 1, 1, 3)|];"));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Does.StartWith("Parameter 'P' has rank 6 (shape [1, 1, 1, 1, 1, 3])"));
+    }
+
     // ------------------------------------------------------------------ TG4001 / TG4002 optimizer
 
     [Test]
