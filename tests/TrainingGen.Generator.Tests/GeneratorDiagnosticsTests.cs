@@ -215,26 +215,18 @@ public class GeneratorDiagnosticsTests
         Assert.That(run.Sources, Is.Not.Empty);
     }
 
-    [Test]
-    public void Input_of_rank_6_is_TG3002_at_its_shape_attribute()
+    [TestCase("[[|Shape(Dim.Batch, 1, 1, 1, 1, 2)|]] Tensor x", "new(1, 3)",
+        "The input 'x' has rank 6 (shape [batch, 1, 1, 1, 1, 2])", TestName = "Input_of_rank_6_is_TG3002_at_its_shape_attribute")]
+    [TestCase("[Shape(Dim.Batch, 2)] Tensor x", "[|new(1, 1, 1, 1, 1, 3)|]",
+        "Parameter 'P' has rank 6 (shape [1, 1, 1, 1, 1, 3])", TestName = "Parameter_of_rank_6_is_TG3002_at_its_creation")]
+    public void Declared_value_of_rank_6_is_TG3002(string x, string p, string message)
     {
         var (run, marked) = RunMarked(TestSources.Training("""
-                    var pred = Backend.Forward(Ops.Reshape(x, Dim.Batch, 2));
+                    var pred = Backend.Forward(Ops.Reshape(x, Dim.Batch, 2)) + Ops.Reshape(P.Forward(), 1, 3);
                     return (Criteria.Mse(pred, y), pred);
-            """, parameters: "[[|Shape(Dim.Batch, 1, 1, 1, 1, 2)|]] Tensor x, [Shape(Dim.Batch, 3)] Tensor y"));
+            """, parameters: x + ", [Shape(Dim.Batch, 3)] Tensor y", members: $"    public Parameter P {{ get; }} = {p};"));
         var d = AssertSingle(run, marked, "TG3002");
-        Assert.That(Message(d), Does.StartWith("The input 'x' has rank 6 (shape [batch, 1, 1, 1, 1, 2])"));
-    }
-
-    [Test]
-    public void Parameter_of_rank_6_is_TG3002_at_its_creation()
-    {
-        var (run, marked) = RunMarked(TestSources.Training("""
-                    var pred = Backend.Forward(x) + Ops.Reshape(P.Forward(), 1, 3);
-                    return (Criteria.Mse(pred, y), pred);
-            """, members: "    public Parameter P { get; } = [|new(1, 1, 1, 1, 1, 3)|];"));
-        var d = AssertSingle(run, marked, "TG3002");
-        Assert.That(Message(d), Does.StartWith("Parameter 'P' has rank 6 (shape [1, 1, 1, 1, 1, 3])"));
+        Assert.That(Message(d), Does.StartWith(message));
     }
 
     // ------------------------------------------------------------------ TG4001 / TG4002 optimizer

@@ -1,40 +1,10 @@
-// Models that cover kinds of package the op checks do not: the other optimizers, a dilated CNN on a
-// flexible batch (main has constant weights there) and an output whose name ends in "_batch".
+// Models that cover kinds of package the other test models do not: RMSprop and AdamW, a dilated CNN
+// on a flexible batch (main has constant weights there) and an output whose name ends in "_batch".
 using TrainingGen;
 
 namespace TrainingGen.Tests.Models.PackageKinds;
 
-[Model]
-public partial class SmallMlp
-{
-    public Linear Fc1 { get; } = new(3, 5);
-    public Linear Fc2 { get; } = new(5, 2);
-    public Tensor Forward(Tensor x) => Fc2.Forward(Ops.Relu(Fc1.Forward(x)));
-}
-
-[TrainingModel, AdamW(LearningRate = 0.01, WeightDecay = 0.1, AmsGrad = true)]
-public partial class AdamWMlp
-{
-    public SmallMlp Net { get; } = new();
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 3)] Tensor x, [Shape(Dim.Batch, 2)] Tensor y)
-    {
-        var pred = Net.Forward(x);
-        return (Ops.MseLoss(pred, y), pred);
-    }
-}
-
 [TrainingModel, RmsProp(LearningRate = 0.005, Momentum = 0.5, Centered = true)]
-public partial class RmsPropMlp
-{
-    public SmallMlp Net { get; } = new();
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 3)] Tensor x, [Shape(Dim.Batch, 2)] Tensor y)
-    {
-        var pred = Net.Forward(x);
-        return (Ops.MseLoss(pred, y), pred);
-    }
-}
-
-[TrainingModel, Adam(LearningRate = 0.01)]
 public partial class DilatedCnn
 {
     public Conv2d Conv { get; } = new(2, 3, 3, padding: 2, dilation: 2);
@@ -48,7 +18,7 @@ public partial class DilatedCnn
 }
 
 /// <summary>An output named like the trainer's batch field: its MIL name and manifest entry must agree.</summary>
-[TrainingModel, Sgd(LearningRate = 0.1)]
+[TrainingModel, AdamW(LearningRate = 0.01, WeightDecay = 0.1, AmsGrad = true)]
 public partial class BatchNamedOutput
 {
     public Linear Fc { get; } = new(3, 2);
