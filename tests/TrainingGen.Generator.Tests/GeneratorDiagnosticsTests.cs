@@ -204,6 +204,18 @@ public class GeneratorDiagnosticsTests
     }
 
     [Test]
+    public void Embedding_of_rank_5_indices_is_TG3002_at_the_layer_call()
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var pred = Backend.Forward(Ops.Reshape([|Table.Forward(x)|], Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """, parameters: "[Shape(Dim.Batch, 1, 1, 1, 1)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y",
+            members: "    public Embedding Table { get; } = new(4, 2);"));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Does.StartWith("The result of Table.Forward has rank 6 (shape [batch, 1, 1, 1, 1, 2])"));
+    }
+
+    [Test]
     public void Reshape_to_rank_5_is_accepted()
     {
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, TestSources.Training("""
