@@ -34,7 +34,7 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedSyntax, DiagnosticDescriptors.UnknownCall, DiagnosticDescriptors.UnsupportedLoop,
         DiagnosticDescriptors.UnsupportedBranch, DiagnosticDescriptors.UnsupportedLinq, DiagnosticDescriptors.UnsupportedLambda,
         DiagnosticDescriptors.UnsupportedAwait, DiagnosticDescriptors.UnsupportedMutation, DiagnosticDescriptors.NotDifferentiable, DiagnosticDescriptors.NoGradient,
-        DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar);
+        DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.RankTooHigh, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -114,6 +114,11 @@ internal static class DiagnosticDescriptors
         "{0}: shapes {1} and {2} are incompatible",
         "TrainingGen.Shapes", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor RankTooHigh = Create("TG3002",
+        "Tensor rank exceeds Core ML's limit of 5",
+        "{0} has rank {1} (shape {2}), but Core ML only supports tensors with up to 5 dimensions; merge dimensions so it has at most 5",
+        "TrainingGen.Shapes", DiagnosticSeverity.Error);
+
     public static readonly DiagnosticDescriptor LossNotScalar = Create("TG4003",
         "Loss is not a scalar",
         "The loss of training model '{0}' has shape {1}; a loss must be a scalar (reduce it with Ops.Mean or Ops.Sum)",
@@ -138,7 +143,7 @@ internal static class DiagnosticDescriptors
     {
         LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
         UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
-        UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
+        UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, RankTooHigh, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };
 
     /// <summary>

@@ -74,6 +74,7 @@ internal sealed partial class ModelParser
             Report(DiagnosticDescriptors.ShapeMismatch, call, op.Name, string.Join(" and ", args.Select(a => FormatShape(_nodes[a].Shape))), outcome.Error);
             throw new Abort();
         }
+        CheckRank(outcome.Shape, call, $"The result of {op.Name}");
         if (op.Name == "dropout")
         {
             // The mask is a value of its own: the trainer fills it, the package takes it as an input.
@@ -192,8 +193,21 @@ internal sealed partial class ModelParser
             Report(DiagnosticDescriptors.InvalidShape, problem.At ?? at, parameter.Name, problem.Reason);
             throw new Abort();
         }
-        return shapeAttr.ConstructorArguments[0].Values.Select(v => (int)v.Value!).ToArray();
+        var shape = shapeAttr.ConstructorArguments[0].Values.Select(v => (int)v.Value!).ToArray();
+        CheckRank(shape, shapeAttr.ApplicationSyntaxReference?.GetSyntax(_ct) ?? at, $"The input '{parameter.Name}'");
+        return shape;
     }
+
+    /// <summary>TG3002: Core ML rejects a package with any tensor of rank above 5, so the model's own values must stay within it.</summary>
+    private void CheckRank(int[] shape, SyntaxNode? at, string what)
+    {
+        if (shape.Length <= MaxRank) return;
+        Report(DiagnosticDescriptors.RankTooHigh, at, what, shape.Length, FormatShape(shape.ToEquatable()));
+        throw new Abort();
+    }
+
+    /// <summary>Core ML's tensor rank limit ("Core ML only supports tensors with rank &lt;= 5").</summary>
+    internal const int MaxRank = 5;
 
     private Optimizer? ParseOptimizer(INamedTypeSymbol type)
     {

@@ -441,6 +441,7 @@ internal sealed partial class ModelParser
             else Reject(arg.Syntax, prop, "Parameter takes its shape as constant dimensions, e.g. new(4, 8)");
         }
         if (dims.Count == 0) Reject(at, prop, "Parameter needs at least one dimension");
+        CheckRank(dims.ToArray(), creation.Syntax, $"Parameter '{prop.Name}'");
         return ParamNode(prefix, access + ".Value", dims.ToArray(), frozen, dims[dims.Count - 1], order);
     }
 
@@ -539,6 +540,7 @@ internal sealed partial class ModelParser
         if (num <= 0 || dim <= 0) Reject(at, prop, "Embedding sizes must be positive constants");
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { num, dim }, frozen, dim, order + "0", "normal");
         var shape = _nodes[args[0]].Shape.Concat(new[] { dim }).ToArray();
+        CheckRank(shape, at.Parent, $"The result of {prop.Name}.Forward");
         return AddWithAttrs("embedding", new[] { args[0], w }, shape, Array.Empty<double>(), "", at.Parent!.ToString());
     }
 

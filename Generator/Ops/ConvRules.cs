@@ -70,7 +70,7 @@ internal sealed class Conv2dGradRule : OpRule
         {
             "conv2d_dw" => $"{EmitContext.Mil}.MilRecipes.Conv2dWeightGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
             "conv2d_db" => $"b.ReduceSum({c.V(g)}, new[] {{ 0, 2, 3 }}, false{nm})",
-            _ => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
+            _ => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {c.LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
         };
     }
 }
@@ -130,7 +130,7 @@ internal sealed class PoolGradRule : OpRule
 
     public override string? Mil(EmitContext c, Node n, string nm) => Forward switch
     {
-        "global_avg_pool" => $"{EmitContext.Mil}.MilRecipes.GlobalAvgPoolGrad(b, {c.V(n.Args[0])}, {LongArray(n.Shape)}{nm})",
+        "global_avg_pool" => $"{EmitContext.Mil}.MilRecipes.GlobalAvgPoolGrad(b, {c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})",
         _ => $"{EmitContext.Mil}.MilRecipes.Pool2dGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(Forward == "max_pool2d" ? c.V(n.Args[2]) : "null")}, {(Forward == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
     };
 }

@@ -13,7 +13,7 @@ internal sealed class DropoutMaskRule : OpRule
     public override void Backward(AdContext ad, Node n, int g) { }
     public override string? Trainer(EmitContext c, Node n) => null;
     public override string? Mil(EmitContext c, Node n, string nm) =>
-        $"training ? b.Input(global::TrainingGen.TrainingNames.DropoutMaskPrefix + \"{n.Int(0)}\", {EmitContext.Mil}.MilDType.Float32, {LongArray(n.Shape)}) : default!";
+        $"training ? b.Input(global::TrainingGen.TrainingNames.DropoutMaskPrefix + \"{n.Int(0)}\", {EmitContext.Mil}.MilDType.Float32, {c.LongArray(n.Shape)}) : default!";
 }
 
 /// <summary>Inverted dropout (args x, mask; attr p): y = x ⊙ mask in training, y = x in eval.</summary>

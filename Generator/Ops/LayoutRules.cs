@@ -49,8 +49,8 @@ internal sealed class ReduceAxisGradRule : OpRule
     {
         string g = c.V(n.Args[0]);
         if (n.Int(1) == 0) g = $"b.Op(\"expand_dims\", global::TrainingGen.TrainingPackage.Expanded({g}.Type, {n.Int(0)}), null, (\"x\", {g}), (\"axes\", {EmitContext.Mil}.MilTensor.Vector({n.Int(0)})))";
-        string scale = Mean ? $"1f / {Dim(n.Shape[n.Int(0)])}" : "1f";
-        return $"b.Mul(b.Fill({LongArray(n.Shape)}, {scale}), {g}{nm})";
+        string scale = Mean ? $"1f / {c.Dim(n.Shape[n.Int(0)])}" : "1f";
+        return $"b.Mul(b.Fill({c.LongArray(n.Shape)}, {scale}), {g}{nm})";
     }
 }
 
@@ -64,14 +64,14 @@ internal sealed class ReshapeRule : OpRule
         ad.Contribute(n.Args[0], ad.Add("reshape_grad", new[] { g }, ad.ShapeOf(n.Args[0]), "d(reshape(x))/dx = reshape(g) back: " + n.Source));
 
     public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.AsSpan({c.Ref(n.Args[0])}).CopyTo({c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {LongArray(n.Shape)}{nm})";
+    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})";
 }
 
 internal sealed class ReshapeGradRule : OpRule
 {
     public override string Name => "reshape_grad";
     public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.AsSpan({c.Ref(n.Args[0])}).CopyTo({c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {LongArray(n.Shape)}{nm})";
+    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})";
 }
 
 /// <summary>Swaps two dimensions (attrs d0, d1); a swap is its own inverse, so the adjoint swaps back.</summary>

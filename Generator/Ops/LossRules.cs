@@ -94,7 +94,7 @@ internal sealed class ConcatRule : OpRule
         $"{EmitContext.K}.Layout.Concat({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {c.Ref(n.Args[1])}, {c.S(n.Args[1])}, {n.Int(0)}, {c.Ref(n.Id)});";
 
     public override string? Mil(EmitContext c, Node n, string nm) =>
-        $"b.Op(\"concat\", new {EmitContext.Mil}.MilTensorType({EmitContext.Mil}.MilDType.Float32, {LongArray(n.Shape)}), {UnaryRule.NameArg(nm)}, (\"values\", new[] {{ {c.V(n.Args[0])}, {c.V(n.Args[1])} }}), (\"axis\", {EmitContext.Mil}.MilTensor.Scalar({n.Int(0)})), (\"interleave\", {EmitContext.Mil}.MilTensor.Scalar(false)))";
+        $"b.Op(\"concat\", new {EmitContext.Mil}.MilTensorType({EmitContext.Mil}.MilDType.Float32, {c.LongArray(n.Shape)}), {UnaryRule.NameArg(nm)}, (\"values\", new[] {{ {c.V(n.Args[0])}, {c.V(n.Args[1])} }}), (\"axis\", {EmitContext.Mil}.MilTensor.Scalar({n.Int(0)})), (\"interleave\", {EmitContext.Mil}.MilTensor.Scalar(false)))";
 }
 
 internal sealed class SliceRule : OpRule

@@ -77,9 +77,30 @@ internal sealed class EmitContext
 {
     private readonly System.Func<int, int>? _buffer;
 
-    public EmitContext(EquatableArray<Node> nodes, System.Func<int, int>? buffer = null) { Nodes = nodes; _buffer = buffer; }
+    public EmitContext(EquatableArray<Node> nodes, System.Func<int, int>? buffer = null, string batch = "_batch")
+    {
+        Nodes = nodes; _buffer = buffer; Batch = batch;
+    }
 
     public EquatableArray<Node> Nodes { get; }
+
+    /// <summary>
+    /// The C# expression for the batch dimension in emitted MIL code: the trainer's <c>_batch</c>,
+    /// or a method parameter where one function body serves several batch sizes (main's flexible −1).
+    /// </summary>
+    public string Batch { get; }
+
+    /// <summary>This context with another batch expression.</summary>
+    public EmitContext WithBatch(string batch) => new(Nodes, _buffer, batch);
+
+    /// <summary>A dimension as a C# expression: <see cref="Batch"/> or a literal.</summary>
+    public string Dim(int d) => d == Dims.Batch ? Batch : d.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A shape as a C# <c>long[]</c> expression.</summary>
+    public string LongArray(EquatableArray<int> shape) => "new long[] { " + string.Join(", ", shape.Select(Dim)) + " }";
+
+    /// <summary>The element count of a shape as a C# expression.</summary>
+    public string Count(EquatableArray<int> shape) => shape.Count == 0 ? "1" : string.Join(" * ", shape.Select(Dim));
 
     /// <summary>The trainer's span for a value: an input argument, a parameter or a buffer.</summary>
     public string Ref(int id)

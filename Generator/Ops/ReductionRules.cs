@@ -35,8 +35,8 @@ internal sealed class ReduceAllGradRule : OpRule
         : $"global::System.Array.Fill({c.Ref(n.Id)}, {c.Ref(n.Args[0])}[0]);";
 
     public override string? Mil(EmitContext c, Node n, string nm) => Name == "mean_grad"
-        ? $"b.Mul(b.Fill({LongArray(n.Shape)}, 1f / ({Count(n.Shape)})), {c.V(n.Args[0])}{nm})"
-        : $"b.Mul(b.Fill({LongArray(n.Shape)}, 1f), {c.V(n.Args[0])}{nm})";
+        ? $"b.Mul(b.Fill({c.LongArray(n.Shape)}, 1f / ({c.Count(n.Shape)})), {c.V(n.Args[0])}{nm})"
+        : $"b.Mul(b.Fill({c.LongArray(n.Shape)}, 1f), {c.V(n.Args[0])}{nm})";
 }
 
 /// <summary>Sums an adjoint over broadcast axes back to an operand's shape.</summary>
@@ -55,6 +55,6 @@ internal sealed class SumToRule : OpRule
         int offset = from.Count - to.Count;
         var axes = Enumerable.Range(0, from.Count).Where(i => i < offset || to[i - offset] == 1 && from[i] != 1).ToList();
         string reduced = $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ {string.Join(", ", axes)} }}, true)";
-        return $"b.Reshape({reduced}, {LongArray(to)}{nm})";
+        return $"b.Reshape({reduced}, {c.LongArray(to)}{nm})";
     }
 }

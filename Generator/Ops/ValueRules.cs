@@ -40,5 +40,5 @@ internal sealed class FillRule : OpRule
     public override string? Trainer(EmitContext c, Node n) => null;
     public override string? TrainerInit(EmitContext c, Node n) => $"global::System.Array.Fill({c.Ref(n.Id)}, {Float(n.Scalar)});";
     public override string? Mil(EmitContext c, Node n, string nm) =>
-        n.Shape.Count == 0 ? $"b.Scalar({Float(n.Scalar)}{ConstRule.Positional(nm)})" : $"b.Fill({LongArray(n.Shape)}, {Float(n.Scalar)}{nm})";
+        n.Shape.Count == 0 ? $"b.Scalar({Float(n.Scalar)}{ConstRule.Positional(nm)})" : $"b.Fill({c.LongArray(n.Shape)}, {Float(n.Scalar)}{nm})";
 }

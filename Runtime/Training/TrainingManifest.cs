@@ -25,6 +25,11 @@ public sealed class TrainingManifest
     [JsonPropertyName("predictions")] public List<ManifestTensor> Predictions { get; set; } = new();
     [JsonPropertyName("parameters")] public List<ManifestParameter> Parameters { get; set; } = new();
     [JsonPropertyName("optimizer")] public ManifestOptimizer Optimizer { get; set; } = new();
+    /// <summary>
+    /// Every dropout of the training functions, by ordinal: the mask input an app must fill for each
+    /// step (0 with probability p, else 1/(1 − p)) and that p. Empty when the model has no dropout.
+    /// </summary>
+    [JsonPropertyName("dropouts")] public List<ManifestDropout> Dropouts { get; set; } = new();
     /// <summary>For every function, the role of each input and output by name.</summary>
     [JsonPropertyName("functions")] public SortedDictionary<string, ManifestFunction> Functions { get; set; } = new(System.StringComparer.Ordinal);
 
@@ -58,6 +63,15 @@ public sealed class ManifestParameter
     [JsonPropertyName("updated")] public string? Updated { get; set; }
     /// <summary>Optimizer slots of this parameter: slot name → function input name.</summary>
     [JsonPropertyName("state")] public SortedDictionary<string, string> State { get; set; } = new(System.StringComparer.Ordinal);
+}
+
+public sealed class ManifestDropout
+{
+    /// <summary>Name of the mask input of forward, backward and train_step (<c>dropout_mask_N</c>).</summary>
+    [JsonPropertyName("mask")] public string Mask { get; set; } = "";
+    /// <summary>The probability of zeroing an element (torch's <c>p</c>).</summary>
+    [JsonPropertyName("probability")] public double Probability { get; set; }
+    [JsonPropertyName("shape")] public int[] Shape { get; set; } = System.Array.Empty<int>();
 }
 
 public sealed class ManifestOptimizer

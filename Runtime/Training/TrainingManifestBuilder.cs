@@ -30,12 +30,14 @@ public static class TrainingManifestBuilder
 {
     public static TrainingManifest Build(string model, string loss, int batchSize,
         IReadOnlyList<ManifestTensor> features, IReadOnlyList<ManifestTensor> labels, IReadOnlyList<ManifestTensor> predictions,
-        IReadOnlyList<TrainerTensor> parameters, Optimizer optimizer, IReadOnlyList<MilFunction> functions)
+        IReadOnlyList<TrainerTensor> parameters, Optimizer optimizer, IReadOnlyList<MilFunction> functions,
+        IReadOnlyList<ManifestDropout>? dropouts = null)
     {
         var m = new TrainingManifest
         {
             Model = model, Loss = loss, BatchSize = batchSize, LossOutput = TrainingNames.Loss,
             Features = features.ToList(), Labels = labels.ToList(), Predictions = predictions.ToList(),
+            Dropouts = dropouts?.ToList() ?? new List<ManifestDropout>(),
         };
         var roles = new Dictionary<string, string>(System.StringComparer.Ordinal)
         {

@@ -41,15 +41,19 @@ public static class TrainingPackage
     }
 
     /// <summary>
-    /// A single-function inference package from <paramref name="main"/> (spec 9, opset CoreML8),
-    /// with the description at the top level as Core ML expects for one function.
+    /// A single-function inference package from <paramref name="main"/>, with the description at
+    /// the top level as Core ML expects for one function. It is declared for the oldest opset its
+    /// ops need (<see cref="MilOpsets.Required"/>; CoreML5, spec 6 / iOS 15, for a plain network)
+    /// rather than the training package's iOS 18, so it runs on every device that can run it.
     /// </summary>
     public static MlModelSpec AssembleInference(MilFunction main, string shortDescription)
     {
         if (main.Name != "main") throw new ArgumentException("An inference package's function must be named 'main'.");
+        string opset = MilOpsets.Required(main);
+        main = MilOpsets.WithOpset(main, opset);
         var spec = new MlModelSpec
         {
-            SpecificationVersion = SpecificationVersion,
+            SpecificationVersion = MilOpsets.SpecificationVersion(opset),
             IsMultiFunction = false,
             ShortDescription = shortDescription,
             Author = "TrainingGen",

@@ -17,7 +17,7 @@ internal static class Inspector
         var manifest = Manifest.TryRead(ev, out string? manifestError);
 
         o.WriteLine($"Package        {Path.GetFullPath(path)}");
-        o.WriteLine($"Specification  version {spec.SpecificationVersion}, {(spec.IsMultiFunction ? "multi-function" : "single-function")} ML Program, {ev.Functions.Count} function(s), default '{ev.DefaultFunction}'");
+        o.WriteLine($"Specification  version {spec.SpecificationVersion}{Requirement(spec.SpecificationVersion)}, {(spec.IsMultiFunction ? "multi-function" : "single-function")} ML Program, {ev.Functions.Count} function(s), default '{ev.DefaultFunction}'");
         foreach (var (label, value) in new[] { ("Description", spec.ShortDescription), ("Author", spec.Author), ("License", spec.License), ("Version", spec.VersionString) })
             if (!string.IsNullOrEmpty(value)) o.WriteLine($"{label,-15}{value}");
 
@@ -43,9 +43,9 @@ internal static class Inspector
             o.WriteLine($"  {name}{(name == ev.DefaultFunction ? " (default)" : "")}  [{programInfo}]");
             ManifestFunction? roles = null;
             manifest?.Functions.TryGetValue(name, out roles);
-            WriteFeatures(o, "inputs", f.Inputs, roles?.Inputs);
-            WriteFeatures(o, "states", f.States, null);
-            WriteFeatures(o, "outputs", f.Outputs, roles?.Outputs);
+            WriteFeatures(o, "inputs", f.Inputs, roles?.Inputs, program);
+            WriteFeatures(o, "states", f.States, null, program);
+            WriteFeatures(o, "outputs", f.Outputs, roles?.Outputs, program);
         }
 
         var other = ev.Metadata.Keys.Where(k => k != TrainingManifest.MetadataKey).ToList();
@@ -57,7 +57,38 @@ internal static class Inspector
         }
     }
 
-    private static void WriteFeatures(TextWriter o, string title, List<FeatureSpec> features, List<ManifestRole>? roles)
+    /// <summary>What a specification version asks of the device (coreml-format.md §2.2).</summary>
+    private static string Requirement(int specificationVersion) => specificationVersion switch
+    {
+        6 => " (Core ML 5: iOS 15, macOS 12)",
+        7 => " (Core ML 6: iOS 16, macOS 13)",
+        8 => " (Core ML 7: iOS 17, macOS 14)",
+        9 => " (Core ML 8: iOS 18, macOS 15)",
+        10 => " (Core ML 9: iOS 26, macOS 26)",
+        _ => "",
+    };
+
+    /// <summary>
+    /// A feature's shape with its flexible dimensions shown: a shapeRange dimension as <c>1..</c> (or
+    /// <c>1..8</c>); an output described without a shape (Core ML's way for a flexible output) with
+    /// the program's type, <c>?</c> where unknown, as <c>--mil</c> shows it.
+    /// </summary>
+    internal static string FormatFeatureShape(FeatureSpec f, MilFunction? program)
+    {
+        if (f.ShapeRanges is { } ranges && ranges.Length == f.Shape.Length)
+            return "[" + string.Join(", ", ranges.Select(r => r.Lower == r.Upper ? r.Lower.ToString() : r.Upper < 0 ? $"{r.Lower}.." : $"{r.Lower}..{r.Upper}")) + "]";
+        if (f.Shape.Length == 0 && program is not null && TypeIn(program, f.Name)?.Shape is { Length: > 0 } declared)
+            return FormatShape(declared);
+        return FormatShape(f.Shape);
+    }
+
+    private static MilTensorType? TypeIn(MilFunction program, string name)
+    {
+        try { return program.TypeOf(name).Tensor; }
+        catch (KeyNotFoundException) { return null; }
+    }
+
+    private static void WriteFeatures(TextWriter o, string title, List<FeatureSpec> features, List<ManifestRole>? roles, MilFunction? program)
     {
         if (features.Count == 0)
         {
@@ -66,7 +97,7 @@ internal static class Inspector
         }
         o.WriteLine($"    {title}:");
         int nameWidth = features.Max(f => f.Name.Length);
-        var rows = features.Select(f => (f.Name, DType: f.DType.TextName(), Shape: FormatShape(f.Shape),
+        var rows = features.Select(f => (f.Name, DType: f.DType.TextName(), Shape: FormatFeatureShape(f, program),
             Role: roles?.FirstOrDefault(r => r.Name == f.Name)?.Role)).ToList();
         int shapeWidth = rows.Max(r => r.Shape.Length);
         foreach (var r in rows)

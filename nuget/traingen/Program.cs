@@ -22,8 +22,12 @@ public static class Program
     public static int Main(string[] args)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        var stdout = Console.Out;
-        var stderr = Console.Error;
+        return Run(args, Console.Out, Console.Error);
+    }
+
+    /// <summary>The whole command line on given writers (tests run the tool in-process this way).</summary>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
         if (args.Length == 0) { stderr.WriteLine(Usage); return 2; }
         switch (args[0])
         {

@@ -39,7 +39,14 @@ internal static class Runner
         int width = spec.Inputs.Select(i => i.Name.Length).DefaultIfEmpty(0).Max();
         foreach (var input in spec.Inputs)
         {
-            var shape = input.Shape.Select(d => d < 0 ? batch : checked((int)d)).ToArray();
+            var declared = input.Shape.Select(d => d < 0 ? batch : d).ToArray();
+            if (TooLarge(declared, out long elements))
+            {
+                err.WriteLine($"traingen: input '{input.Name}' of '{function}' has shape {Inspector.FormatShape(declared)} ({elements} elements); " +
+                              $"'traingen run' can only make inputs of at most {Array.MaxLength} elements.");
+                return 1;
+            }
+            var shape = declared.Select(d => (int)d).ToArray();
             string source;
             MilTensor value;
             if (initValues.TryGetValue(input.Name, out var fromInit))
@@ -81,6 +88,15 @@ internal static class Runner
         foreach (var kv in outputs)
             o.WriteLine($"    {kv.Key.PadRight(outWidth)}  {kv.Value.DType.TextName()} {Inspector.FormatShape(kv.Value.Shape.Select(d => (long)d).ToArray())}  {Preview(kv.Value)}");
         return 0;
+    }
+
+    /// <summary>True when an array of <paramref name="shape"/> cannot exist in .NET; <paramref name="elements"/> saturates at long.MaxValue.</summary>
+    private static bool TooLarge(long[] shape, out long elements)
+    {
+        elements = 1;
+        foreach (long d in shape)
+            elements = d != 0 && elements > long.MaxValue / d ? long.MaxValue : elements * d;
+        return elements > Array.MaxLength;
     }
 
     private static MilTensor Filled(MilDType dtype, int[] shape, Func<double> next)

@@ -55,6 +55,20 @@ public class DropoutTests
     }
 
     [Test]
+    public void Manifest_gives_each_mask_input_its_probability_so_an_app_can_draw_it()
+    {
+        var spec = DropoutCheck.CreateTrainer(1, 0).BuildPackage();
+        string json = spec.UserDefined[TrainingManifest.MetadataKey];
+        var dropout = TrainingManifest.FromJson(json).Dropouts.Single();
+        Assert.That(dropout.Mask, Is.EqualTo("dropout_mask_0"));
+        Assert.That(dropout.Probability, Is.EqualTo(0.3), "the p the model declared (0.3f), not its float widening");
+        Assert.That(dropout.Shape, Is.EqualTo(new[] { 4, 50 }));
+        Assert.That(json, Does.Contain("\"probability\": 0.3"));
+        var noDropout = TrainingManifest.FromJson(ReluCheck.CreateTrainer(1, 0).BuildPackage().UserDefined[TrainingManifest.MetadataKey]);
+        Assert.That(noDropout.Dropouts, Is.Empty);
+    }
+
+    [Test]
     public void Package_takes_the_mask_as_an_input_and_agrees_with_the_trainer()
     {
         var (t, w) = Setup(4);

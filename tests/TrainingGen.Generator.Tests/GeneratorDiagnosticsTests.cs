@@ -189,6 +189,58 @@ public class GeneratorDiagnosticsTests
         Assert.That(Message(d), Is.EqualTo("mse_loss: shapes [batch, 3] and [batch, 4] are incompatible"));
     }
 
+    // ------------------------------------------------------------------ TG3002 rank above Core ML's 5
+
+    [Test]
+    public void Reshape_to_rank_6_is_TG3002_at_the_call()
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var blocks = [|Ops.Reshape(x, Dim.Batch, 1, 1, 1, 1, 2)|];
+                    var pred = Backend.Forward(Ops.Reshape(blocks, Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Is.EqualTo("The result of reshape has rank 6 (shape [batch, 1, 1, 1, 1, 2]), but Core ML only supports tensors with up to 5 dimensions; merge dimensions so it has at most 5"));
+    }
+
+    [Test]
+    public void Embedding_of_rank_5_indices_is_TG3002_at_the_layer_call()
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var pred = Backend.Forward(Ops.Reshape([|Table.Forward(x)|], Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """, parameters: "[Shape(Dim.Batch, 1, 1, 1, 1)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y",
+            members: "    public Embedding Table { get; } = new(4, 2);"));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Does.StartWith("The result of Table.Forward has rank 6 (shape [batch, 1, 1, 1, 1, 2])"));
+    }
+
+    [Test]
+    public void Reshape_to_rank_5_is_accepted()
+    {
+        var run = GeneratorHarness.Run(TestSources.SeedBackbone, TestSources.Training("""
+                    var pred = Backend.Forward(Ops.Reshape(Ops.Reshape(x, Dim.Batch, 1, 1, 1, 2), Dim.Batch, 2));
+                    return (Criteria.Mse(pred, y), pred);
+            """));
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        Assert.That(run.GeneratorDiagnostics.Concat(run.AnalyzerDiagnostics).Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, run.Describe());
+        Assert.That(run.Sources, Is.Not.Empty);
+    }
+
+    [TestCase("[[|Shape(Dim.Batch, 1, 1, 1, 1, 2)|]] Tensor x", "new(1, 3)",
+        "The input 'x' has rank 6 (shape [batch, 1, 1, 1, 1, 2])", TestName = "Input_of_rank_6_is_TG3002_at_its_shape_attribute")]
+    [TestCase("[Shape(Dim.Batch, 2)] Tensor x", "[|new(1, 1, 1, 1, 1, 3)|]",
+        "Parameter 'P' has rank 6 (shape [1, 1, 1, 1, 1, 3])", TestName = "Parameter_of_rank_6_is_TG3002_at_its_creation")]
+    public void Declared_value_of_rank_6_is_TG3002(string x, string p, string message)
+    {
+        var (run, marked) = RunMarked(TestSources.Training("""
+                    var pred = Backend.Forward(Ops.Reshape(x, Dim.Batch, 2)) + Ops.Reshape(P.Forward(), 1, 3);
+                    return (Criteria.Mse(pred, y), pred);
+            """, parameters: x + ", [Shape(Dim.Batch, 3)] Tensor y", members: $"    public Parameter P {{ get; }} = {p};"));
+        var d = AssertSingle(run, marked, "TG3002");
+        Assert.That(Message(d), Does.StartWith(message));
+    }
+
     // ------------------------------------------------------------------ TG4001 / TG4002 optimizer
 
     [Test]

@@ -16,11 +16,16 @@ public sealed record MilVar(string Name, MilTensorType Type)
 /// scalars such as <c>transpose_x</c> or <c>keep_dims</c> — becomes its own named <c>const</c>
 /// op bound by name (coreml-format.md §5), output types are inferred here, and names are valid,
 /// unique MIL identifiers. Generated code calls this API; it never touches protobuf.
+/// Every value it declares has rank ≤ <see cref="MaxRank"/>: Core ML rejects the whole package otherwise.
 /// </summary>
 public sealed class MilFunctionBuilder
 {
+    /// <summary>Core ML's limit on tensor rank ("Core ML only supports tensors with rank &lt;= 5").</summary>
+    public const int MaxRank = 5;
+
     private readonly MilFunction _function;
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _consts = new(StringComparer.Ordinal);
     private int _counter;
 
     public MilFunctionBuilder(string name, string opset = "CoreML8")
@@ -33,6 +38,7 @@ public sealed class MilFunctionBuilder
     /// <summary>Declares a function input.</summary>
     public MilVar Input(string name, MilDType dtype, params long[] shape)
     {
+        CheckRank("input", name, shape.Length);
         var v = new MilVar(Claim(name), new MilTensorType(dtype, shape));
         _function.Inputs.Add(new MilNamedValue(v.Name, MilValueType.Of(v.Type)));
         return v;
@@ -41,7 +47,9 @@ public sealed class MilFunctionBuilder
     /// <summary>Adds a <c>const</c> op holding <paramref name="value"/>.</summary>
     public MilVar Const(MilTensor value, string? name = null)
     {
+        CheckRank("const", name, value.Rank);
         var op = new MilOperation("const", Claim(name ?? Fresh("const")));
+        _consts.Add(op.Name);
         op.Attributes.Add(new("val", value));
         op.Outputs.Add(new MilNamedValue(op.Name, MilValueType.Of(value.Type)));
         _function.Operations.Add(op);
@@ -54,6 +62,7 @@ public sealed class MilFunctionBuilder
     /// </summary>
     public MilVar Op(string type, MilTensorType outputType, string? name, params (string Parameter, object Argument)[] parameters)
     {
+        CheckRank(type, name, outputType.Rank);
         string opName = Claim(name ?? Fresh(type));
         var op = new MilOperation(type, opName);
         foreach (var (p, arg) in parameters)
@@ -143,6 +152,9 @@ public sealed class MilFunctionBuilder
     /// <summary>Adds a rank-0 fp32 constant (an op of its own, as coremltools writes it).</summary>
     public MilVar Scalar(float value, string? name = null) => Const(MilTensor.Scalar(value), name);
 
+    /// <summary>True when <paramref name="value"/> is the output of a <c>const</c> op of this function (a compile-time constant).</summary>
+    public bool IsConst(MilVar value) => _consts.Contains(value.Name);
+
     /// <summary>Marks <paramref name="value"/> as a function output, in call order.</summary>
     public void Output(MilVar value) => _function.Outputs.Add(value.Name);
 
@@ -190,6 +202,13 @@ public sealed class MilFunctionBuilder
             else throw new ArgumentException($"Shapes [{string.Join(",", a)}] and [{string.Join(",", b)}] do not broadcast.");
         }
         return o;
+    }
+
+    private void CheckRank(string kind, string? name, int rank)
+    {
+        if (rank > MaxRank)
+            throw new ArgumentException(
+                $"Function '{_function.Name}': {kind}{(name is null ? "" : $" '{name}'")} would have rank {rank}; Core ML only supports tensors with rank <= {MaxRank}.");
     }
 
     private string Fresh(string stem) => $"{stem}_{_counter++}";

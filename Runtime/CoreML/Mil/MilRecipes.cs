@@ -275,29 +275,35 @@ public static class MilRecipes
 
     /// <summary>
     /// A k×k kernel dilated by d as an explicit ((k−1)d+1)² kernel with zeros between the taps:
-    /// Core ML only accepts dilations = 1 when the weight is a runtime value.
+    /// Core ML only accepts dilations = 1 when the weight is a runtime value. The taps are spread
+    /// as [co·ci, k, d, k, d] (each tap followed by d − 1 zeros), which stays within Core ML's rank 5.
     /// </summary>
     public static MilVar DilateKernel(MilFunctionBuilder b, MilVar w, int dilation)
     {
         if (dilation == 1) return w;
         var ws = w.Shape;
         long co = ws[0], ci = ws[1], k = ws[2], kd = (k - 1) * dilation + 1;
-        var six = b.Reshape(w, new[] { co, ci, k, 1, k, 1 });
-        var padded = b.Op("pad", new MilTensorType(w.Type.DType, new[] { co, ci, k, (long)dilation, k, (long)dilation }), null, ("x", six),
+        var five = b.Reshape(w, new[] { co * ci, k, 1, k, 1 });
+        var padded = b.Op("pad", new MilTensorType(w.Type.DType, new[] { co * ci, k, (long)dilation, k, (long)dilation }), null, ("x", five),
             ("pad", MilTensor.Vector(0, 0, 0, dilation - 1, 0, 0, 0, dilation - 1)), ("mode", MilTensor.Scalar("constant")), ("constant_val", MilTensor.Scalar(0f)));
         var spread = b.Reshape(padded, new[] { co, ci, k * dilation, k * dilation });
         return Slice(b, spread, new long[] { 0, 0, 0, 0 }, new[] { co, ci, kd, kd }, new[] { 1, 1, 1, 1 });
     }
 
-    /// <summary>conv with a runtime weight (iOS17+), then the bias added as [1, C, 1, 1].</summary>
+    /// <summary>
+    /// conv, then the bias added as [1, C, 1, 1]. A constant weight (main, inference packages) uses
+    /// conv's own dilations; a runtime weight (training functions) is dilated explicitly, since
+    /// Core ML needs dilations = 1 there.
+    /// </summary>
     public static MilVar Conv2d(MilFunctionBuilder b, MilVar x, MilVar w, MilVar? bias, int stride, int padding, int dilation, int groups, string? name = null)
     {
-        w = DilateKernel(b, w, dilation);
+        int convDilation = b.IsConst(w) ? dilation : 1;
+        if (convDilation == 1) w = DilateKernel(b, w, dilation);
         var xs = x.Shape; var ws = w.Shape;
         int k = checked((int)ws[2]);
-        var type = new MilTensorType(x.Type.DType, new[] { xs[0], ws[0], OutSize(xs[2], k, stride, padding, 1), OutSize(xs[3], k, stride, padding, 1) });
+        var type = new MilTensorType(x.Type.DType, new[] { xs[0], ws[0], OutSize(xs[2], k, stride, padding, convDilation), OutSize(xs[3], k, stride, padding, convDilation) });
         var conv = b.Op("conv", type, bias is null ? name : null, ("x", x), ("weight", w), ("strides", Pair(stride)), ("pad_type", MilTensor.Scalar("custom")),
-            ("pad", Quad(padding)), ("dilations", Pair(1)), ("groups", MilTensor.Scalar(groups)));
+            ("pad", Quad(padding)), ("dilations", Pair(convDilation)), ("groups", MilTensor.Scalar(groups)));
         return bias is null ? conv : b.Add(conv, b.Reshape(bias, new[] { 1, ws[0], 1, 1 }), name);
     }
 

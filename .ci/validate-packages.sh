@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Checks every kind of Core ML package TrainingGen writes with Apple's coremltools loader.
+# The generator tests write the training and the inference package of each of their models
+# (PackageRoundTripTests, with TRAININGGEN_PACKAGE_OUT set); ../shared/tools/ctvalidator/ctvalidate
+# then loads each one. Exit status: 0 all valid (inconclusive ones are listed, not failed) or
+# skipped, 1 a package is invalid or could not be written.
+# Skips (exit 0, with a message) when ctvalidate, /usr/bin/python3 or its Debian packages are missing.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+validator=../shared/tools/ctvalidator/ctvalidate
+if [ ! -x "$validator" ]; then
+  echo "validate-packages: skipped ($validator not found)"
+  exit 0
+fi
+if [ ! -x /usr/bin/python3 ]; then
+  echo "validate-packages: skipped (/usr/bin/python3 not found; ctvalidate runs with Debian's Python)"
+  exit 0
+fi
+if ! /usr/bin/python3 -c 'import numpy, sympy, attr, tqdm, packaging, google.protobuf, yaml' >/dev/null 2>&1; then
+  echo "validate-packages: skipped (ctvalidate's Python packages are missing; see $(dirname "$validator")/README.md)"
+  exit 0
+fi
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+echo "== Writing the packages of the generator test models to $out"
+if ! TRAININGGEN_PACKAGE_OUT="$out" dotnet test tests/TrainingGen.Generator.Tests \
+     --filter "FullyQualifiedName~PackageRoundTripTests.Every_tensor_of_both_packages" -v q >"$out/test.log" 2>&1; then
+  cat "$out/test.log" >&2
+  echo "validate-packages: writing the packages failed" >&2
+  exit 1
+fi
+
+valid=0; invalid=0; inconclusive=0
+for pkg in "$out"/*.mlpackage; do
+  [ -d "$pkg" ] || continue
+  name="$(basename "$pkg")"
+  "$validator" "$pkg" --no-program-text >"$out/validate.log" 2>&1
+  rc=$?
+  case "$rc" in
+    0) valid=$((valid + 1)) ;;
+    3) inconclusive=$((inconclusive + 1)); echo "-- $name: inconclusive"; cat "$out/validate.log" ;;
+    *) invalid=$((invalid + 1)); echo "-- $name: INVALID (ctvalidate exit $rc)" >&2; cat "$out/validate.log" >&2 ;;
+  esac
+done
+
+echo "validate-packages: ${valid} valid, ${invalid} invalid, ${inconclusive} inconclusive"
+if [ $((valid + invalid + inconclusive)) -eq 0 ]; then
+  echo "validate-packages: no packages were written" >&2
+  exit 1
+fi
+[ "$invalid" -eq 0 ]
