@@ -32,16 +32,23 @@ if ! TRAININGGEN_PACKAGE_OUT="$out" dotnet test tests/TrainingGen.Generator.Test
   exit 1
 fi
 
+# ctvalidate takes one package and ~6 s (mostly loading coremltools): run two at a time, one per core.
+validate_one() {
+  "$1" "$2" --no-program-text >"$2.log" 2>&1
+  echo $? >"$2.rc"
+}
+export -f validate_one
+find "$out" -maxdepth 1 -name '*.mlpackage' -type d -print0 | xargs -0 -r -n 1 -P 2 bash -c 'validate_one "$0" "$1"' "$validator"
+
 valid=0; invalid=0; inconclusive=0
 for pkg in "$out"/*.mlpackage; do
   [ -d "$pkg" ] || continue
   name="$(basename "$pkg")"
-  "$validator" "$pkg" --no-program-text >"$out/validate.log" 2>&1
-  rc=$?
+  rc="$(cat "$pkg.rc" 2>/dev/null || echo 2)"
   case "$rc" in
     0) valid=$((valid + 1)) ;;
-    3) inconclusive=$((inconclusive + 1)); echo "-- $name: inconclusive"; cat "$out/validate.log" ;;
-    *) invalid=$((invalid + 1)); echo "-- $name: INVALID (ctvalidate exit $rc)" >&2; cat "$out/validate.log" >&2 ;;
+    3) inconclusive=$((inconclusive + 1)); echo "-- $name: inconclusive"; cat "$pkg.log" ;;
+    *) invalid=$((invalid + 1)); echo "-- $name: INVALID (ctvalidate exit $rc)" >&2; cat "$pkg.log" >&2 ;;
   esac
 done
 
