@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using TrainingGen.Generator.Diagnostics;
 using TrainingGen.Generator.Model;
+using TrainingGen.Generator.Ops;
 
 namespace TrainingGen.Generator.Frontend;
 
@@ -59,7 +60,7 @@ internal sealed partial class ModelParser
             int sq = AddBinary("mul", d, d, call);
             return Add(attrs.Count > 0 && attrs[0] == 1 ? "sum" : "mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
         }
-        if (op.Shape == ShapeRule.Broadcast && op.Name != "matmul") return AddBinary(op.Name, args[0], args[1], call);
+        if (op.Broadcasts) return AddBinary(op.Name, args[0], args[1], call);
 
         // Class labels and targets of these losses are data, not differentiable values.
         if (op.Name is "cross_entropy" or "nll_loss" or "bce_with_logits" && _fromTrainable.Contains(args[1]))

@@ -66,12 +66,16 @@ public sealed class SgdAttribute : OptimizerAttribute
 }
 
 /// <summary>
-/// Binds a runtime method to an entry of the op table (<see cref="OpTable"/>). The generator reads
-/// this attribute from the method symbol to know which op a call in <c>Forward</c> stands for.
+/// Binds a runtime method (or layer class) to the generator's op-table entry of that name
+/// (Generator/Ops/OpTable.cs), which declares its shape rule, derivative and lowerings. The
+/// generator reads this attribute from the symbol to know which op a call in <c>Forward</c> stands for.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, Inherited = false)]
 public sealed class OpAttribute : Attribute
 {
     public OpAttribute(string name) { Name = name; }
     public string Name { get; }
+
+    /// <summary>The op computes a loss, so it counts as a loss for "the first output is a loss" (TG0001).</summary>
+    public bool IsLoss { get; set; }
 }

@@ -79,7 +79,7 @@ public static class Ops
     /// Cross-entropy from logits [batch, classes] and integer class labels [batch] (stored as
     /// floats), mean over the batch, with optional label smoothing — torch.nn.functional.cross_entropy.
     /// </summary>
-    [Op("cross_entropy")]
+    [Op("cross_entropy", IsLoss = true)]
     public static Tensor CrossEntropy(Tensor logits, Tensor labels, float labelSmoothing = 0f, Reduction reduction = Reduction.Mean)
     {
         if (logits.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logits.Shape[0])
@@ -102,27 +102,27 @@ public static class Ops
     }
 
     /// <summary>Mean absolute error, like <c>F.l1_loss</c>.</summary>
-    [Op("l1_loss")]
+    [Op("l1_loss", IsLoss = true)]
     public static Tensor L1Loss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.L1, prediction, target, 0f, reduction);
 
     /// <summary>Huber loss with threshold δ (default 1), like <c>F.huber_loss</c>.</summary>
-    [Op("huber_loss")]
+    [Op("huber_loss", IsLoss = true)]
     public static Tensor HuberLoss(Tensor prediction, Tensor target, float delta = 1f, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.Huber, prediction, target, delta, reduction);
 
     /// <summary>Smooth L1 loss with β (default 1), like <c>F.smooth_l1_loss</c>.</summary>
-    [Op("smooth_l1_loss")]
+    [Op("smooth_l1_loss", IsLoss = true)]
     public static Tensor SmoothL1Loss(Tensor prediction, Tensor target, float beta = 1f, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.SmoothL1, prediction, target, beta, reduction);
 
     /// <summary>Binary cross-entropy from logits against targets in [0, 1], like <c>F.binary_cross_entropy_with_logits</c>.</summary>
-    [Op("bce_with_logits")]
+    [Op("bce_with_logits", IsLoss = true)]
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.BceWithLogits, logits, target, 0f, reduction);
 
     /// <summary>Negative log-likelihood of log-probabilities [batch, classes] at class indices [batch], like <c>F.nll_loss</c>.</summary>
-    [Op("nll_loss")]
+    [Op("nll_loss", IsLoss = true)]
     public static Tensor NllLoss(Tensor logProbabilities, Tensor labels, Reduction reduction = Reduction.Mean)
     {
         if (logProbabilities.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logProbabilities.Shape[0])
@@ -285,7 +285,7 @@ public static class Ops
     [Op("sum")] public static Tensor Sum(Tensor a) => Tensor.Scalar(TensorPrimitives.Sum(a.Data));
 
     /// <summary>Mean squared error with mean reduction, like <c>torch.nn.functional.mse_loss</c>.</summary>
-    [Op("mse_loss")]
+    [Op("mse_loss", IsLoss = true)]
     public static Tensor MseLoss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean)
     {
         if (!prediction.Shape.AsSpan().SequenceEqual(target.Shape))
