@@ -99,6 +99,18 @@ internal static class OpTable
             (n, g, s, dx) => $"{K}.Unary.GeluBackward({g}, {s}, {Bool(n.Scalar)}, {dx});",
             (n, x, nm) => $"b.Op(\"gelu\", {x}.Type, {UnaryRule.NameArg(nm)}, (\"x\", {x}), (\"mode\", {Mil}.MilTensor.Scalar({(n.Scalar != 0 ? "\"TANH_APPROXIMATION\"" : "\"EXACT\"")})))",
             (n, g, s, nm) => $"b.Mul({g}, {Mil}.MilRecipes.{(n.Scalar != 0 ? "GeluTanhDerivative" : "GeluExactDerivative")}(b, {s}){nm})")),
+        // torch's softplus (β = 1, threshold 20); MIL's has no threshold, which moves y and dy/dx by under e⁻²⁰.
+        Unary(new UnaryOp("softplus", readsOutput: false, "g * sigmoid(x)",
+            (n, x, y) => $"{K}.Unary.Softplus({x}, {y});",
+            (n, g, s, dx) => $"{K}.Unary.SoftplusBackward({g}, {s}, {dx});",
+            (n, x, nm) => $"b.Unary(\"softplus\", {x}{nm})",
+            (n, g, s, nm) => $"b.Mul({g}, b.Sigmoid({s}){nm})")),
+        // mish = x tanh(softplus(x)); MIL has no mish, so both directions are built from softplus and tanh.
+        Unary(new UnaryOp("mish", readsOutput: false, "g * (t + x sigmoid(x) (1 - t^2)), t = tanh(softplus(x))",
+            (n, x, y) => $"{K}.Unary.Mish({x}, {y});",
+            (n, g, s, dx) => $"{K}.Unary.MishBackward({g}, {s}, {dx});",
+            (n, x, nm) => $"b.Mul({x}, b.Tanh(b.Unary(\"softplus\", {x})){nm})",
+            (n, g, s, nm) => $"b.Mul({g}, b.Add(b.Tanh(b.Unary(\"softplus\", {s})), b.Mul(b.Mul({s}, b.Sigmoid({s})), b.Sub(b.Scalar(1f), b.Unary(\"square\", b.Tanh(b.Unary(\"softplus\", {s})))))){nm})")),
 
         Call("softmax", 1, ShapeRules.LastAxis, new SoftmaxRule("softmax"), new SoftmaxGradRule("softmax")),
         Call("log_softmax", 1, ShapeRules.LastAxis, new SoftmaxRule("log_softmax"), new SoftmaxGradRule("log_softmax")),

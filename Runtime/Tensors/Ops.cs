@@ -39,6 +39,12 @@ public static class Ops
     [Op("sqrt")] public static Tensor Sqrt(Tensor a) => Map(a, Unary.Sqrt);
     [Op("silu")] public static Tensor Silu(Tensor a) => Map(a, Unary.Silu);
 
+    /// <summary>Softplus log(1 + eˣ) like torch's <c>F.softplus</c> with β = 1 and threshold 20 (x itself above 20).</summary>
+    [Op("softplus")] public static Tensor Softplus(Tensor a) => Map(a, Unary.Softplus);
+
+    /// <summary>Mish x·tanh(softplus(x)) like torch's <c>F.mish</c>.</summary>
+    [Op("mish")] public static Tensor Mish(Tensor a) => Map(a, Unary.Mish);
+
     /// <summary>LeakyReLU with torch's default slope 0.01.</summary>
     [Op("leaky_relu")]
     public static Tensor LeakyRelu(Tensor a, float negativeSlope = 0.01f)
