@@ -138,8 +138,7 @@ internal sealed partial class ModelParser
         return t.Length > 100 ? t.Substring(0, 97) + "..." : t;
     }
 
-    internal static string FormatShape(EquatableArray<int> s) =>
-        "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+    internal static string FormatShape(EquatableArray<int> s) => ShapeRules.Format(s);
 
     /// <summary>All nodes the given nodes depend on (including themselves).</summary>
     private HashSet<int> Reachable(IEnumerable<int> roots)
