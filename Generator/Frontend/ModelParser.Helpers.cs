@@ -141,18 +141,7 @@ internal sealed partial class ModelParser
     internal static string FormatShape(EquatableArray<int> s) => ShapeRules.Format(s);
 
     /// <summary>All nodes the given nodes depend on (including themselves).</summary>
-    private HashSet<int> Reachable(IEnumerable<int> roots)
-    {
-        var seen = new HashSet<int>();
-        var stack = new Stack<int>(roots);
-        while (stack.Count > 0)
-        {
-            int id = stack.Pop();
-            if (id < 0 || !seen.Add(id)) continue;
-            foreach (var a in _nodes[id].Args) stack.Push(a);
-        }
-        return seen;
-    }
+    private HashSet<int> Reachable(IEnumerable<int> roots) => IrQueries.Reachable(_nodes, roots);
 
     // ---------------------------------------------------------------- declarations
 
