@@ -36,7 +36,7 @@ internal sealed class Conv2dRule : OpRule
 
 internal sealed class Conv2dGradRule : OpRule
 {
-    public Conv2dGradRule(string name) { Name = name; }
+    public Conv2dGradRule(string name) { Name = OneOf<Conv2dGradRule>(name, "conv2d_dw", "conv2d_db", "conv2d_dx"); }
     public override string Name { get; }
 
     public override string? Scratch(EmitContext c, Node n) =>
@@ -81,7 +81,9 @@ internal sealed class Conv2dGradRule : OpRule
 /// <summary>max / average pooling (attrs k, stride, padding) and global average pooling.</summary>
 internal sealed class PoolRule : OpRule
 {
-    public PoolRule(string name) { Name = name; }
+    public PoolRule(string name) { Name = OneOf<PoolRule>(name, Pools); }
+
+    internal static readonly string[] Pools = { "max_pool2d", "avg_pool2d", "global_avg_pool" };
     public override string Name { get; }
 
     public override void Backward(AdContext ad, Node n, int g) =>
@@ -118,7 +120,7 @@ internal sealed class PoolRule : OpRule
 
 internal sealed class PoolGradRule : OpRule
 {
-    public PoolGradRule(string forward) { Forward = forward; }
+    public PoolGradRule(string forward) { Forward = OneOf<PoolGradRule>(forward, PoolRule.Pools); }
     private string Forward { get; }
     public override string Name => Forward + "_grad";
 

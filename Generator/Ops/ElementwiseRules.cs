@@ -5,7 +5,7 @@ namespace TrainingGen.Generator.Ops;
 /// <summary>+ − × ÷ with NumPy broadcasting; adjoints are summed back to each operand's shape.</summary>
 internal sealed class BinaryRule : OpRule
 {
-    public BinaryRule(string name) { Name = name; }
+    public BinaryRule(string name) { Name = OneOf<BinaryRule>(name, "add", "sub", "mul", "div"); }
     public override string Name { get; }
 
     public override void Backward(AdContext ad, Node n, int g)

@@ -38,7 +38,7 @@ internal sealed class LayerNormRule : OpRule
 
 internal sealed class LayerNormGradRule : OpRule
 {
-    public LayerNormGradRule(string name) { Name = name; }
+    public LayerNormGradRule(string name) { Name = OneOf<LayerNormGradRule>(name, "layer_norm_dx", "layer_norm_dw", "layer_norm_db"); }
     public override string Name { get; }
 
     public override string? Trainer(EmitContext c, Node n)
@@ -126,7 +126,7 @@ internal sealed class BatchNormRule : OpRule
 
 internal sealed class BatchNormGradRule : OpRule
 {
-    public BatchNormGradRule(string name) { Name = name; }
+    public BatchNormGradRule(string name) { Name = OneOf<BatchNormGradRule>(name, "batch_norm2d_dx", "batch_norm2d_dw", "batch_norm2d_db"); }
     public override string Name { get; }
 
     public override string? Trainer(EmitContext c, Node n)

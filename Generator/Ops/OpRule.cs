@@ -38,7 +38,17 @@ internal abstract class OpRule
     /// The internal error of a rule that serves a family of ops (e.g. the three pools) asked for an
     /// op it has no case for: families name every op they handle, none falls through to another's code.
     /// </summary>
-    protected System.InvalidOperationException NoCase() => new($"Op '{Name}' has no case in {GetType().Name}.");
+    protected System.InvalidOperationException NoCase() => NoCase(Name, GetType().Name);
+
+    private static System.InvalidOperationException NoCase(string op, string family) => new($"Op '{op}' has no case in {family}.");
+
+    /// <summary>
+    /// <paramref name="op"/> when the family rule <typeparamref name="TFamily"/> has a case for it,
+    /// else the internal error naming it: checked when the table is built, so a new name added to a
+    /// family without its branches fails at once instead of taking another op's branch.
+    /// </summary>
+    protected static string OneOf<TFamily>(string op, params string[] cases) where TFamily : OpRule =>
+        System.Array.IndexOf(cases, op) >= 0 ? op : throw NoCase(op, typeof(TFamily).Name);
 }
 
 /// <summary>What a VJP rule can do while the backward pass is built.</summary>

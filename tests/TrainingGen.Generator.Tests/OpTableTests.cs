@@ -197,6 +197,24 @@ public class OpTableTests
         Assert.That(e.Message, Does.Contain("'softsign'"));
     }
 
+    /// <summary>A family rule never lends one op's code to another: an op it has no case for is an internal error naming it.</summary>
+    [Test]
+    public void A_family_rule_rejects_an_op_it_has_no_case_for()
+    {
+        var ctors = new Func<string, OpRule>[]
+        {
+            n => new BinaryRule(n), n => new ReduceAllRule(n), n => new ReduceAllGradRule(n), n => new ReduceAxisRule(n),
+            n => new ReduceAxisGradRule(n), n => new SoftmaxRule(n), n => new SoftmaxGradRule(n), n => new MatMulGradRule(n),
+            n => new PoolRule(n), n => new PoolGradRule(n), n => new Conv2dGradRule(n), n => new LayerNormGradRule(n),
+            n => new BatchNormGradRule(n), n => new PointwiseLossRule(n, "L1"), n => new PointwiseLossGradRule(n),
+        };
+        foreach (var make in ctors)
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => make("lp_pool2d"))!;
+            Assert.That(e.Message, Does.StartWith("Op 'lp_pool2d' has no case in "));
+        }
+    }
+
     /// <summary>Every training model compiled into this assembly (its generator ran with the build).</summary>
     private static IEnumerable<ITrainer> CompiledModels() =>
         typeof(OpTableTests).Assembly.GetTypes()
