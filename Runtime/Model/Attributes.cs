@@ -26,13 +26,6 @@ public sealed class ShapeAttribute : Attribute
     public int[] Dims { get; }
 }
 
-/// <summary>Symbolic dimensions for <see cref="ShapeAttribute"/>.</summary>
-public static class Dim
-{
-    /// <summary>The batch dimension, fixed when the trainer is created.</summary>
-    public const int Batch = -1;
-}
-
 /// <summary>Excludes a layer (or a whole sub-model) property from training: no gradients, no optimizer state.</summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = false)]
 public sealed class FrozenAttribute : Attribute { }
