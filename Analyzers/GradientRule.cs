@@ -18,15 +18,7 @@ internal static class GradientRule
 {
     public static IEnumerable<(IPropertySymbol Property, string Reason)> ParametersWithoutGradient(INamedTypeSymbol model, TrainingModelIr ir)
     {
-        var toLoss = new HashSet<int>();
-        var stack = new Stack<int>();
-        stack.Push(ir.LossNode);
-        while (stack.Count > 0)
-        {
-            int id = stack.Pop();
-            if (id < 0 || id >= ir.Nodes.Count || !toLoss.Add(id)) continue;
-            foreach (var a in ir.Nodes[id].Args) stack.Push(a);
-        }
+        var toLoss = IrQueries.LossNodes(ir);
         var paramNode = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var n in ir.Nodes)
             if (n.Op == "param") paramNode[n.Name] = n.Id;

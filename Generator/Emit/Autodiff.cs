@@ -61,16 +61,7 @@ internal static class Autodiff
             bool seed = n.Op == "param" && ir.Params[int.Parse(n.Name, System.Globalization.CultureInfo.InvariantCulture)].Trainable;
             if (seed || n.Args.Any(a => a >= 0 && fromParams.Contains(a))) fromParams.Add(n.Id);
         }
-        var toLoss = new HashSet<int>();
-        var stack = new Stack<int>();
-        stack.Push(ir.LossNode);
-        while (stack.Count > 0)
-        {
-            int id = stack.Pop();
-            if (id < 0 || !toLoss.Add(id)) continue;
-            foreach (var a in ir.Nodes[id].Args) stack.Push(a);
-        }
-        fromParams.IntersectWith(toLoss);
+        fromParams.IntersectWith(IrQueries.LossNodes(ir));
         return fromParams;
     }
 }

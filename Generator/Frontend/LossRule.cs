@@ -72,8 +72,8 @@ internal static class LossRule
         {
             string? n = a.AttributeClass?.ToDisplayString();
             if (n == KnownNames.LossAttribute) return true;
-            if (n == KnownNames.OpAttribute && a.ConstructorArguments.Length == 1 &&
-                a.ConstructorArguments[0].Value is string op && OpTable.Find(op) is { IsLoss: true })
+            // A built-in loss says so on its runtime method: [Op("l1_loss", IsLoss = true)].
+            if (n == KnownNames.OpAttribute && a.NamedArguments.Any(kv => kv.Key == "IsLoss" && kv.Value.Value is true))
                 return true;
         }
         return false;

@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using TrainingGen.Generator.Diagnostics;
 using TrainingGen.Generator.Model;
+using TrainingGen.Generator.Ops;
 
 namespace TrainingGen.Generator.Frontend;
 
@@ -59,7 +60,7 @@ internal sealed partial class ModelParser
             int sq = AddBinary("mul", d, d, call);
             return Add(attrs.Count > 0 && attrs[0] == 1 ? "sum" : "mean", new[] { sq }, Array.Empty<int>(), 0, "", src);
         }
-        if (op.Shape == ShapeRule.Broadcast && op.Name != "matmul") return AddBinary(op.Name, args[0], args[1], call);
+        if (op.Broadcasts) return AddBinary(op.Name, args[0], args[1], call);
 
         // Class labels and targets of these losses are data, not differentiable values.
         if (op.Name is "cross_entropy" or "nll_loss" or "bce_with_logits" && _fromTrainable.Contains(args[1]))
@@ -138,22 +139,10 @@ internal sealed partial class ModelParser
         return t.Length > 100 ? t.Substring(0, 97) + "..." : t;
     }
 
-    internal static string FormatShape(EquatableArray<int> s) =>
-        "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+    internal static string FormatShape(EquatableArray<int> s) => ShapeRules.Format(s);
 
     /// <summary>All nodes the given nodes depend on (including themselves).</summary>
-    private HashSet<int> Reachable(IEnumerable<int> roots)
-    {
-        var seen = new HashSet<int>();
-        var stack = new Stack<int>(roots);
-        while (stack.Count > 0)
-        {
-            int id = stack.Pop();
-            if (id < 0 || !seen.Add(id)) continue;
-            foreach (var a in _nodes[id].Args) stack.Push(a);
-        }
-        return seen;
-    }
+    private HashSet<int> Reachable(IEnumerable<int> roots) => IrQueries.Reachable(_nodes, roots);
 
     // ---------------------------------------------------------------- declarations
 

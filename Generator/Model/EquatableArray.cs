@@ -10,7 +10,7 @@ namespace TrainingGen.Generator.Model;
 /// An immutable array with value equality, so records holding it compare by content and the
 /// incremental pipeline can cache on them.
 /// </summary>
-internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnumerable<T>
+internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
     where T : IEquatable<T>
 {
     private readonly T[]? _items;

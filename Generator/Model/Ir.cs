@@ -1,11 +1,5 @@
 namespace TrainingGen.Generator.Model;
 
-/// <summary>The batch dimension inside IR shapes (resolved when a trainer is created).</summary>
-internal static class Dims
-{
-    public const int Batch = -1;
-}
-
 /// <summary>
 /// One SSA value of the training program. Forward kinds: <c>input</c>, <c>param</c>,
 /// <c>const</c> and the ops of the op table (<c>linear</c>, <c>add</c>, ...). Backward kinds

@@ -36,7 +36,7 @@ internal sealed class Conv2dRule : OpRule
 
 internal sealed class Conv2dGradRule : OpRule
 {
-    public Conv2dGradRule(string name) { Name = name; }
+    public Conv2dGradRule(string name) { Name = OneOf<Conv2dGradRule>(name, "conv2d_dw", "conv2d_db", "conv2d_dx"); }
     public override string Name { get; }
 
     public override string? Scratch(EmitContext c, Node n) =>
@@ -58,8 +58,10 @@ internal sealed class Conv2dGradRule : OpRule
                 // a 1×1 "convolution" over dy's own plane: OutHeight/OutWidth are dy's h, w
                 return $"{EmitContext.K}.Conv2d.BiasGrad({c.Ref(g)}, {c.Ref(n.Id)}, new {EmitContext.K}.Conv2dShape({Dim(gs[0])}, 1, {gs[2]}, {gs[3]}, {gs[1]}, 1, 1, 0, 1, 1));";
             }
-            default:
+            case "conv2d_dx":
                 return $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, _x{n.Id}, {Conv2dRule.Geometry(n.Shape, c.Shape(g), n)});";
+            default:
+                throw NoCase();
         }
     }
 
@@ -70,7 +72,8 @@ internal sealed class Conv2dGradRule : OpRule
         {
             "conv2d_dw" => $"{EmitContext.Mil}.MilRecipes.Conv2dWeightGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
             "conv2d_db" => $"b.ReduceSum({c.V(g)}, new[] {{ 0, 2, 3 }}, false{nm})",
-            _ => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {c.LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
+            "conv2d_dx" => $"{EmitContext.Mil}.MilRecipes.Conv2dInputGrad(b, {c.V(g)}, {c.V(n.Args[1])}, {c.LongArray(n.Shape)}, {n.Int(1)}, {n.Int(2)}, {n.Int(4)}{nm}, dilation: {n.Int(3)})",
+            _ => throw NoCase(),
         };
     }
 }
@@ -78,7 +81,9 @@ internal sealed class Conv2dGradRule : OpRule
 /// <summary>max / average pooling (attrs k, stride, padding) and global average pooling.</summary>
 internal sealed class PoolRule : OpRule
 {
-    public PoolRule(string name) { Name = name; }
+    public PoolRule(string name) { Name = OneOf<PoolRule>(name, Pools); }
+
+    internal static readonly string[] Pools = { "max_pool2d", "avg_pool2d", "global_avg_pool" };
     public override string Name { get; }
 
     public override void Backward(AdContext ad, Node n, int g) =>
@@ -87,7 +92,8 @@ internal sealed class PoolRule : OpRule
             {
                 "max_pool2d" => "d(max_pool)/dx: g routed to each window's maximum: ",
                 "avg_pool2d" => "d(avg_pool)/dx: g / k² spread over each window: ",
-                _ => "d(global_avg_pool)/dx: g / (h·w) spread over the plane: ",
+                "global_avg_pool" => "d(global_avg_pool)/dx: g / (h·w) spread over the plane: ",
+                _ => throw NoCase(),
             } + n.Source, n.Attrs.ToArray()));
 
     internal static string Planes(EquatableArray<int> x) => $"{Dim(x[0])} * {x[1]}";
@@ -99,20 +105,22 @@ internal sealed class PoolRule : OpRule
         {
             "max_pool2d" => $"{EmitContext.K}.Pool2d.MaxForward({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
             "avg_pool2d" => $"{EmitContext.K}.Pool2d.AvgForward({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
-            _ => $"{EmitContext.K}.Layout.ReduceAxis({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2] * x[3]}, 1, true);",
+            "global_avg_pool" => $"{EmitContext.K}.Layout.ReduceAxis({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {Planes(x)}, {x[2] * x[3]}, 1, true);",
+            _ => throw NoCase(),
         };
     }
 
     public override string? Mil(EmitContext c, Node n, string nm) => Name switch
     {
         "global_avg_pool" => $"b.ReduceMean({c.V(n.Args[0])}, new[] {{ 2, 3 }}, false{nm})",
-        _ => $"{EmitContext.Mil}.MilRecipes.Pool2d(b, {c.V(n.Args[0])}, {(Name == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
+        "max_pool2d" or "avg_pool2d" => $"{EmitContext.Mil}.MilRecipes.Pool2d(b, {c.V(n.Args[0])}, {(Name == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
+        _ => throw NoCase(),
     };
 }
 
 internal sealed class PoolGradRule : OpRule
 {
-    public PoolGradRule(string forward) { Forward = forward; }
+    public PoolGradRule(string forward) { Forward = OneOf<PoolGradRule>(forward, PoolRule.Pools); }
     private string Forward { get; }
     public override string Name => Forward + "_grad";
 
@@ -124,13 +132,15 @@ internal sealed class PoolGradRule : OpRule
         {
             "max_pool2d" => $"{EmitContext.K}.Pool2d.MaxBackward({g}, {c.Ref(n.Args[1])}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
             "avg_pool2d" => $"{EmitContext.K}.Pool2d.AvgBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
-            _ => $"{EmitContext.K}.Layout.ReduceAxisBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2] * x[3]}, 1, true);",
+            "global_avg_pool" => $"{EmitContext.K}.Layout.ReduceAxisBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2] * x[3]}, 1, true);",
+            _ => throw NoCase(),
         };
     }
 
     public override string? Mil(EmitContext c, Node n, string nm) => Forward switch
     {
         "global_avg_pool" => $"{EmitContext.Mil}.MilRecipes.GlobalAvgPoolGrad(b, {c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})",
-        _ => $"{EmitContext.Mil}.MilRecipes.Pool2dGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(Forward == "max_pool2d" ? c.V(n.Args[2]) : "null")}, {(Forward == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
+        "max_pool2d" or "avg_pool2d" => $"{EmitContext.Mil}.MilRecipes.Pool2dGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(Forward == "max_pool2d" ? c.V(n.Args[2]) : "null")}, {(Forward == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
+        _ => throw NoCase(),
     };
 }

@@ -5,7 +5,7 @@ namespace TrainingGen.Generator.Ops;
 /// <summary>+ − × ÷ with NumPy broadcasting; adjoints are summed back to each operand's shape.</summary>
 internal sealed class BinaryRule : OpRule
 {
-    public BinaryRule(string name) { Name = name; }
+    public BinaryRule(string name) { Name = OneOf<BinaryRule>(name, "add", "sub", "mul", "div"); }
     public override string Name { get; }
 
     public override void Backward(AdContext ad, Node n, int g)
@@ -30,7 +30,7 @@ internal sealed class BinaryRule : OpRule
                 if (ad.IsActive(b))
                     ad.Contribute(b, ad.SumTo(ad.Add("mul", new[] { g, a }, gs, "d(a * b)/db = g * a: " + src), b, "d(a * b)/db: " + src));
                 break;
-            default: // div
+            case "div":
                 if (ad.IsActive(a))
                     ad.Contribute(a, ad.SumTo(ad.Add("div", new[] { g, b }, gs, "d(a / b)/da = g / b: " + src), a, "d(a / b)/da: " + src));
                 if (ad.IsActive(b))
@@ -41,10 +41,12 @@ internal sealed class BinaryRule : OpRule
                     ad.Contribute(b, ad.SumTo(ad.Add("neg", new[] { q }, gs, "d(a / b)/db = -g * a / b^2: " + src), b, "d(a / b)/db: " + src));
                 }
                 break;
+            default:
+                throw NoCase();
         }
     }
 
-    private string KernelOp => Name switch { "add" => "Add", "sub" => "Sub", "mul" => "Mul", _ => "Div" };
+    private string KernelOp => Name switch { "add" => "Add", "sub" => "Sub", "mul" => "Mul", "div" => "Div", _ => throw NoCase() };
 
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Elementwise.Binary({EmitContext.K}.BinaryOp.{KernelOp}, {c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {c.Ref(n.Args[1])}, {c.S(n.Args[1])}, {c.Ref(n.Id)}, {c.S(n.Id)});";

@@ -7,7 +7,7 @@ namespace TrainingGen.Generator.Ops;
 /// <summary>sum / mean over one axis (attrs: axis, keep_dims). The adjoint broadcasts g back.</summary>
 internal sealed class ReduceAxisRule : OpRule
 {
-    public ReduceAxisRule(string name) { Name = name; }
+    public ReduceAxisRule(string name) { Name = OneOf<ReduceAxisRule>(name, "sum_axis", "mean_axis"); }
     public override string Name { get; }
     private bool Mean => Name == "mean_axis";
 
@@ -34,7 +34,7 @@ internal sealed class ReduceAxisRule : OpRule
 
 internal sealed class ReduceAxisGradRule : OpRule
 {
-    public ReduceAxisGradRule(string forward) { Forward = forward; }
+    public ReduceAxisGradRule(string forward) { Forward = OneOf<ReduceAxisGradRule>(forward, "sum_axis", "mean_axis"); }
     private string Forward { get; }
     public override string Name => Forward + "_grad";
     private bool Mean => Forward == "mean_axis";
@@ -146,7 +146,7 @@ internal sealed class MatMulRule : OpRule
 
 internal sealed class MatMulGradRule : OpRule
 {
-    public MatMulGradRule(string name) { Name = name; }
+    public MatMulGradRule(string name) { Name = OneOf<MatMulGradRule>(name, "matmul_da", "matmul_db"); }
     public override string Name { get; }
     private bool IsA => Name == "matmul_da";
 

@@ -11,7 +11,9 @@ namespace TrainingGen.Generator.Ops;
 /// </summary>
 internal sealed class PointwiseLossRule : OpRule
 {
-    public PointwiseLossRule(string name, string kind) { Name = name; Kind = kind; }
+    public PointwiseLossRule(string name, string kind) { Name = OneOf<PointwiseLossRule>(name, Losses); Kind = kind; }
+
+    internal static readonly string[] Losses = { "l1_loss", "huber_loss", "smooth_l1_loss", "bce_with_logits" };
     public override string Name { get; }
     internal string Kind { get; }
     private bool DifferenceBased => Name != "bce_with_logits";
@@ -38,7 +40,7 @@ internal sealed class PointwiseLossRule : OpRule
 
 internal sealed class PointwiseLossGradRule : OpRule
 {
-    public PointwiseLossGradRule(string forward) { Forward = forward; }
+    public PointwiseLossGradRule(string forward) { Forward = OneOf<PointwiseLossGradRule>(forward, PointwiseLossRule.Losses); }
     private string Forward { get; }
     public override string Name => Forward + "_grad";
 

@@ -38,7 +38,7 @@ internal sealed class LayerNormRule : OpRule
 
 internal sealed class LayerNormGradRule : OpRule
 {
-    public LayerNormGradRule(string name) { Name = name; }
+    public LayerNormGradRule(string name) { Name = OneOf<LayerNormGradRule>(name, "layer_norm_dx", "layer_norm_dw", "layer_norm_db"); }
     public override string Name { get; }
 
     public override string? Trainer(EmitContext c, Node n)
@@ -48,7 +48,8 @@ internal sealed class LayerNormGradRule : OpRule
         {
             "layer_norm_dx" => $"{EmitContext.K}.LayerNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {LayerNormRule.Opt(c, n.Args[2])}, _x{n.Args[3]}, {c.Ref(n.Id)}, {width});",
             "layer_norm_dw" => $"{EmitContext.K}.LayerNorm.WeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, {c.Ref(n.Id)}, {width});",
-            _ => $"{EmitContext.K}.LayerNorm.BiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {width});",
+            "layer_norm_db" => $"{EmitContext.K}.LayerNorm.BiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {width});",
+            _ => throw NoCase(),
         };
     }
 
@@ -56,7 +57,8 @@ internal sealed class LayerNormGradRule : OpRule
     {
         "layer_norm_dx" => $"{EmitContext.Mil}.MilRecipes.LayerNormInputGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {LayerNormRule.OptV(c, n.Args[2])}, {Float(n.Scalar)}{nm})",
         "layer_norm_dw" => $"{EmitContext.Mil}.MilRecipes.LayerNormWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Scalar)}{nm})",
-        _ => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Enumerable.Range(0, c.Shape(n.Args[0]).Count - 1))} }}, false{nm})",
+        "layer_norm_db" => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Enumerable.Range(0, c.Shape(n.Args[0]).Count - 1))} }}, false{nm})",
+        _ => throw NoCase(),
     };
 }
 
@@ -124,7 +126,7 @@ internal sealed class BatchNormRule : OpRule
 
 internal sealed class BatchNormGradRule : OpRule
 {
-    public BatchNormGradRule(string name) { Name = name; }
+    public BatchNormGradRule(string name) { Name = OneOf<BatchNormGradRule>(name, "batch_norm2d_dx", "batch_norm2d_dw", "batch_norm2d_db"); }
     public override string Name { get; }
 
     public override string? Trainer(EmitContext c, Node n)
@@ -134,7 +136,8 @@ internal sealed class BatchNormGradRule : OpRule
         {
             "batch_norm2d_dx" => $"{EmitContext.K}.BatchNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, _x{n.Args[3]}, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
             "batch_norm2d_dw" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, {c.Ref(n.Id)}, default, {BatchNormRule.Geometry(x)});",
-            _ => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, default, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
+            "batch_norm2d_db" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, default, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
+            _ => throw NoCase(),
         };
     }
 
@@ -142,6 +145,7 @@ internal sealed class BatchNormGradRule : OpRule
     {
         "batch_norm2d_dx" => $"{EmitContext.Mil}.MilRecipes.BatchNormInputGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}{nm})",
         "batch_norm2d_dw" => $"{EmitContext.Mil}.MilRecipes.BatchNormWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Attrs[0])}{nm})",
-        _ => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ 0, 2, 3 }}, false{nm})",
+        "batch_norm2d_db" => $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ 0, 2, 3 }}, false{nm})",
+        _ => throw NoCase(),
     };
 }

@@ -33,6 +33,22 @@ internal abstract class OpRule
 
     /// <summary>A C# expression building the node's MIL value; <paramref name="nm"/> is "" or ", name: \"...\"".</summary>
     public abstract string? Mil(EmitContext c, Node n, string nm);
+
+    /// <summary>
+    /// The internal error of a rule that serves a family of ops (e.g. the three pools) asked for an
+    /// op it has no case for: families name every op they handle, none falls through to another's code.
+    /// </summary>
+    protected System.InvalidOperationException NoCase() => NoCase(Name, GetType().Name);
+
+    private static System.InvalidOperationException NoCase(string op, string family) => new($"Op '{op}' has no case in {family}.");
+
+    /// <summary>
+    /// <paramref name="op"/> when the family rule <typeparamref name="TFamily"/> has a case for it,
+    /// else the internal error naming it: checked when the table is built, so a new name added to a
+    /// family without its branches fails at once instead of taking another op's branch.
+    /// </summary>
+    protected static string OneOf<TFamily>(string op, params string[] cases) where TFamily : OpRule =>
+        System.Array.IndexOf(cases, op) >= 0 ? op : throw NoCase(op, typeof(TFamily).Name);
 }
 
 /// <summary>What a VJP rule can do while the backward pass is built.</summary>
@@ -127,40 +143,28 @@ internal sealed class EmitContext
     public const string Mil = "global::TrainingGen.CoreML.Mil";
 }
 
-/// <summary>All rules by name.</summary>
+/// <summary>All rules by IR op name: the op table's forward and extra rules, and the IR-only values.</summary>
 internal static class OpRules
 {
-    private static readonly Dictionary<string, OpRule> ByName = new OpRule[]
-    {
-        new InputRule(), new ParamRule(), new ConstRule(), new FillRule(),
-        new BinaryRule("add"), new BinaryRule("sub"), new BinaryRule("mul"), new BinaryRule("div"), new NegRule(),
-        new ReluRule(), new ReluGradRule(),
-        new ReduceAllRule("mean"), new ReduceAllRule("sum"), new ReduceAllGradRule("mean_grad"), new ReduceAllGradRule("sum_grad"), new SumToRule(),
-        new LinearRule(), new LinearWeightGradRule(), new LinearBiasGradRule(), new LinearInputGradRule(),
-        new UnaryRule("sigmoid"), new UnaryRule("tanh"), new UnaryRule("exp"), new UnaryRule("log"), new UnaryRule("sqrt"),
-        new UnaryRule("silu"), new UnaryRule("leaky_relu"), new UnaryRule("gelu"),
-        new UnaryGradRule("sigmoid"), new UnaryGradRule("tanh"), new UnaryGradRule("exp"), new UnaryGradRule("log"), new UnaryGradRule("sqrt"),
-        new UnaryGradRule("silu"), new UnaryGradRule("leaky_relu"), new UnaryGradRule("gelu"),
-        new SoftmaxRule("softmax"), new SoftmaxRule("log_softmax"), new SoftmaxGradRule("softmax"), new SoftmaxGradRule("log_softmax"),
-        new CrossEntropyRule(), new CrossEntropyGradRule(),
-        new ReduceAxisRule("sum_axis"), new ReduceAxisRule("mean_axis"), new ReduceAxisGradRule("sum_axis"), new ReduceAxisGradRule("mean_axis"),
-        new ReshapeRule("reshape"), new ReshapeRule("flatten"), new ReshapeGradRule(), new TransposeRule(), new PermuteRule(),
-        new MatMulRule(), new MatMulGradRule("matmul_da"), new MatMulGradRule("matmul_db"),
-        new Conv2dRule(), new Conv2dGradRule("conv2d_dw"), new Conv2dGradRule("conv2d_db"), new Conv2dGradRule("conv2d_dx"),
-        new PoolRule("max_pool2d"), new PoolRule("avg_pool2d"), new PoolRule("global_avg_pool"),
-        new PoolGradRule("max_pool2d"), new PoolGradRule("avg_pool2d"), new PoolGradRule("global_avg_pool"),
-        new LayerNormRule(), new LayerNormGradRule("layer_norm_dx"), new LayerNormGradRule("layer_norm_dw"), new LayerNormGradRule("layer_norm_db"),
-        new EmbeddingRule(), new EmbeddingGradRule(),
-        new BatchNormRule(), new BatchNormGradRule("batch_norm2d_dx"), new BatchNormGradRule("batch_norm2d_dw"), new BatchNormGradRule("batch_norm2d_db"),
-        new PointwiseLossRule("l1_loss", "L1"), new PointwiseLossRule("huber_loss", "Huber"), new PointwiseLossRule("smooth_l1_loss", "SmoothL1"),
-        new PointwiseLossRule("bce_with_logits", "BceWithLogits"),
-        new PointwiseLossGradRule("l1_loss"), new PointwiseLossGradRule("huber_loss"), new PointwiseLossGradRule("smooth_l1_loss"), new PointwiseLossGradRule("bce_with_logits"),
-        new DropoutMaskRule(), new DropoutRule(),
-        new NllRule(), new NllGradRule(), new ConcatRule(), new SliceRule(), new SliceGradRule(),
-    }.ToDictionary(r => r.Name);
+    private static readonly Dictionary<string, OpRule> ByName = Build();
 
+    private static Dictionary<string, OpRule> Build()
+    {
+        var byName = new Dictionary<string, OpRule>(System.StringComparer.Ordinal);
+        var rules = OpTable.IrOnly.Concat(OpTable.All.SelectMany(e => e.Forward is null ? e.Extra : e.Extra.Prepend(e.Forward)));
+        // flatten and reshape share reshape_grad: a name declared twice must be the same kind of rule.
+        foreach (var r in rules)
+            if (!byName.TryGetValue(r.Name, out var seen)) byName.Add(r.Name, r);
+            else if (seen.GetType() != r.GetType()) throw new System.InvalidOperationException($"Op '{r.Name}' is declared by two different rules.");
+        return byName;
+    }
+
+    /// <summary>The rule of IR op <paramref name="name"/>; a missing one is an internal error that names it.</summary>
     public static OpRule Get(string name) =>
-        ByName.TryGetValue(name, out var r) ? r : throw new KeyNotFoundException($"No rule for op '{name}'.");
+        ByName.TryGetValue(name, out var r) ? r : throw new KeyNotFoundException($"No rule for IR op '{name}' in the op table.");
 
     public static bool Has(string name) => ByName.ContainsKey(name);
+
+    /// <summary>Every IR op name with a rule.</summary>
+    public static IEnumerable<string> Names => ByName.Keys;
 }

@@ -7,7 +7,7 @@ namespace TrainingGen.Generator.Ops;
 /// <summary>mean / sum over every element, giving a scalar.</summary>
 internal sealed class ReduceAllRule : OpRule
 {
-    public ReduceAllRule(string name) { Name = name; }
+    public ReduceAllRule(string name) { Name = OneOf<ReduceAllRule>(name, "mean", "sum"); }
     public override string Name { get; }
 
     public override void Backward(AdContext ad, Node n, int g) =>
@@ -27,7 +27,7 @@ internal sealed class ReduceAllRule : OpRule
 /// <summary>The adjoint of a full reduction: the scalar adjoint spread over the input (÷ count for mean).</summary>
 internal sealed class ReduceAllGradRule : OpRule
 {
-    public ReduceAllGradRule(string name) { Name = name; }
+    public ReduceAllGradRule(string name) { Name = OneOf<ReduceAllGradRule>(name, "mean_grad", "sum_grad"); }
     public override string Name { get; }
 
     public override string? Trainer(EmitContext c, Node n) => Name == "mean_grad"

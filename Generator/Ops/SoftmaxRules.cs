@@ -7,7 +7,7 @@ namespace TrainingGen.Generator.Ops;
 /// <summary>softmax / log_softmax over the last axis.</summary>
 internal sealed class SoftmaxRule : OpRule
 {
-    public SoftmaxRule(string name) { Name = name; }
+    public SoftmaxRule(string name) { Name = OneOf<SoftmaxRule>(name, "softmax", "log_softmax"); }
     public override string Name { get; }
     private bool IsLog => Name == "log_softmax";
 
@@ -25,7 +25,7 @@ internal sealed class SoftmaxRule : OpRule
 
 internal sealed class SoftmaxGradRule : OpRule
 {
-    public SoftmaxGradRule(string forward) { Forward = forward; }
+    public SoftmaxGradRule(string forward) { Forward = OneOf<SoftmaxGradRule>(forward, "softmax", "log_softmax"); }
     private string Forward { get; }
     public override string Name => Forward + "_grad";
 

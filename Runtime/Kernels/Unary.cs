@@ -57,6 +57,46 @@ public static class Unary
         }
     }
 
+    /// <summary>Softplus as torch computes it (β = 1): x above the threshold 20, else log(1 + eˣ).</summary>
+    public static void Softplus(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = x[i] > SoftplusThreshold ? x[i] : (float)SoftplusOf(x[i]);
+    }
+
+    /// <summary>dx = g·σ(x), and g itself above the threshold (torch's softplus_backward).</summary>
+    public static void SoftplusBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > SoftplusThreshold ? g[i] : (float)(g[i] / (1 + Math.Exp(-(double)x[i])));
+    }
+
+    /// <summary>Mish: y = x·tanh(softplus(x)) (torch's mish has no threshold).</summary>
+    public static void Mish(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = (float)(x[i] * Math.Tanh(SoftplusOf(x[i])));
+    }
+
+    /// <summary>d(x·tanh(sp(x)))/dx = t + x·σ(x)·(1 − t²), t = tanh(sp(x)).</summary>
+    public static void MishBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++)
+        {
+            double v = x[i], t = Math.Tanh(SoftplusOf(v));
+            dx[i] = (float)(g[i] * (t + v / (1 + Math.Exp(-v)) * (1 - t * t)));
+        }
+    }
+
+    private const float SoftplusThreshold = 20f;
+
+    // log(1 + eᵛ) without overflow: max(v, 0) + log1p(e^−|v|).
+    private static double SoftplusOf(double v) => Math.Max(v, 0) + Log1p(Math.Exp(-Math.Abs(v)));
+
+    // log(1 + u) accurate for tiny u (Goldberg's trick: the rounding of 1 + u cancels in the ratio).
+    private static double Log1p(double u)
+    {
+        double w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * u / (w - 1);
+    }
+
     /// <summary>GELU, exact (x·Φ(x)) or PyTorch's tanh approximation.</summary>
     public static void Gelu(ReadOnlySpan<float> x, bool tanhApproximation, Span<float> y)
     {

@@ -26,13 +26,6 @@ public sealed class ShapeAttribute : Attribute
     public int[] Dims { get; }
 }
 
-/// <summary>Symbolic dimensions for <see cref="ShapeAttribute"/>.</summary>
-public static class Dim
-{
-    /// <summary>The batch dimension, fixed when the trainer is created.</summary>
-    public const int Batch = -1;
-}
-
 /// <summary>Excludes a layer (or a whole sub-model) property from training: no gradients, no optimizer state.</summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = false)]
 public sealed class FrozenAttribute : Attribute { }
@@ -66,12 +59,16 @@ public sealed class SgdAttribute : OptimizerAttribute
 }
 
 /// <summary>
-/// Binds a runtime method to an entry of the op table (<see cref="OpTable"/>). The generator reads
-/// this attribute from the method symbol to know which op a call in <c>Forward</c> stands for.
+/// Binds a runtime method (or layer class) to the generator's op-table entry of that name
+/// (Generator/Ops/OpTable.cs), which declares its shape rule, derivative and lowerings. The
+/// generator reads this attribute from the symbol to know which op a call in <c>Forward</c> stands for.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, Inherited = false)]
 public sealed class OpAttribute : Attribute
 {
     public OpAttribute(string name) { Name = name; }
     public string Name { get; }
+
+    /// <summary>The op computes a loss, so it counts as a loss for "the first output is a loss" (TG0001).</summary>
+    public bool IsLoss { get; set; }
 }

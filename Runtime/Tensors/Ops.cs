@@ -39,6 +39,12 @@ public static class Ops
     [Op("sqrt")] public static Tensor Sqrt(Tensor a) => Map(a, Unary.Sqrt);
     [Op("silu")] public static Tensor Silu(Tensor a) => Map(a, Unary.Silu);
 
+    /// <summary>Softplus log(1 + eˣ) like torch's <c>F.softplus</c> with β = 1 and threshold 20 (x itself above 20).</summary>
+    [Op("softplus")] public static Tensor Softplus(Tensor a) => Map(a, Unary.Softplus);
+
+    /// <summary>Mish x·tanh(softplus(x)) like torch's <c>F.mish</c>.</summary>
+    [Op("mish")] public static Tensor Mish(Tensor a) => Map(a, Unary.Mish);
+
     /// <summary>LeakyReLU with torch's default slope 0.01.</summary>
     [Op("leaky_relu")]
     public static Tensor LeakyRelu(Tensor a, float negativeSlope = 0.01f)
@@ -79,7 +85,7 @@ public static class Ops
     /// Cross-entropy from logits [batch, classes] and integer class labels [batch] (stored as
     /// floats), mean over the batch, with optional label smoothing — torch.nn.functional.cross_entropy.
     /// </summary>
-    [Op("cross_entropy")]
+    [Op("cross_entropy", IsLoss = true)]
     public static Tensor CrossEntropy(Tensor logits, Tensor labels, float labelSmoothing = 0f, Reduction reduction = Reduction.Mean)
     {
         if (logits.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logits.Shape[0])
@@ -102,27 +108,27 @@ public static class Ops
     }
 
     /// <summary>Mean absolute error, like <c>F.l1_loss</c>.</summary>
-    [Op("l1_loss")]
+    [Op("l1_loss", IsLoss = true)]
     public static Tensor L1Loss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.L1, prediction, target, 0f, reduction);
 
     /// <summary>Huber loss with threshold δ (default 1), like <c>F.huber_loss</c>.</summary>
-    [Op("huber_loss")]
+    [Op("huber_loss", IsLoss = true)]
     public static Tensor HuberLoss(Tensor prediction, Tensor target, float delta = 1f, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.Huber, prediction, target, delta, reduction);
 
     /// <summary>Smooth L1 loss with β (default 1), like <c>F.smooth_l1_loss</c>.</summary>
-    [Op("smooth_l1_loss")]
+    [Op("smooth_l1_loss", IsLoss = true)]
     public static Tensor SmoothL1Loss(Tensor prediction, Tensor target, float beta = 1f, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.SmoothL1, prediction, target, beta, reduction);
 
     /// <summary>Binary cross-entropy from logits against targets in [0, 1], like <c>F.binary_cross_entropy_with_logits</c>.</summary>
-    [Op("bce_with_logits")]
+    [Op("bce_with_logits", IsLoss = true)]
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean) =>
         Pointwise(LossKind.BceWithLogits, logits, target, 0f, reduction);
 
     /// <summary>Negative log-likelihood of log-probabilities [batch, classes] at class indices [batch], like <c>F.nll_loss</c>.</summary>
-    [Op("nll_loss")]
+    [Op("nll_loss", IsLoss = true)]
     public static Tensor NllLoss(Tensor logProbabilities, Tensor labels, Reduction reduction = Reduction.Mean)
     {
         if (logProbabilities.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logProbabilities.Shape[0])
@@ -285,7 +291,7 @@ public static class Ops
     [Op("sum")] public static Tensor Sum(Tensor a) => Tensor.Scalar(TensorPrimitives.Sum(a.Data));
 
     /// <summary>Mean squared error with mean reduction, like <c>torch.nn.functional.mse_loss</c>.</summary>
-    [Op("mse_loss")]
+    [Op("mse_loss", IsLoss = true)]
     public static Tensor MseLoss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean)
     {
         if (!prediction.Shape.AsSpan().SequenceEqual(target.Shape))

@@ -94,6 +94,61 @@ public class OpGradientTests
     [Test] public void Softmax_last_axis() => Check(SoftmaxCheck.CreateTrainer(1), (p, x) => Project(SoftmaxRows(p[0], 4, log: false), x[0]), 10);
     [Test] public void LogSoftmax_last_axis() => Check(LogSoftmaxCheck.CreateTrainer(1), (p, x) => Project(SoftmaxRows(p[0], 5, log: true), x[0]), 11);
 
+    /// <summary>torch's softplus (β = 1, threshold 20), from its definition.</summary>
+    private static double SoftplusRef(double v) => v > 20 ? v : Math.Log(1 + Math.Exp(v));
+
+    [Test] public void Softplus() => CheckWithTrainStep(SoftplusCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => SoftplusRef(8 * v)), x[0]), 32);
+    [Test] public void Mish() => CheckWithTrainStep(MishCheck.CreateTrainer(1), (p, x) => Project(Map(p[0], v => 3 * v * Math.Tanh(Math.Log(1 + Math.Exp(3 * v)))), x[0]), 33);
+
+    [Test]
+    public void Softplus_and_mish_kernels_in_the_tails_and_at_torchs_threshold()
+    {
+        var x = new[] { -100f, -30f, -5f, -0.5f, 0f, 1.5f, 19.5f, 20f, 20.5f, 100f };
+        // log(1 + u) = u − u²/2 + u³/3 − … for u = e^v small enough that 1 + u loses its digits
+        double SpExact(double v) { double u = Math.Exp(v); return v < -15 ? u * (1 - u / 2 + u * u / 3) : Math.Log(1 + u); }
+        double Sp(double v) => v > 20 ? v : SpExact(v); // mish has no threshold; softplus has
+        var input = new Tensor(x.Length);
+        x.CopyTo(input.Data, 0);
+        var y = Ops.Softplus(input).Data;
+        var m = Ops.Mish(input).Data;
+        var g = Enumerable.Repeat(1f, x.Length).ToArray();
+        var dy = new float[x.Length]; var dm = new float[x.Length];
+        Kernels.Unary.SoftplusBackward(g, x, dy);
+        Kernels.Unary.MishBackward(g, x, dm);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = x[i], t = Math.Tanh(SpExact(v));
+            Assert.That(y[i], Is.EqualTo(Sp(v)).Within(2e-5).Percent.Or.EqualTo(Sp(v)).Within(1e-44), $"softplus({v})");
+            Assert.That(dy[i], Is.EqualTo(v > 20 ? 1 : Sig(v)).Within(2e-5).Percent.Or.EqualTo(Sig(v)).Within(1e-44), $"softplus'({v})");
+            Assert.That(m[i], Is.EqualTo(v * t).Within(2e-5).Percent.Or.EqualTo(v * t).Within(1e-44), $"mish({v})");
+            Assert.That(dm[i], Is.EqualTo(t + v * Sig(v) * (1 - t * t)).Within(2e-5).Percent.Or.EqualTo(0).Within(1e-40), $"mish'({v})");
+        }
+    }
+
+    /// <summary><see cref="Check"/>, then one <c>train_step</c> of the package, run by the interpreter, against the trainer's Step.</summary>
+    private static void CheckWithTrainStep(ITrainer t, LossFn reference, ulong seed)
+    {
+        Check(t, reference, seed);
+        var rng = new Rng(seed + 100);
+        var inputs = t.InputNames.Select((_, k) => TestUtil.RandomTensor(rng, InputShape(t, k))).ToList();
+        using var ev = Evaluator.FromSpec(t.BuildPackage());
+        var feed = new Dictionary<string, MilTensor>
+        {
+            ["learning_rate"] = MilTensor.Float32(new[] { 1 }, new[] { t.LearningRate }),
+            ["step"] = MilTensor.Int32(new[] { 1 }, new[] { 0 }),
+        };
+        for (int k = 0; k < inputs.Count; k++) feed[t.InputNames[k]] = TestUtil.Mil(inputs[k]);
+        foreach (var p in t.Parameters.Concat(t.OptimizerState)) feed[p.MilName] = TestUtil.Mil(p.Shape, p.Value);
+        var outputs = ev.Run("train_step", feed);
+        float loss = t.Step(inputs);
+        Assert.That(Math.Abs(outputs[0].Value.Floats![0] - loss), Is.LessThanOrEqualTo(1e-5 * Math.Max(1, Math.Abs(loss))), "train_step loss");
+        foreach (var p in t.Parameters)
+        {
+            var updated = outputs.Single(o => o.Key == TrainingNames.Updated(p.MilName)).Value.Floats!;
+            Assert.That(TestUtil.RelativeError(updated, p.Value), Is.LessThanOrEqualTo(1e-5), $"train_step update of {p.Name}");
+        }
+    }
+
     internal static Tensor Labels(Rng rng, int[] shape, int classes)
     {
         var t = new Tensor(shape);

@@ -318,3 +318,18 @@ public partial class BatchedOpsCheck
         return (Projections.Project(y, w) + Projections.Project(Ops.Mean(z, 1, keepDim: true), Ops.Sum(w, 1, keepDim: true)), y);
     }
 }
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class SoftplusCheck
+{
+    public Parameter A { get; } = new(3, 4);
+    // 8·a spreads the arguments past ±20, so both sides of torch's threshold are differentiated
+    public (Tensor Loss, Tensor Y) Forward([Shape(3, 4)] Tensor w) { var y = Ops.Softplus(A.Forward() * 8f); return (Projections.Project(y, w), y); }
+}
+
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class MishCheck
+{
+    public Parameter A { get; } = new(4, 3);
+    public (Tensor Loss, Tensor Y) Forward([Shape(4, 3)] Tensor w) { var y = Ops.Mish(A.Forward() * 3f); return (Projections.Project(y, w), y); }
+}
