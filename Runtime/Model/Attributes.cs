@@ -31,34 +31,6 @@ public sealed class ShapeAttribute : Attribute
 public sealed class FrozenAttribute : Attribute { }
 
 /// <summary>
-/// Declares a training model's optimizer. The generator emits
-/// <c>new TheAttribute { named arguments }.CreateOptimizer()</c> in the trainer, so every optimizer
-/// attribute works without the generator knowing it.
-/// </summary>
-[AttributeUsage(AttributeTargets.Class, Inherited = false)]
-public abstract class OptimizerAttribute : Attribute
-{
-    public abstract Optimizers.Optimizer CreateOptimizer();
-}
-
-/// <summary>
-/// Stochastic gradient descent with exactly torch.optim.SGD's update and defaults
-/// (momentum 0, dampening 0, weight decay 0, no Nesterov).
-/// </summary>
-[AttributeUsage(AttributeTargets.Class, Inherited = false)]
-public sealed class SgdAttribute : OptimizerAttribute
-{
-    public double LearningRate { get; set; } = 0.001;
-    public double Momentum { get; set; }
-    public double Dampening { get; set; }
-    public double WeightDecay { get; set; }
-    public bool Nesterov { get; set; }
-
-    public override Optimizers.Optimizer CreateOptimizer() =>
-        new Optimizers.Sgd(new Optimizers.SgdOptions(LearningRate, Momentum, Dampening, WeightDecay, Nesterov));
-}
-
-/// <summary>
 /// Binds a runtime method (or layer class) to the generator's op-table entry of that name
 /// (Generator/Ops/OpTable.cs), which declares its shape rule, derivative and lowerings. The
 /// generator reads this attribute from the symbol to know which op a call in <c>Forward</c> stands for.
