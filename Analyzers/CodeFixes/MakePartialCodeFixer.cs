@@ -11,11 +11,14 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace TrainingGen.CodeFixes;
 
-/// <summary>TG0002: adds <c>partial</c> to the model class (as the last modifier, where C# wants it).</summary>
+/// <summary>
+/// TG0002: adds <c>partial</c> to the model class (as the last modifier, where C# wants it);
+/// TG0010: the same to the class a training model is nested in (the diagnostic is at its name).
+/// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFixer)), Shared]
 public sealed class MakePartialCodeFixer : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.NotPartial);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.NotPartial, DiagnosticIds.OuterNotPartial);
 
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
