@@ -44,19 +44,36 @@ public sealed class TrainingModelAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeClass(SyntaxNodeAnalysisContext ctx, INamedTypeSymbol training, INamedTypeSymbol model)
     {
         var decl = (ClassDeclarationSyntax)ctx.Node;
+        if (!decl.Modifiers.Any(SyntaxKind.PartialKeyword) && decl.Members.Any(m => m is TypeDeclarationSyntax))
+            ReportNestedTrainingModels(ctx, decl, training);
         if (decl.AttributeLists.Count == 0) return; // each check reports on the declaration that carries the attribute
         if (ctx.SemanticModel.GetDeclaredSymbol(decl, ctx.CancellationToken) is not INamedTypeSymbol type) return;
         var attr = type.GetAttributes().FirstOrDefault(a =>
             SymbolEqualityComparer.Default.Equals(a.AttributeClass, training) || SymbolEqualityComparer.Default.Equals(a.AttributeClass, model));
         if (attr?.ApplicationSyntaxReference is not { } applied || applied.SyntaxTree != decl.SyntaxTree || !decl.Span.Contains(applied.Span)) return;
-        bool isTraining = SymbolEqualityComparer.Default.Equals(attr.AttributeClass, training);
-        string name = isTraining ? "TrainingModel" : "Model";
+        string name = SymbolEqualityComparer.Default.Equals(attr.AttributeClass, training) ? "TrainingModel" : "Model";
         if (!decl.Modifiers.Any(SyntaxKind.PartialKeyword))
             ctx.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NotPartial, decl.Identifier.GetLocation(), type.Name, name));
         if (decl.TypeParameterList is { } generic)
             ctx.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GenericModel, generic.GetLocation(), type.Name, name, generic.ToString()));
-        if (isTraining && Nesting.OuterNotPartial(type, ctx.CancellationToken) is { Parent: not null } outer)
-            ctx.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.OuterNotPartial, outer.Identifier.GetLocation(), type.Name, outer.Identifier.Text));
+    }
+
+    /// <summary>
+    /// TG0010 on a non-partial class for each training model nested in it whose innermost
+    /// non-partial container it is (reported while analyzing that class, so the diagnostic is local to it).
+    /// </summary>
+    private static void ReportNestedTrainingModels(SyntaxNodeAnalysisContext ctx, ClassDeclarationSyntax decl, INamedTypeSymbol training)
+    {
+        if (ctx.SemanticModel.GetDeclaredSymbol(decl, ctx.CancellationToken) is not INamedTypeSymbol outer) return;
+        var pending = new System.Collections.Generic.Stack<INamedTypeSymbol>(outer.GetTypeMembers());
+        while (pending.Count > 0)
+        {
+            var nested = pending.Pop();
+            foreach (var inner in nested.GetTypeMembers()) pending.Push(inner);
+            if (nested.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, training)) &&
+                Nesting.OuterNotPartial(nested, ctx.CancellationToken) is { } o && o.SyntaxTree == decl.SyntaxTree && o.Span == decl.Span)
+                ctx.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.OuterNotPartial, decl.Identifier.GetLocation(), nested.Name, outer.Name));
+        }
     }
 
     private static void AnalyzeField(SymbolAnalysisContext ctx, INamedTypeSymbol training, INamedTypeSymbol model)

@@ -14,7 +14,7 @@ namespace TrainingGen.CodeFixes;
 /// <summary>
 /// TG0014: turns a layer field (<c>public Linear L2 = new(3, 3);</c>) into the get-only property
 /// TrainingGen reads (<c>public Linear L2 { get; } = new(3, 3);</c>), keeping its attributes,
-/// comments and indentation. A field declaring several layers keeps the others.
+/// comments and indentation.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(LayerPropertyCodeFixer)), Shared]
 public sealed class LayerPropertyCodeFixer : CodeFixProvider
@@ -27,7 +27,8 @@ public sealed class LayerPropertyCodeFixer : CodeFixProvider
     {
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         var declarator = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf().OfType<VariableDeclaratorSyntax>().FirstOrDefault();
-        if (root is null || declarator?.Parent?.Parent is not FieldDeclarationSyntax field) return;
+        // One layer per declaration: "Linear a = new(1, 1), b = new(2, 2);" is left to the user.
+        if (root is null || declarator?.Parent?.Parent is not FieldDeclarationSyntax field || field.Declaration.Variables.Count != 1) return;
         foreach (var diagnostic in context.Diagnostics)
             context.RegisterCodeFix(CodeAction.Create("Declare as a get-only property",
                 ct => Task.FromResult(context.Document.WithSyntaxRoot(Replace(root, field, declarator))),
@@ -40,9 +41,6 @@ public sealed class LayerPropertyCodeFixer : CodeFixProvider
         var property = ((PropertyDeclarationSyntax)SyntaxFactory.ParseMemberDeclaration(attributes + LayerFieldRule.PropertyText(declarator))!)
             .WithLeadingTrivia(field.GetLeadingTrivia())
             .WithTrailingTrivia(field.GetTrailingTrivia());
-        if (field.Declaration.Variables.Count == 1) return root.ReplaceNode(field, property);
-        // "Linear a = new(1, 1), b = new(2, 2);": the field keeps the other layers, the property follows it.
-        var rest = field.RemoveNode(declarator, SyntaxRemoveOptions.KeepNoTrivia)!;
-        return root.ReplaceNode(field, new SyntaxNode[] { rest, property.WithLeadingTrivia(field.GetLeadingTrivia().Where(t => t.IsKind(SyntaxKind.WhitespaceTrivia))) });
+        return root.ReplaceNode(field, property);
     }
 }

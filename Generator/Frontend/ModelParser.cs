@@ -265,7 +265,7 @@ internal sealed partial class ModelParser
     {
         IfStatementSyntax => "the training graph must not depend on tensor values; compute both branches and combine them with ops",
         ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax => "write the layers out (loops are not yet unrolled)",
-        ExpressionStatementSyntax => "Forward may only assign tensors to its locals (no calls for their side effects, no fields or elements)",
+        ExpressionStatementSyntax => "use statements that assign tensors to locals only (no calls for their side effects, no fields or elements)",
         _ => "Forward is straight-line code: locals computed from ops, then one return",
     };
 
@@ -324,7 +324,7 @@ internal sealed partial class ModelParser
                 return -1;
 
             default:
-                Fail(e, ExpressionName(e), "Forward supports locals, + - * /, numeric literals and calls to ops, layers, models and [Loss] functions");
+                Fail(e, ExpressionName(e), "compute the value from locals, + - * /, numeric constants, and calls to ops, layers, models or [Loss] functions");
                 return -1;
         }
     }
