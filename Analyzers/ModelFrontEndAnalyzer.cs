@@ -16,7 +16,7 @@ namespace TrainingGen.Analyzers;
 /// <summary>
 /// Runs the generator's own front end (<see cref="ModelParser"/>, compiled into this assembly
 /// from the same source) on every [TrainingModel] the generator would generate for, and reports
-/// what it finds while the user types: TG0003–TG0007, TG0011–TG0013, TG0015, TG1001–TG1008, TG3001,
+/// what it finds while the user types: TG0003–TG0007, TG0011–TG0013, TG0015, TG0016, TG1001–TG1008, TG3001,
 /// TG4002, TG4003.
 /// The generator stops on the same diagnostics without reporting them, so each appears once.
 /// On a model that parses, it adds TG2002 (a trainable parameter that never receives a gradient).
@@ -37,7 +37,8 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedBranch, DiagnosticDescriptors.UnsupportedLinq, DiagnosticDescriptors.UnsupportedLambda,
         DiagnosticDescriptors.UnsupportedAwait, DiagnosticDescriptors.UnsupportedMutation, DiagnosticDescriptors.NotDifferentiable, DiagnosticDescriptors.NoGradient,
         DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar,
-        DiagnosticDescriptors.NoParameters, DiagnosticDescriptors.AllFrozen, DiagnosticDescriptors.OnlyLoss, DiagnosticDescriptors.MissingModelAttribute);
+        DiagnosticDescriptors.NoParameters, DiagnosticDescriptors.AllFrozen, DiagnosticDescriptors.OnlyLoss, DiagnosticDescriptors.MissingModelAttribute,
+        DiagnosticDescriptors.InaccessibleLayer);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -94,6 +94,11 @@ internal static class DiagnosticDescriptors
         "'{0}' has a Forward method but is not marked [Model], so '{1}' cannot be inlined; add [Model] to '{0}'",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor InaccessibleLayer = Create("TG0016",
+        "Layer property of a sub-model is not accessible",
+        "Layer property '{0}' of sub-model '{1}' is {2}, so the generated trainer cannot read its parameters; make it public or internal",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
         "Unsupported C# in Forward",
         "{0} is not supported in a Forward method: {1}",
@@ -172,7 +177,7 @@ internal static class DiagnosticDescriptors
     public static readonly IReadOnlyList<DiagnosticDescriptor> All = new[]
     {
         LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
-        GenericModel, OuterNotPartial, NoParameters, AllFrozen, OnlyLoss, LayerField, MissingModelAttribute,
+        GenericModel, OuterNotPartial, NoParameters, AllFrozen, OnlyLoss, LayerField, MissingModelAttribute, InaccessibleLayer,
         UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
         UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using TrainingGen.Generator.Diagnostics;
 
@@ -10,7 +11,8 @@ namespace TrainingGen.Generator.Frontend;
 /// Model-level checks of the parser that turn what would otherwise become broken generated code
 /// (or a misleading TG1001/TG1002) into one diagnostic naming the fix: generic models (TG0009),
 /// no or only frozen parameters (TG0011/TG0012), a Forward returning only the loss (TG0013), a
-/// layer declared as a field (TG0014), a sub-model class missing [Model] (TG0015), and TG3001
+/// layer declared as a field (TG0014), a sub-model class missing [Model] (TG0015), a private
+/// layer of a sub-model (TG0016), and TG3001
 /// relocated to the caller's call when the mismatch comes from what the caller passed in.
 /// </summary>
 internal sealed partial class ModelParser
@@ -66,6 +68,22 @@ internal sealed partial class ModelParser
                 with { AlsoTree = cls.SyntaxTree, AlsoSpan = cls.Identifier.Span });
             throw new Abort();
         }
+    }
+
+    /// <summary>
+    /// TG0016 at a sub-model's layer property that the generated trainer (nested in the training
+    /// model) cannot access: it copies parameters through these properties, so a private one
+    /// would only surface as CS0122 in generated code. The training model's own properties are
+    /// always accessible to its nested trainer.
+    /// </summary>
+    private void ReportIfInaccessible(IPropertySymbol prop, Scope scope)
+    {
+        if (scope.Access == "model" || prop.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
+            return;
+        var at = prop.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<PropertyDeclarationSyntax>().FirstOrDefault();
+        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InaccessibleLayer, at?.Identifier.GetLocation(), prop.Name, prop.ContainingType.Name,
+            SyntaxFacts.GetText(prop.DeclaredAccessibility)));
+        throw new Abort();
     }
 
     /// <summary>

@@ -363,6 +363,7 @@ internal sealed partial class ModelParser
             string prefix = Join(scope.Prefix, StateNames.ToSnake(prop.Name));
             string access = scope.Access + "." + prop.Name;
             string order = scope.Order + DeclarationKey(prop);
+            ReportIfInaccessible(prop, scope);
             if (prop.Type is INamedTypeSymbol pt && OpName(pt) == "linear")
                 return LinearLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptn && OpName(ptn) == "layer_norm")

@@ -33,6 +33,7 @@ public class DiagnosticMessageTests
         ["TG0013"] = new object[] { "ModelToExport" },
         ["TG0014"] = new object[] { "L2", "public Linear L2 { get; } = new(3, 3);" },
         ["TG0015"] = new object[] { "Backbone", "Plain.Forward" },
+        ["TG0016"] = new object[] { "Linear2", "LinearModel", "private" },
         ["TG1001"] = new object[] { "A 'try' statement", "Forward is straight-line code: locals computed from ops, then one return" },
         ["TG1002"] = new object[] { "Math.Abs(float)" },
         ["TG1003"] = new object[] { "A loop", "write the layers out (loops are not yet unrolled)" },
@@ -51,7 +52,7 @@ public class DiagnosticMessageTests
     };
 
     // Verbs that start a fix ("add ...", "remove ...", "rename one of them", ...).
-    private static readonly Regex Fix = new(@"\b(add|remove|rename|return|declare|use|mark|reduce|compute|write|change|correct|list|report|freeze|move)\b");
+    private static readonly Regex Fix = new(@"\b(add|remove|rename|return|declare|use|mark|make|reduce|compute|write|change|correct|list|report|freeze|move|pass|give|keep|replace)\b");
 
     // "A and B and C" inside one clause: two "and"s with no comma, semicolon or colon between them
     // (shapes such as [batch, 3] count as one word: their commas do not separate clauses).

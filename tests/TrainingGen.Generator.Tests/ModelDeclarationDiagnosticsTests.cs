@@ -301,6 +301,30 @@ public class ModelDeclarationDiagnosticsTests
         Assert.That(also.SourceTree!.GetText().ToString(also.SourceSpan), Is.EqualTo("Backbone"));
     }
 
+    [TestCase("private")]
+    [TestCase("protected")]
+    public void Private_layer_of_a_submodel_is_TG0016_not_CS0122_in_generated_code(string accessibility)
+    {
+        // Found by the generator fuzz: deleting 'public' before a sub-model's layer.
+        var marked = Marked.Parse(TestSources.SeedBackbone.Replace("public Linear Linear2", accessibility + " Linear [|Linear2|]"));
+        var run = GeneratorHarness.Run(TestSources.Training(Body), marked.Source);
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        var d = AssertSingle(run, marked, "TG0016");
+        Assert.That(Message(d), Is.EqualTo($"Layer property 'Linear2' of sub-model 'LinearModel' is {accessibility}, so the generated trainer cannot read its parameters; make it public or internal"));
+        AssertOnlyError(run, "TG0016");
+    }
+
+    [Test]
+    public void Private_layers_of_the_training_model_itself_are_fine()
+    {
+        var run = GeneratorHarness.Run(TestSources.SeedBackbone, TestSources.Training("""
+                    var pred = Head.Forward(Backend.Forward(x));
+                    return (Criteria.Mse(pred, y), pred);
+            """, members: "    private Linear Head { get; } = new(3, 3);").Replace("public LinearModel Backend", "private LinearModel Backend"));
+        Assert.That(run.All.Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, run.Describe());
+        Assert.That(run.Sources.Select(s => s.HintName), Does.Contain("Demo.ModelToExport.Trainer.g.cs"));
+    }
+
     // ------------------------------------------------------------------ TG3001 one sentence per rule
 
     [Test]
