@@ -158,26 +158,8 @@ public class CodeFixTests
 
     [Test]
     public Task TG0010_makes_the_containing_class_partial() => Verify<TrainingModelAnalyzer, MakePartialCodeFixer>(
-        new[] { TestSources.SeedBackbone, Nested("public static class {|TG0010:Experiments|}") },
-        new[] { TestSources.SeedBackbone, Nested("public static partial class Experiments") });
-
-    private static string Nested(string outer) => $$"""
-        using TrainingGen;
-        namespace Demo;
-        {{outer}}
-        {
-            [TrainingModel, Sgd(LearningRate = 0.01)]
-            public partial class Case
-            {
-                public LinearModel Backend { get; } = new();
-                public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                {
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-                }
-            }
-        }
-        """;
+        new[] { TestSources.SeedBackbone, ModelDeclarationDiagnosticsTests.Nested("public static class {|TG0010:Experiments|}") },
+        new[] { TestSources.SeedBackbone, ModelDeclarationDiagnosticsTests.Nested("public static partial class Experiments") });
 
     // ------------------------------------------------------------------ TG0014 layer field to property
 

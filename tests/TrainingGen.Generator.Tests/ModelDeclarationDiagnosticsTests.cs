@@ -15,10 +15,7 @@ namespace TrainingGen.Tests;
 /// </summary>
 public class ModelDeclarationDiagnosticsTests
 {
-    private const string Body = """
-                var pred = Backend.Forward(x);
-                return (Criteria.Mse(pred, y), pred);
-        """;
+    private const string Body = TestSources.SeedBody;
 
     /// <summary>A call of the generated CreateTrainer, as user code makes it.</summary>
     private const string Caller = """
@@ -50,24 +47,8 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Generic_training_model_is_TG0009_at_its_type_parameters_and_nothing_else()
     {
-        var marked = Marked.Parse("""
-            using TrainingGen;
-            namespace Demo;
-            [TrainingModel, Sgd(LearningRate = 0.01)]
-            public partial class Case[|<T>|]
-            {
-                public LinearModel Backend { get; } = new();
-                public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                {
-                    var pred = Backend.Forward(x);
-                    return (Criteria.Mse(pred, y), pred);
-                }
-            }
-            public static class Program
-            {
-                public static object Make() => Case<float>.CreateTrainer(2);
-            }
-            """);
+        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class Case[|<T>|]") +
+            "\npublic static class Program { public static object Make() => Case<float>.CreateTrainer(2); }"));
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source);
         var d = AssertSingle(run, marked, "TG0009");
         Assert.That(Message(d), Is.EqualTo("'Case' is marked [TrainingModel] but is generic, and TrainingGen sizes a trainer for one concrete model; remove the type parameters <T>"));
@@ -102,23 +83,7 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Training_model_in_a_non_partial_class_is_TG0010_at_that_class()
     {
-        var marked = Marked.Parse("""
-            using TrainingGen;
-            namespace Demo;
-            public static class [|Experiments|]
-            {
-                [TrainingModel, Sgd(LearningRate = 0.01)]
-                public partial class Case
-                {
-                    public LinearModel Backend { get; } = new();
-                    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                    {
-                        var pred = Backend.Forward(x);
-                        return (Criteria.Mse(pred, y), pred);
-                    }
-                }
-            }
-            """);
+        var marked = Marked.Parse(Nested("public static class [|Experiments|]"));
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source);
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
         var d = AssertSingle(run, marked, "TG0010");
@@ -129,45 +94,22 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Training_model_in_a_partial_class_generates()
     {
-        var run = GeneratorHarness.Run(TestSources.SeedBackbone, """
-            using TrainingGen;
-            namespace Demo;
-            public static partial class Experiments
-            {
-                [TrainingModel, Sgd(LearningRate = 0.01)]
-                public partial class Case
-                {
-                    public LinearModel Backend { get; } = new();
-                    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                    {
-                        var pred = Backend.Forward(x);
-                        return (Criteria.Mse(pred, y), pred);
-                    }
-                }
-            }
-            """);
+        var run = GeneratorHarness.Run(TestSources.SeedBackbone, Nested("public static partial class Experiments"));
         Assert.That(run.All.Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, run.Describe());
         Assert.That(run.Sources.Select(s => s.HintName), Does.Contain("Demo.Experiments.Case.Trainer.g.cs"));
     }
+
+    /// <summary>The training model 'Case' nested in a class declared by <paramref name="outer"/>.</summary>
+    internal static string Nested(string outer) =>
+        TestSources.InDemo(outer + "\n{\n" + TestSources.TrainingClass("public partial class Case") + "\n}");
 
     // ------------------------------------------------------------------ TG0011 / TG0012 nothing to train
 
     [Test]
     public void Training_model_without_parameters_is_TG0011_at_the_class_name()
     {
-        var marked = Marked.Parse("""
-            using TrainingGen;
-            namespace Demo;
-            [TrainingModel, Sgd(LearningRate = 0.01)]
-            public partial class [|ModelToExport|]
-            {
-                public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 3)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                {
-                    var pred = Ops.Relu(x);
-                    return (Criteria.Mse(pred, y), pred);
-                }
-            }
-            """);
+        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class [|ModelToExport|]", members: "",
+            body: "        var pred = Ops.Relu(x);\n        return (Criteria.Mse(pred, x), pred);")));
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source, Caller);
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
         var d = AssertSingle(run, marked, "TG0011");
@@ -178,21 +120,9 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Training_model_with_every_layer_frozen_is_TG0012_at_the_class_name()
     {
-        var marked = Marked.Parse("""
-            using TrainingGen;
-            namespace Demo;
-            [TrainingModel, Sgd(LearningRate = 0.01)]
-            public partial class [|ModelToExport|]
-            {
-                [Frozen] public LinearModel Backend { get; } = new();
-                [Frozen] public Linear Head { get; } = new(3, 3);
-                public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                {
-                    var pred = Head.Forward(Backend.Forward(x));
-                    return (Criteria.Mse(pred, y), pred);
-                }
-            }
-            """);
+        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class [|ModelToExport|]",
+            members: "    [Frozen] public LinearModel Backend { get; } = new();\n    [Frozen] public Linear Head { get; } = new(3, 3);",
+            body: "        var pred = Head.Forward(Backend.Forward(x));\n        return (Criteria.Mse(pred, y), pred);")));
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source, Caller);
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
         var d = AssertSingle(run, marked, "TG0012");
@@ -252,21 +182,9 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Layer_field_is_TG0014_at_the_field_not_TG1002_at_the_call()
     {
-        var marked = Marked.Parse("""
-            using TrainingGen;
-            namespace Demo;
-            [TrainingModel, Sgd(LearningRate = 0.01)]
-            public partial class ModelToExport
-            {
-                public LinearModel Backend { get; } = new();
-                public Linear [|L2|] = new(3, 3);
-                public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-                {
-                    var pred = L2.Forward(Backend.Forward(x));
-                    return (Criteria.Mse(pred, y), pred);
-                }
-            }
-            """);
+        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class ModelToExport",
+            members: "    public LinearModel Backend { get; } = new();\n    public Linear [|L2|] = new(3, 3);",
+            body: "        var pred = L2.Forward(Backend.Forward(x));\n        return (Criteria.Mse(pred, y), pred);")));
         var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source, Caller);
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
         var d = AssertSingle(run, marked, "TG0014");
