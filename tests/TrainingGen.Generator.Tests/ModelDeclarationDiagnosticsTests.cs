@@ -42,17 +42,28 @@ public class ModelDeclarationDiagnosticsTests
         Assert.That(errors.Select(e => e.Id), Is.EqualTo(new[] { id }), run.Describe());
     }
 
+    /// <summary>
+    /// Runs <paramref name="first"/> (File0.cs), the marked source (File1.cs) and <paramref name="rest"/>;
+    /// asserts <paramref name="id"/> at the marked span is the build's only error and returns it.
+    /// </summary>
+    private static Diagnostic ExpectOnly(string id, string first, string markup, params string[] rest)
+    {
+        var marked = Marked.Parse(markup);
+        var run = GeneratorHarness.Run(new[] { first, marked.Source }.Concat(rest).ToArray());
+        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
+        var d = AssertSingle(run, marked, id);
+        AssertOnlyError(run, id);
+        return d;
+    }
+
     // ------------------------------------------------------------------ TG0009 generic models
 
     [Test]
     public void Generic_training_model_is_TG0009_at_its_type_parameters_and_nothing_else()
     {
-        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class Case[|<T>|]") +
+        var d = ExpectOnly("TG0009", TestSources.SeedBackbone, TestSources.InDemo(TestSources.TrainingClass("public partial class Case[|<T>|]") +
             "\npublic static class Program { public static object Make() => Case<float>.CreateTrainer(2); }"));
-        var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source);
-        var d = AssertSingle(run, marked, "TG0009");
         Assert.That(Message(d), Is.EqualTo("'Case' is marked [TrainingModel] but is generic, and TrainingGen sizes a trainer for one concrete model; remove the type parameters <T>"));
-        AssertOnlyError(run, "TG0009");
     }
 
     [Test]
@@ -108,26 +119,18 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Training_model_without_parameters_is_TG0011_at_the_class_name()
     {
-        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class [|ModelToExport|]", members: "",
-            body: "        var pred = Ops.Relu(x);\n        return (Criteria.Mse(pred, x), pred);")));
-        var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source, Caller);
-        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
-        var d = AssertSingle(run, marked, "TG0011");
+        var d = ExpectOnly("TG0011", TestSources.SeedBackbone, TestSources.InDemo(TestSources.TrainingClass("public partial class [|ModelToExport|]", members: "",
+            body: "        var pred = Ops.Relu(x);\n        return (Criteria.Mse(pred, x), pred);")), Caller);
         Assert.That(Message(d), Does.StartWith("Training model 'ModelToExport' has no parameters, so there is nothing to train; add a layer property"));
-        AssertOnlyError(run, "TG0011");
     }
 
     [Test]
     public void Training_model_with_every_layer_frozen_is_TG0012_at_the_class_name()
     {
-        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class [|ModelToExport|]",
+        var d = ExpectOnly("TG0012", TestSources.SeedBackbone, TestSources.InDemo(TestSources.TrainingClass("public partial class [|ModelToExport|]",
             members: "    [Frozen] public LinearModel Backend { get; } = new();\n    [Frozen] public Linear Head { get; } = new(3, 3);",
-            body: "        var pred = Head.Forward(Backend.Forward(x));\n        return (Criteria.Mse(pred, y), pred);")));
-        var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source, Caller);
-        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
-        var d = AssertSingle(run, marked, "TG0012");
+            body: "        var pred = Head.Forward(Backend.Forward(x));\n        return (Criteria.Mse(pred, y), pred);")), Caller);
         Assert.That(Message(d), Is.EqualTo("Every parameter of training model 'ModelToExport' is [Frozen], so the optimizer has nothing to update; remove [Frozen] from at least one layer"));
-        AssertOnlyError(run, "TG0012");
     }
 
     // ------------------------------------------------------------------ TG0013 only a loss
@@ -182,14 +185,10 @@ public class ModelDeclarationDiagnosticsTests
     [Test]
     public void Layer_field_is_TG0014_at_the_field_not_TG1002_at_the_call()
     {
-        var marked = Marked.Parse(TestSources.InDemo(TestSources.TrainingClass("public partial class ModelToExport",
+        var d = ExpectOnly("TG0014", TestSources.SeedBackbone, TestSources.InDemo(TestSources.TrainingClass("public partial class ModelToExport",
             members: "    public LinearModel Backend { get; } = new();\n    public Linear [|L2|] = new(3, 3);",
-            body: "        var pred = L2.Forward(Backend.Forward(x));\n        return (Criteria.Mse(pred, y), pred);")));
-        var run = GeneratorHarness.Run(TestSources.SeedBackbone, marked.Source, Caller);
-        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
-        var d = AssertSingle(run, marked, "TG0014");
+            body: "        var pred = L2.Forward(Backend.Forward(x));\n        return (Criteria.Mse(pred, y), pred);")), Caller);
         Assert.That(Message(d), Is.EqualTo("'L2' is a field, but layers and sub-models must be get-only properties; declare it as 'public Linear L2 { get; } = new(3, 3);'"));
-        AssertOnlyError(run, "TG0014");
     }
 
     [Test]
@@ -224,12 +223,8 @@ public class ModelDeclarationDiagnosticsTests
     public void Private_layer_of_a_submodel_is_TG0016_not_CS0122_in_generated_code(string accessibility)
     {
         // Found by the generator fuzz: deleting 'public' before a sub-model's layer.
-        var marked = Marked.Parse(TestSources.SeedBackbone.Replace("public Linear Linear2", accessibility + " Linear [|Linear2|]"));
-        var run = GeneratorHarness.Run(TestSources.Training(Body), marked.Source);
-        GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
-        var d = AssertSingle(run, marked, "TG0016");
+        var d = ExpectOnly("TG0016", TestSources.Training(Body), TestSources.SeedBackbone.Replace("public Linear Linear2", accessibility + " Linear [|Linear2|]"));
         Assert.That(Message(d), Is.EqualTo($"Layer property 'Linear2' of sub-model 'LinearModel' is {accessibility}, so the generated trainer cannot read its parameters; make it public or internal"));
-        AssertOnlyError(run, "TG0016");
     }
 
     [Test]
