@@ -1,9 +1,7 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -17,30 +15,19 @@ namespace TrainingGen.CodeFixes;
 /// comments and indentation.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(LayerPropertyCodeFixer)), Shared]
-public sealed class LayerPropertyCodeFixer : CodeFixProvider
+public sealed class LayerPropertyCodeFixer : SyntaxFixProvider<FieldDeclarationSyntax>
 {
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.LayerField);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    protected override string Title => "Declare as a get-only property";
 
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    protected override SyntaxNode? Rewrite(FieldDeclarationSyntax field)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var declarator = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf().OfType<VariableDeclaratorSyntax>().FirstOrDefault();
         // One layer per declaration: "Linear a = new(1, 1), b = new(2, 2);" is left to the user.
-        if (root is null || declarator?.Parent?.Parent is not FieldDeclarationSyntax field || field.Declaration.Variables.Count != 1) return;
-        foreach (var diagnostic in context.Diagnostics)
-            context.RegisterCodeFix(CodeAction.Create("Declare as a get-only property",
-                ct => Task.FromResult(context.Document.WithSyntaxRoot(Replace(root, field, declarator))),
-                equivalenceKey: nameof(LayerPropertyCodeFixer)), diagnostic);
-    }
-
-    private static SyntaxNode Replace(SyntaxNode root, FieldDeclarationSyntax field, VariableDeclaratorSyntax declarator)
-    {
+        if (field.Declaration.Variables.Count != 1) return null;
         string attributes = string.Concat(field.AttributeLists.Select(a => a.ToString() + " "));
-        var property = ((PropertyDeclarationSyntax)SyntaxFactory.ParseMemberDeclaration(attributes + LayerFieldRule.PropertyText(declarator))!)
+        return ((PropertyDeclarationSyntax)SyntaxFactory.ParseMemberDeclaration(attributes + LayerFieldRule.PropertyText(field.Declaration.Variables[0]))!)
             .WithLeadingTrivia(field.GetLeadingTrivia())
             .WithTrailingTrivia(field.GetTrailingTrivia());
-        return root.ReplaceNode(field, property);
     }
 }
