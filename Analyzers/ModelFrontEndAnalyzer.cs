@@ -16,7 +16,8 @@ namespace TrainingGen.Analyzers;
 /// <summary>
 /// Runs the generator's own front end (<see cref="ModelParser"/>, compiled into this assembly
 /// from the same source) on every [TrainingModel] the generator would generate for, and reports
-/// what it finds while the user types: TG0003–TG0007, TG1001–TG1008, TG3001, TG4002, TG4003.
+/// what it finds while the user types: TG0003–TG0007, TG0011–TG0013, TG0015, TG0016, TG1001–TG1008, TG3001,
+/// TG4002, TG4003.
 /// The generator stops on the same diagnostics without reporting them, so each appears once.
 /// On a model that parses, it adds TG2002 (a trainable parameter that never receives a gradient).
 /// </summary>
@@ -26,7 +27,8 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
     /// <summary>Parser diagnostics that dedicated analyzers report (everywhere, not only on a parsed model).</summary>
     private static readonly ImmutableHashSet<string> ReportedElsewhere = ImmutableHashSet.Create(StringComparer.Ordinal,
         DiagnosticDescriptors.LossNotFirst.Id, DiagnosticDescriptors.NotPartial.Id,
-        DiagnosticDescriptors.InvalidHyperParameter.Id, DiagnosticDescriptors.DuplicateParameterName.Id);
+        DiagnosticDescriptors.InvalidHyperParameter.Id, DiagnosticDescriptors.DuplicateParameterName.Id,
+        DiagnosticDescriptors.GenericModel.Id, DiagnosticDescriptors.LayerField.Id);
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.NoForward, DiagnosticDescriptors.MissingShape, DiagnosticDescriptors.UnsupportedLayer,
@@ -34,7 +36,9 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedSyntax, DiagnosticDescriptors.UnknownCall, DiagnosticDescriptors.UnsupportedLoop,
         DiagnosticDescriptors.UnsupportedBranch, DiagnosticDescriptors.UnsupportedLinq, DiagnosticDescriptors.UnsupportedLambda,
         DiagnosticDescriptors.UnsupportedAwait, DiagnosticDescriptors.UnsupportedMutation, DiagnosticDescriptors.NotDifferentiable, DiagnosticDescriptors.NoGradient,
-        DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.RankTooHigh, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar);
+        DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.RankTooHigh, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar,
+        DiagnosticDescriptors.NoParameters, DiagnosticDescriptors.AllFrozen, DiagnosticDescriptors.OnlyLoss, DiagnosticDescriptors.MissingModelAttribute,
+        DiagnosticDescriptors.InaccessibleLayer);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -71,7 +75,7 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         {
             if (ReportedElsewhere.Contains(d.Id) || d.Id == DiagnosticDescriptors.InternalError.Id) continue;
             if (d.Tree is not null && !ctx.Compilation.ContainsSyntaxTree(d.Tree)) continue;
-            ctx.ReportDiagnostic(d.ToDiagnostic());
+            ctx.ReportDiagnostic((d.AlsoTree is null || ctx.Compilation.ContainsSyntaxTree(d.AlsoTree) ? d : d with { AlsoTree = null }).ToDiagnostic());
         }
         if (parsed.Value is { } ir)
             foreach (var (property, reason) in GradientRule.ParametersWithoutGradient(type, ir))
@@ -89,9 +93,6 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         if (attr.ApplicationSyntaxReference?.GetSyntax(ctx.CancellationToken)?.Parent?.Parent is not ClassDeclarationSyntax decl ||
             !decl.Modifiers.Any(SyntaxKind.PartialKeyword))
             return false;
-        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
-            if (!t.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ctx.CancellationToken) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword)))
-                return false;
-        return true;
+        return Nesting.OuterNotPartial(type, ctx.CancellationToken) is null;
     }
 }

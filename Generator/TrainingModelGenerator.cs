@@ -29,7 +29,11 @@ public sealed class TrainingModelGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         public const string Diagnostics = nameof(Diagnostics);
         public const string Models = nameof(Models);
+        public const string Stubs = nameof(Stubs);
     }
+
+    /// <summary>What parsing one model gave: its IR or diagnostics, and where to put a CreateTrainer stub when it has no IR.</summary>
+    private sealed record ParseOutcome(Result<TrainingModelIr> Parsed, ModelStub? Stub);
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -40,40 +44,58 @@ public sealed class TrainingModelGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
-        var diagnostics = parsed.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
+        var diagnostics = parsed.Select(static (r, _) => r.Parsed.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
         context.RegisterSourceOutput(diagnostics, static (spc, list) =>
         {
             foreach (var d in list) spc.ReportDiagnostic(d.ToDiagnostic());
         });
 
-        var models = parsed.Select(static (r, _) => r.Value).Where(static m => m is not null).WithTrackingName(TrackingNames.Models);
+        var models = parsed.Select(static (r, _) => r.Parsed.Value).Where(static m => m is not null).WithTrackingName(TrackingNames.Models);
         context.RegisterSourceOutput(models, static (spc, ir) => Emit(spc, ir!));
+
+        // A model with errors still gets a CreateTrainer that compiles, so its errors are the only ones.
+        var stubs = parsed.Select(static (r, _) => r.Parsed.Value is null ? r.Stub : null).Where(static s => s is not null).WithTrackingName(TrackingNames.Stubs);
+        context.RegisterSourceOutput(stubs, static (spc, stub) =>
+            spc.AddSource(stub!.HintName + ".TrainerStub.g.cs", SourceText.From(StubEmitter.Emit(stub), System.Text.Encoding.UTF8)));
     }
 
-    private static Result<TrainingModelIr> Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
+    private static ParseOutcome Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
         var type = (INamedTypeSymbol)ctx.TargetSymbol;
+        ModelStub? stub = null;
         try
         {
-            // Every containing type must be partial too, or the generated nesting would not compile.
-            for (var t = type.ContainingType; t is not null; t = t.ContainingType)
-                if (!t.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword)))
-                    return new Result<TrainingModelIr>(null, EquatableArray<DiagnosticInfo>.Empty);
+            // Every containing type must be partial too, or the generated nesting would not compile (TG0010, the analyzer's).
+            if (Nesting.OuterNotPartial(type, ct) is not null) return new ParseOutcome(new Result<TrainingModelIr>(null, EquatableArray<DiagnosticInfo>.Empty), null);
+            stub = StubOf(type, ctx.TargetNode as ClassDeclarationSyntax);
             // Two layers with one parameter name would share weights silently: TG0008 (the analyzer's) stops generation.
-            if (ParameterNames.AnyCollision(type)) return new Result<TrainingModelIr>(null, EquatableArray<DiagnosticInfo>.Empty);
+            if (ParameterNames.AnyCollision(type)) return new ParseOutcome(new Result<TrainingModelIr>(null, EquatableArray<DiagnosticInfo>.Empty), stub);
             var parsed = ModelParser.Parse(type, ctx.SemanticModel.Compilation, ct);
             // The analyzers run the same front end and report its diagnostics live in the IDE; the
             // generator reports only what they cannot know, so a build shows each problem once.
-            return parsed.Diagnostics.Any(d => DiagnosticDescriptors.ReportedByAnalyzers.Contains(d.Id))
+            return new ParseOutcome(parsed.Diagnostics.Any(d => DiagnosticDescriptors.ReportedByAnalyzers.Contains(d.Id))
                 ? parsed with { Diagnostics = parsed.Diagnostics.Where(d => !DiagnosticDescriptors.ReportedByAnalyzers.Contains(d.Id)).ToEquatable() }
-                : parsed;
+                : parsed, stub);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             var at = (ctx.TargetNode as ClassDeclarationSyntax)?.Identifier.GetLocation();
-            return new Result<TrainingModelIr>(null, EquatableArray.Of(DiagnosticInfo.Create(
-                DiagnosticDescriptors.InternalError, at, type.Name, "parsing", Describe(ex))));
+            return new ParseOutcome(new Result<TrainingModelIr>(null, EquatableArray.Of(DiagnosticInfo.Create(
+                DiagnosticDescriptors.InternalError, at, type.Name, "parsing", Describe(ex)))), stub);
         }
+    }
+
+    /// <summary>Where the CreateTrainer stub goes, or null when a containing type cannot hold it (not a plain non-generic class).</summary>
+    private static ModelStub? StubOf(INamedTypeSymbol type, ClassDeclarationSyntax? decl)
+    {
+        var containing = new System.Collections.Generic.List<string>();
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
+        {
+            if (t.TypeKind != TypeKind.Class || t.IsRecord || t.IsGenericType) return null;
+            containing.Insert(0, t.Name);
+        }
+        return new ModelStub(type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            containing.ToEquatable(), type.Name, decl?.TypeParameterList?.ToString() ?? "");
     }
 
     private static void Emit(SourceProductionContext spc, TrainingModelIr ir)

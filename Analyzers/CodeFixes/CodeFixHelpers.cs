@@ -11,6 +11,9 @@ internal static class DiagnosticIds
     public const string LossNotFirst = "TG0001";
     public const string NotPartial = "TG0002";
     public const string MissingShape = "TG0004";
+    public const string OuterNotPartial = "TG0010";
+    public const string LayerField = "TG0014";
+    public const string MissingModelAttribute = "TG0015";
     public const string NoGradient = "TG2002";
 }
 

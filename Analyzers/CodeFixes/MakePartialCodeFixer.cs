@@ -1,34 +1,25 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace TrainingGen.CodeFixes;
 
-/// <summary>TG0002: adds <c>partial</c> to the model class (as the last modifier, where C# wants it).</summary>
+/// <summary>
+/// TG0002: adds <c>partial</c> to the model class (as the last modifier, where C# wants it);
+/// TG0010: the same to the class a training model is nested in (the diagnostic is at its name).
+/// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFixer)), Shared]
-public sealed class MakePartialCodeFixer : CodeFixProvider
+public sealed class MakePartialCodeFixer : SyntaxFixProvider<ClassDeclarationSyntax>
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.NotPartial);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.NotPartial, DiagnosticIds.OuterNotPartial);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    protected override string Title => "Make partial";
 
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var decl = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf().OfType<ClassDeclarationSyntax>().FirstOrDefault();
-        if (root is null || decl is null || decl.Modifiers.Any(SyntaxKind.PartialKeyword)) return;
-        foreach (var diagnostic in context.Diagnostics)
-            context.RegisterCodeFix(CodeAction.Create("Make partial",
-                ct => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(decl, MakePartial(decl)))),
-                equivalenceKey: nameof(MakePartialCodeFixer)), diagnostic);
-    }
+    protected override SyntaxNode? Rewrite(ClassDeclarationSyntax decl) => decl.Modifiers.Any(SyntaxKind.PartialKeyword) ? null : MakePartial(decl);
 
     internal static ClassDeclarationSyntax MakePartial(ClassDeclarationSyntax decl)
     {

@@ -31,17 +31,17 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NoForward = Create("TG0003",
         "Model has no Forward method",
-        "'{0}' is marked [{1}] but has no single method named 'Forward'",
+        "'{0}' is marked [{1}] but has no single method named 'Forward'; declare exactly one, e.g. 'public Tensor Forward(Tensor x)'",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor MissingShape = Create("TG0004",
         "Training model input needs a [Shape]",
-        "Input '{0}' of training model '{1}' needs a [Shape(...)] attribute with constant dimensions (Dim.Batch for the batch)",
+        "Input '{0}' of training model '{1}' needs a [Shape(...)] attribute with constant dimensions; add one, e.g. [Shape(Dim.Batch, 4)]",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor UnsupportedLayer = Create("TG0005",
         "Layer property is not supported",
-        "Property '{0}' cannot be used as a layer: {1}",
+        "Property '{0}' cannot be used as a layer: {1}; change its declaration accordingly",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor DuplicateName = Create("TG0006",
@@ -51,12 +51,52 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidShape = Create("TG0007",
         "Shape attribute is not a constant list of valid dimensions",
-        "[Shape] on input '{0}' must list constant dimensions, each positive or Dim.Batch: {1}",
+        "[Shape] on input '{0}' is not usable: {1}; list constant dimensions, each positive or Dim.Batch",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor DuplicateParameterName = Create("TG0008",
         "Duplicate parameter name",
         "Property '{0}' of '{1}' gives parameter name '{2}', which property '{3}' already uses; the state_dict and the training package need distinct names, so rename one of them",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor GenericModel = Create("TG0009",
+        "Model class must not be generic",
+        "'{0}' is marked [{1}] but is generic, and TrainingGen sizes a trainer for one concrete model; remove the type parameters {2}",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor OuterNotPartial = Create("TG0010",
+        "Class containing a training model must be partial",
+        "Training model '{0}' is nested in '{1}', which is not partial, so TrainingGen cannot add its trainer; add the 'partial' modifier to '{1}'",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NoParameters = Create("TG0011",
+        "Training model has no parameters",
+        "Training model '{0}' has no parameters, so there is nothing to train; add a layer property such as 'public Linear Fc {{ get; }} = new(4, 2);' and use it in Forward",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor AllFrozen = Create("TG0012",
+        "Every parameter of the training model is frozen",
+        "Every parameter of training model '{0}' is [Frozen], so the optimizer has nothing to update; remove [Frozen] from at least one layer",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor OnlyLoss = Create("TG0013",
+        "Training model returns only the loss",
+        "Training model '{0}' returns only its loss, so the package's 'main' function would have no outputs; return the predictions after the loss, e.g. (loss, pred)",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor LayerField = Create("TG0014",
+        "Layer declared as a field",
+        "'{0}' is a field, but layers and sub-models must be get-only properties; declare it as '{1}'",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MissingModelAttribute = Create("TG0015",
+        "Sub-model class is not marked [Model]",
+        "'{0}' has a Forward method but is not marked [Model], so '{1}' cannot be inlined; add [Model] to '{0}'",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor InaccessibleLayer = Create("TG0016",
+        "Layer property of a sub-model is not accessible",
+        "Layer property '{0}' of sub-model '{1}' is {2}, so the generated trainer cannot read its parameters; make it public or internal",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
@@ -66,7 +106,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnknownCall = Create("TG1002",
         "Call to an unknown method in Forward",
-        "'{0}' is not a known op, [Loss] function or model Forward; only these can be differentiated",
+        "'{0}' is not a known op, [Loss] function or model Forward, so it cannot be differentiated; write it with Ops calls, or mark a loss function [Loss]",
         "TrainingGen.Forward", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor UnsupportedLoop = Create("TG1003",
@@ -111,7 +151,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ShapeMismatch = Create("TG3001",
         "Shape mismatch",
-        "{0}: shapes {1} and {2} are incompatible",
+        "{0}; {1}",
         "TrainingGen.Shapes", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor RankTooHigh = Create("TG3002",
@@ -126,7 +166,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidHyperParameter = Create("TG4001",
         "Invalid optimizer hyper-parameter",
-        "{0} = {1} is invalid: {2}",
+        "{0} = {1} is invalid: {2}; change the value",
         "TrainingGen.Optimizer", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor NoOptimizer = Create("TG4002",
@@ -142,6 +182,7 @@ internal static class DiagnosticDescriptors
     public static readonly IReadOnlyList<DiagnosticDescriptor> All = new[]
     {
         LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
+        GenericModel, OuterNotPartial, NoParameters, AllFrozen, OnlyLoss, LayerField, MissingModelAttribute, InaccessibleLayer,
         UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
         UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, RankTooHigh, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };

@@ -9,9 +9,11 @@ namespace TrainingGen.Generator.Diagnostics;
 /// <summary>
 /// A diagnostic kept as data: descriptor id, the syntax tree and span it points at (so the
 /// rebuilt location is a real source location and #pragma works), and message arguments already
-/// turned into strings.
+/// turned into strings. <see cref="AlsoTree"/>/<see cref="AlsoSpan"/> is an optional additional
+/// location (the callee's line when the primary location is the call that caused the problem).
 /// </summary>
-internal sealed record DiagnosticInfo(string Id, SyntaxTree? Tree, TextSpan Span, EquatableArray<string> Args)
+internal sealed record DiagnosticInfo(string Id, SyntaxTree? Tree, TextSpan Span, EquatableArray<string> Args,
+    SyntaxTree? AlsoTree = null, TextSpan AlsoSpan = default)
 {
     public static DiagnosticInfo Create(DiagnosticDescriptor d, SyntaxNode? node, params object?[] args) =>
         new(d.Id, node?.SyntaxTree, node?.Span ?? default, args.Select(a => a?.ToString() ?? "").ToEquatable());
@@ -23,6 +25,7 @@ internal sealed record DiagnosticInfo(string Id, SyntaxTree? Tree, TextSpan Span
     {
         var d = DiagnosticDescriptors.ById(Id);
         var loc = Tree is null ? Location.None : Location.Create(Tree, Span);
-        return Diagnostic.Create(d, loc, Args.Cast<object>().ToArray());
+        var also = AlsoTree is null ? null : new[] { Location.Create(AlsoTree, AlsoSpan) };
+        return Diagnostic.Create(d, loc, also, Args.Cast<object>().ToArray());
     }
 }

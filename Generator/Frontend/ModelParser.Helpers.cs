@@ -53,8 +53,7 @@ internal sealed partial class ModelParser
             // torch.nn.functional.mse_loss(reduction='mean') = mean((p − t)²), lowered to primitives.
             if (!_nodes[args[0]].Shape.Equals(_nodes[args[1]].Shape))
             {
-                Report(DiagnosticDescriptors.ShapeMismatch, call, "mse_loss", FormatShape(_nodes[args[0]].Shape), FormatShape(_nodes[args[1]].Shape));
-                throw new Abort();
+                throw ShapeError(call, $"mse_loss needs prediction and target of one shape, but gets {FormatShape(_nodes[args[0]].Shape)} and {FormatShape(_nodes[args[1]].Shape)}", ShapeFix);
             }
             int d = AddBinary("sub", args[0], args[1], call);
             int sq = AddBinary("mul", d, d, call);
@@ -72,8 +71,7 @@ internal sealed partial class ModelParser
         var outcome = ShapeRules.Infer(op.Name, args.Select(a => _nodes[a].Shape).ToList(), attrs.ToArray());
         if (outcome.Shape is null)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, call, op.Name, string.Join(" and ", args.Select(a => FormatShape(_nodes[a].Shape))), outcome.Error);
-            throw new Abort();
+            throw ShapeError(call, RuleClause(outcome.Error), ArgumentFix);
         }
         CheckRank(outcome.Shape, call, $"The result of {op.Name}");
         if (op.Name == "dropout")
@@ -100,8 +98,7 @@ internal sealed partial class ModelParser
         var shape = BroadcastShapes(_nodes[a].Shape, _nodes[b].Shape);
         if (shape is null)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, at, op, FormatShape(_nodes[a].Shape), FormatShape(_nodes[b].Shape));
-            throw new Abort();
+            throw ShapeError(at, $"'{OneLine(at.ToString())}' combines shapes {FormatShape(_nodes[a].Shape)} and {FormatShape(_nodes[b].Shape)}, which do not broadcast", ShapeFix);
         }
         return Add(op, new[] { a, b }, shape, 0, "", at.ToString());
     }

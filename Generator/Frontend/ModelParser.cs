@@ -66,6 +66,7 @@ internal sealed partial class ModelParser
 
     private TrainingModelIr? ParseTrainingModel(INamedTypeSymbol type)
     {
+        if (ReportIfGeneric(type, "TrainingModel")) return null;
         var (forward, syntax) = FindForward(type, "TrainingModel");
         if (forward is null || syntax is null) return null;
         var model = _compilation.GetSemanticModel(syntax.SyntaxTree);
@@ -92,6 +93,7 @@ internal sealed partial class ModelParser
             Report(DiagnosticDescriptors.LossNotScalar, LossRule.FirstOutput(LossRule.ReturnedExpressions(syntax).First()), type.Name, FormatShape(_nodes[loss].Shape));
             return null;
         }
+        if (returned.Count == 1) { ReportOnlyLoss(type, syntax); return null; }
         if (optimizer is null) return null;
 
         // An output that is an input or a parameter gets its own value (a copy), so every output
@@ -107,6 +109,7 @@ internal sealed partial class ModelParser
         inputs = inputs.Select(i => i with { IsLabel = !feedsPrediction.Contains(i.NodeId) }).ToList();
 
         if (_diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error)) return null;
+        if (ReportIfNothingTrainable(type)) return null;
         SortParametersByDeclaration();
         NumberDropouts();
         foreach (var input in inputs)
@@ -262,7 +265,7 @@ internal sealed partial class ModelParser
     {
         IfStatementSyntax => "the training graph must not depend on tensor values; compute both branches and combine them with ops",
         ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax => "write the layers out (loops are not yet unrolled)",
-        ExpressionStatementSyntax => "Forward may only assign tensors to its locals (no calls for their side effects, no fields or elements)",
+        ExpressionStatementSyntax => "use statements that assign tensors to locals only (no calls for their side effects, no fields or elements)",
         _ => "Forward is straight-line code: locals computed from ops, then one return",
     };
 
@@ -271,6 +274,9 @@ internal sealed partial class ModelParser
     private int Eval(ExpressionSyntax e, Scope scope)
     {
         _ct.ThrowIfCancellationRequested();
+        // const fields, static readonly scalars, 1f / 3, MathF.Sqrt(8f): scalars known at compile time.
+        if (e is not LiteralExpressionSyntax and not PrefixUnaryExpressionSyntax && ConstantFolder.TryFold(e, scope.Model, _ct) is { } folded)
+            return Add("const", Array.Empty<int>(), Array.Empty<int>(), folded, "", e.ToString());
         switch (e)
         {
             case ParenthesizedExpressionSyntax p:
@@ -318,7 +324,7 @@ internal sealed partial class ModelParser
                 return -1;
 
             default:
-                Fail(e, ExpressionName(e), "Forward supports locals, + - * /, numeric literals and calls to ops, layers, models and [Loss] functions");
+                Fail(e, ExpressionName(e), "compute the value from locals, + - * /, numeric constants, and calls to ops, layers, models or [Loss] functions");
                 return -1;
         }
     }
@@ -357,6 +363,7 @@ internal sealed partial class ModelParser
             string prefix = Join(scope.Prefix, StateNames.ToSnake(prop.Name));
             string access = scope.Access + "." + prop.Name;
             string order = scope.Order + DeclarationKey(prop);
+            ReportIfInaccessible(prop, scope);
             if (prop.Type is INamedTypeSymbol pt && OpName(pt) == "linear")
                 return LinearLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol ptn && OpName(ptn) == "layer_norm")
@@ -370,8 +377,10 @@ internal sealed partial class ModelParser
             if (prop.Type is INamedTypeSymbol ptp && OpName(ptp) == "parameter")
                 return ParameterLayer(prop, ma, prefix, access, frozen, args, order);
             if (prop.Type is INamedTypeSymbol mt && HasAttribute(mt, KnownNames.ModelAttribute))
-                return InlineModel(mt, call, prefix, access, frozen, args, order);
+                return ReportIfGeneric(mt, "Model") ? throw new Abort() : InlineModel(mt, call, prefix, access, frozen, args, order);
         }
+        if (method.Name == KnownNames.ForwardMethod && call.Expression is MemberAccessExpressionSyntax member)
+            ReportMisdeclaredLayer(member, scope.Model.GetSymbolInfo(member.Expression, _ct).Symbol);
 
         Report(DiagnosticDescriptors.UnknownCall, call.Expression, method.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
         throw new Abort();
@@ -399,8 +408,9 @@ internal sealed partial class ModelParser
     private int Inlined(Func<int> body, SyntaxNode at)
     {
         if (++_inlineDepth > 32) Fail(at, "Recursion between models or losses", "models must form a tree");
+        _inlinedCalls.Add(at);
         try { return body(); }
-        finally { _inlineDepth--; }
+        finally { _inlineDepth--; _inlinedCalls.RemoveAt(_inlinedCalls.Count - 1); }
     }
 
     private void BindParameters(IMethodSymbol method, int[] args, Scope scope, InvocationExpressionSyntax call)
@@ -418,8 +428,7 @@ internal sealed partial class ModelParser
         var xs = _nodes[x].Shape;
         if (xs.Count < 2 || xs[xs.Count - 1] != inF)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Linear({inF}, {outF}) '{prop.Name}'", FormatShape(xs), $"[batch, ..., {inF}]");
-            throw new Abort();
+            throw ShapeError(at.Parent!, $"Linear({inF}, {outF}) '{prop.Name}' needs an input of shape [batch, ..., {inF}], but gets {FormatShape(xs)}", ShapeFix);
         }
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { outF, inF }, frozen, inF, order + "0");
         int b = bias ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { outF }, frozen, inF, order + "1") : -1;
@@ -465,8 +474,7 @@ internal sealed partial class ModelParser
         int oh = xs.Count == 4 ? (xs[2] + 2 * pad - dil * (k - 1) - 1) / st + 1 : 0, ow = xs.Count == 4 ? (xs[3] + 2 * pad - dil * (k - 1) - 1) / st + 1 : 0;
         if (xs.Count != 4 || xs[1] != ci || xs[2] == Dims.Batch || xs[3] == Dims.Batch || oh <= 0 || ow <= 0)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"Conv2d({ci}, {co}, {k}) '{prop.Name}'", FormatShape(xs), $"[batch, {ci}, h, w] with h, w ≥ {dil * (k - 1) + 1 - 2 * pad}");
-            throw new Abort();
+            throw ShapeError(at.Parent!, $"Conv2d({ci}, {co}, {k}) '{prop.Name}' needs an input of shape [batch, {ci}, h, w] with h, w ≥ {dil * (k - 1) + 1 - 2 * pad}, but gets {FormatShape(xs)}", ShapeFix);
         }
         int fanIn = ci / g * k * k;
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { co, ci / g, k, k }, frozen, fanIn, order + "0");
@@ -498,8 +506,7 @@ internal sealed partial class ModelParser
         var xs = _nodes[args[0]].Shape;
         if (xs.Count < 1 || xs[xs.Count - 1] != dim)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"LayerNorm({dim}) '{prop.Name}'", FormatShape(xs), $"[..., {dim}]");
-            throw new Abort();
+            throw ShapeError(at.Parent!, $"LayerNorm({dim}) '{prop.Name}' needs an input of shape [..., {dim}], but gets {FormatShape(xs)}", ShapeFix);
         }
         int w = affine ? ParamNode(prefix + ".weight", access + ".Weight!", new[] { dim }, frozen, dim, order + "0", "ones") : -1;
         int b = affine ? ParamNode(prefix + ".bias", access + ".Bias!", new[] { dim }, frozen, dim, order + "1", "zeros") : -1;
@@ -516,8 +523,7 @@ internal sealed partial class ModelParser
         var xs = _nodes[args[0]].Shape;
         if (xs.Count != 4 || xs[1] != c || xs[2] == Dims.Batch || xs[3] == Dims.Batch)
         {
-            Report(DiagnosticDescriptors.ShapeMismatch, at.Parent, $"BatchNorm2d({c}) '{prop.Name}'", FormatShape(xs), $"[batch, {c}, h, w]");
-            throw new Abort();
+            throw ShapeError(at.Parent!, $"BatchNorm2d({c}) '{prop.Name}' needs an input of shape [batch, {c}, h, w], but gets {FormatShape(xs)}", ShapeFix);
         }
         int w = ParamNode(prefix + ".weight", access + ".Weight", new[] { c }, frozen, c, order + "0", "ones");
         int b = ParamNode(prefix + ".bias", access + ".Bias", new[] { c }, frozen, c, order + "1", "zeros");

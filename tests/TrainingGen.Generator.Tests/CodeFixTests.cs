@@ -153,4 +153,75 @@ public class CodeFixTests
                     var pred = Backend.Forward(x);
                     return (Criteria.Mse(pred, y), Side.Forward(x));
             """, members: "    [Frozen] [System.ComponentModel.Description(\"side\")]\n    public Linear Side { get; } = new(2, 4);") });
+
+    // ------------------------------------------------------------------ TG0010 make the containing class partial
+
+    [Test]
+    public Task TG0010_makes_the_containing_class_partial() => Verify<TrainingModelAnalyzer, MakePartialCodeFixer>(
+        new[] { TestSources.SeedBackbone, ModelDeclarationDiagnosticsTests.Nested("public static class {|TG0010:Experiments|}") },
+        new[] { TestSources.SeedBackbone, ModelDeclarationDiagnosticsTests.Nested("public static partial class Experiments") });
+
+    // ------------------------------------------------------------------ TG0014 layer field to property
+
+    [Test]
+    public Task TG0014_turns_the_layer_field_into_a_get_only_property() => Verify<TrainingModelAnalyzer, LayerPropertyCodeFixer>(
+        new[] { """
+            using TrainingGen;
+            namespace Demo;
+            [Model]
+            public partial class Net
+            {
+                // the head
+                [System.ComponentModel.Description("head")]
+                public readonly Linear {|TG0014:L2|} = new(3, 3);
+                public Tensor Forward(Tensor x) => L2.Forward(x);
+            }
+            """ },
+        new[] { """
+            using TrainingGen;
+            namespace Demo;
+            [Model]
+            public partial class Net
+            {
+                // the head
+                [System.ComponentModel.Description("head")] public Linear L2 { get; } = new(3, 3);
+                public Tensor Forward(Tensor x) => L2.Forward(x);
+            }
+            """ });
+
+    // ------------------------------------------------------------------ TG0015 add [Model]
+
+    [Test]
+    public async Task TG0015_adds_Model_and_partial_to_the_class_in_its_own_file()
+    {
+        var test = new CSharpCodeFixTest<ModelFrontEndAnalyzer, AddModelAttributeCodeFixer, DefaultVerifier>
+        {
+            ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
+        };
+        test.TestState.AdditionalReferences.AddRange(Basic.Reference.Assemblies.Net100.References.All);
+        test.TestState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(TrainingGen.Tensor).Assembly.Location));
+        const string Body = """
+                    var pred = {|#0:Plain.Forward|}(x) + Backend.Forward(x);
+                    return (Criteria.Mse(pred, y), pred);
+            """;
+        test.TestState.Sources.Add(TestSources.SeedBackbone);
+        test.TestState.Sources.Add(TestSources.Training(Body, members: "    public Backbone Plain { get; } = new();"));
+        test.TestState.Sources.Add(Backbone("public class {|#1:Backbone|}"));
+        test.TestState.ExpectedDiagnostics.Add(new DiagnosticResult("TG0015", DiagnosticSeverity.Error).WithLocation(0).WithLocation(1)
+            .WithArguments("Backbone", "Plain.Forward"));
+        test.FixedState.Sources.Add(TestSources.SeedBackbone);
+        test.FixedState.Sources.Add(TestSources.Training(Body.Replace("{|#0:Plain.Forward|}", "Plain.Forward"), members: "    public Backbone Plain { get; } = new();"));
+        test.FixedState.Sources.Add(Backbone("[Model] public partial class Backbone"));
+        await test.RunAsync();
+    }
+
+    private static string Backbone(string declaration) => $$"""
+        using TrainingGen;
+        namespace Demo;
+        {{declaration}}
+        {
+            public Linear Layer { get; } = new(2, 3);
+            public Tensor Forward(Tensor x) => Layer.Forward(x);
+        }
+        """;
 }

@@ -93,7 +93,7 @@ public class FrontEndAnalyzerTests
     {
         var (run, marked) = RunMarked(TestSources.Training(Body, parameters: parameter + ", [Shape(Dim.Batch, 3)] Tensor y"));
         var d = AssertSingle(run, marked, "TG0007");
-        Assert.That(Message(d), Is.EqualTo($"[Shape] on input 'x' must list constant dimensions, each positive or Dim.Batch: {reason}"));
+        Assert.That(Message(d), Is.EqualTo($"[Shape] on input 'x' is not usable: {reason}; list constant dimensions, each positive or Dim.Batch"));
     }
 
     [Test]
@@ -154,7 +154,6 @@ public class FrontEndAnalyzerTests
         var (run, marked) = RunMarked(TestSources.Training(body, members: "    public Linear Scores { get; } = new(2, 4);"));
         var d = AssertSingle(run, marked, "TG2001");
         Assert.That(Message(d), Does.StartWith("The labels of 'cross_entropy' depend on a trainable parameter"));
-        Assert.That(run.Sources, Is.Empty, "no trainer for a model that cannot be differentiated");
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
     }
 
@@ -215,7 +214,7 @@ public class FrontEndAnalyzerTests
         GeneratorHarness.AssertNoGeneratorOrAnalyzerFailure(run);
         var tg4001 = run.AnalyzerDiagnostics.Single(d => d.Id == "TG4001");
         Assert.That(tg4001.Location.SourceSpan, Is.EqualTo(marked.Span));
-        Assert.That(Message(tg4001), Is.EqualTo("Beta1 = 1 is invalid: beta1 must be at least 0 and below 1"));
+        Assert.That(Message(tg4001), Is.EqualTo("Beta1 = 1 is invalid: beta1 must be at least 0 and below 1; change the value"));
         Assert.That(run.AnalyzerDiagnostics.Select(d => d.Id).OrderBy(i => i, StringComparer.Ordinal), Is.EqualTo(new[] { "TG1003", "TG4001" }));
     }
 

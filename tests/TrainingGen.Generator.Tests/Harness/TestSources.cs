@@ -145,4 +145,30 @@ internal static class TestSources
                 (Losses.HalfSquared(Head.Forward(Body.Forward(x)), label), Head.Forward(Body.Forward(x)));
         }
         """;
+
+    /// <summary>The seed training model's Forward body.</summary>
+    public const string SeedBody = """
+                var pred = Backend.Forward(x);
+                return (Criteria.Mse(pred, y), pred);
+        """;
+
+    /// <summary>
+    /// A training model class over the seed backbone: <paramref name="declaration"/> is its header
+    /// line (modifiers, name, type parameters; <c>[|...|]</c> markers pass through), then the members
+    /// and a Forward of x [batch, 2] and y [batch, 3]. Without usings or namespace: see <see cref="InDemo"/>.
+    /// </summary>
+    public static string TrainingClass(string declaration, string members = "    public LinearModel Backend { get; } = new();", string body = SeedBody) => $$"""
+        [TrainingModel, Sgd(LearningRate = 0.01)]
+        {{declaration}}
+        {
+        {{members}}
+            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
+            {
+        {{body}}
+            }
+        }
+        """;
+
+    /// <summary><paramref name="code"/> in namespace Demo with the usings of the test programs.</summary>
+    public static string InDemo(string code) => "using System;\nusing TrainingGen;\nnamespace Demo;\n" + code;
 }
