@@ -156,7 +156,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor RankTooHigh = Create("TG3002",
         "Tensor rank exceeds Core ML's limit of 5",
-        "{0} has rank {1} (shape {2}), but Core ML only supports tensors with up to 5 dimensions; merge dimensions so it has at most 5",
+        "{0} has rank {1} (shape {2}), but Core ML only supports tensors with up to 5 dimensions; change the shapes so it has at most 5 (merge adjacent dimensions)",
         "TrainingGen.Shapes", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor LossNotScalar = Create("TG4003",

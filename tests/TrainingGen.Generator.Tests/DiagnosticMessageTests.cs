@@ -44,6 +44,7 @@ public class DiagnosticMessageTests
         ["TG1008"] = new object[] { "An expression statement", "use statements that assign tensors to locals only (no calls for their side effects, no fields or elements)" },
         ["TG2001"] = new object[] { "labels", "cross_entropy", "class indices have no derivative" },
         ["TG2002"] = new object[] { "Net.Spare", "ModelToExport", "Forward never uses it" },
+        ["TG3002"] = new object[] { "The result of reshape", 6, "[batch, 1, 1, 1, 1, 2]" },
         ["TG3001"] = new object[] { "cross_entropy needs logits [batch, classes] and labels [batch], but got [batch, 3] and [batch, 1]", "change the arguments (or the [Shape] of the inputs they come from) to satisfy it" },
         ["TG4001"] = new object[] { "LearningRate", "-1", "the learning rate must be positive and finite" },
         ["TG4002"] = new object[] { "ModelToExport" },

@@ -222,7 +222,7 @@ public class GeneratorDiagnosticsTests
                     return (Criteria.Mse(pred, y), pred);
             """));
         var d = AssertSingle(run, marked, "TG3002");
-        Assert.That(Message(d), Is.EqualTo("The result of reshape has rank 6 (shape [batch, 1, 1, 1, 1, 2]), but Core ML only supports tensors with up to 5 dimensions; merge dimensions so it has at most 5"));
+        Assert.That(Message(d), Is.EqualTo("The result of reshape has rank 6 (shape [batch, 1, 1, 1, 1, 2]), but Core ML only supports tensors with up to 5 dimensions; change the shapes so it has at most 5 (merge adjacent dimensions)"));
     }
 
     [Test]
