@@ -29,7 +29,7 @@ namespace TrainingGen.Federated;
 public sealed class FederatedSimulation
 {
     /// <summary>Users summed sequentially into one accumulator; the blocks are then added in order. Fixed so the result does not depend on the thread count.</summary>
-    internal const int UsersPerBlock = 4;
+    public const int UsersPerBlock = 4;
 
     private sealed class Block
     {

@@ -4,6 +4,7 @@ using NUnit.Framework;
 using TrainingGen.Data;
 using TrainingGen.Federated;
 using TrainingGen.Optimizers;
+using TrainingGen.Training.Tests.Models;
 using static TrainingGen.Training.Tests.Federated.FederatedTestUtil;
 
 namespace TrainingGen.Training.Tests.Federated;
@@ -35,13 +36,19 @@ public class FedAvgTests
         Assert.That(MaxAbsDiff(Trainable(sim.Model), before), Is.GreaterThan(1e-4), "the step moved the parameters");
     }
 
-    [TestCase(FederatedWeighting.ByDataPoints)]
-    [TestCase(FederatedWeighting.ByUser)]
-    public void K_users_with_central_lr_1_give_the_weighted_mean_of_their_local_results(FederatedWeighting weighting)
+    private static readonly Func<int, ITrainer> AdamModel = b => AdamNet.CreateTrainer(b, seed: 3);
+
+    // Adam's state carries over from step to step, so a worker that reused a trainer without
+    // resetting it would train the second user from the first one's moments.
+    [TestCase(FederatedWeighting.ByDataPoints, "momentum")]
+    [TestCase(FederatedWeighting.ByUser, "momentum")]
+    [TestCase(FederatedWeighting.ByDataPoints, "adam")]
+    public void K_users_with_central_lr_1_give_the_weighted_mean_of_their_local_results(FederatedWeighting weighting, string optimizer)
     {
+        var create = optimizer == "adam" ? AdamModel : Momentum;
         int[] sizes = { 8, 16, 4, 12 };
         var users = RegressionUsers(11, sizes);
-        var sim = new FederatedSimulation(Momentum, users, new FederatedOptions
+        var sim = new FederatedSimulation(create, users, new FederatedOptions
         {
             CohortSize = 4, Threads = 2, Weighting = weighting,
             Local = new LocalTrainingOptions { BatchSize = 4, Epochs = 2, LearningRate = 0.05 },
@@ -50,7 +57,7 @@ public class FedAvgTests
         Assert.That(result.Users.Select(u => u.User), Is.EqualTo(new[] { 0, 1, 2, 3 }));
         Assert.That(result.Users.Select(u => u.LocalSteps), Is.EqualTo(new[] { 4, 8, 2, 6 }));
 
-        var locals = users.Select(u => Trainable(TrainLikeAUser(Momentum, u, 4, 2, 0.05))).ToArray();
+        var locals = users.Select(u => Trainable(TrainLikeAUser(create, u, 4, 2, 0.05))).ToArray();
         double[] w = sizes.Select(n => weighting == FederatedWeighting.ByDataPoints ? (double)n : 1.0).ToArray();
         var expected = new double[locals[0].Length];
         for (int j = 0; j < expected.Length; j++)
