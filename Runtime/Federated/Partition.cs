@@ -59,7 +59,7 @@ public static class Partition
         for (int u = 0; u < sizes.Count; u++)
         {
             double sum = 0;
-            for (int c = 0; c < classes; c++) sum += p[c] = Gamma(alpha, rng);
+            for (int c = 0; c < classes; c++) sum += p[c] = GammaUnchecked(alpha, rng);
             if (!(sum > 0)) { Array.Fill(p, 1.0); sum = classes; }   // every draw underflowed (tiny α): no preference
             var mine = new int[sizes[u]];
             for (int k = 0; k < mine.Length; k++)
@@ -107,11 +107,19 @@ public static class Partition
     }
 
     /// <summary>
-    /// Gamma(shape, 1) by Marsaglia and Tsang (2000); for shape &lt; 1, Gamma(shape + 1)·U^(1/shape).
+    /// A Gamma(shape, 1) draw by Marsaglia and Tsang (2000); for shape &lt; 1, Gamma(shape + 1)·U^(1/shape).
+    /// The Dirichlet draws are normalised Gamma(α) draws; callers can use it for their own user sizes.
     /// </summary>
-    internal static double Gamma(double shape, Rng rng)
+    public static double Gamma(double shape, Rng rng)
     {
-        if (shape < 1) return Gamma(shape + 1, rng) * Math.Pow(1.0 - rng.NextDouble(), 1 / shape);
+        if (!(shape > 0 && double.IsFinite(shape))) throw new ArgumentOutOfRangeException(nameof(shape), shape, "The Gamma shape must be a finite number > 0.");
+        ArgumentNullException.ThrowIfNull(rng);
+        return GammaUnchecked(shape, rng);
+    }
+
+    private static double GammaUnchecked(double shape, Rng rng)
+    {
+        if (shape < 1) return GammaUnchecked(shape + 1, rng) * Math.Pow(1.0 - rng.NextDouble(), 1 / shape);
         double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
         while (true)
         {
