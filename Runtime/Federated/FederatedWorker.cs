@@ -28,6 +28,7 @@ internal sealed class FederatedWorker
     private readonly ModelLayout _layout;
     private readonly Dictionary<int, Slot> _slots = new();
     private int[] _order = Array.Empty<int>();
+    private readonly Rng _shuffle = new(0);   // reseeded for every user
 
     public FederatedWorker(Func<int, ITrainer> factory, ITrainer central, ModelLayout layout)
     {
@@ -72,7 +73,7 @@ internal sealed class FederatedWorker
         if (_order.Length < n) _order = new int[n];
         var order = _order.AsSpan(0, n);
         for (int i = 0; i < n; i++) order[i] = i;
-        var shuffle = o.Shuffle ? new Rng(StreamSeeds.Derive(seed, StreamSeeds.Shuffle, (ulong)iteration, (ulong)user)) : null;
+        _shuffle.State = StreamSeeds.Derive(seed, StreamSeeds.Shuffle, (ulong)iteration, (ulong)user);
 
         Slot? active = null;
         double lossSum = 0;
@@ -80,7 +81,7 @@ internal sealed class FederatedWorker
         for (int step = 0; step < steps; step++)
         {
             int batchInEpoch = step % perEpoch;
-            if (batchInEpoch == 0 && shuffle is not null) Dataset.Shuffle(order, shuffle);
+            if (batchInEpoch == 0 && o.Shuffle) Dataset.Shuffle(order, _shuffle);
             int size = batchInEpoch < full ? b : rem;
             var slot = SlotFor(size, data);
             if (active is null) Begin(slot.Trainer, user, iteration, seed, o);

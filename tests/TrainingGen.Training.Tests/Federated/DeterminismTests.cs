@@ -22,7 +22,7 @@ public class DeterminismTests
             },
         });
 
-    private static readonly Func<int, ITrainer> Momentum = b => FedMomentumNet.CreateTrainer(b, seed: 8);
+    private static readonly Func<int, ITrainer> Momentum = b => SgdNet.CreateTrainer(b, seed: 8);
     private static readonly Func<int, ITrainer> Dropout = b => DropoutNet.CreateTrainer(b, seed: 8);
 
     [TestCase(2, null)]

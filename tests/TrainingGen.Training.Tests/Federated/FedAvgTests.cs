@@ -12,7 +12,7 @@ namespace TrainingGen.Training.Tests.Federated;
 /// <summary>FedAvg and FedProx against plain trainers run by hand, frozen parameters, BatchNorm buffers, FedAdam.</summary>
 public class FedAvgTests
 {
-    private static readonly Func<int, ITrainer> Momentum = b => FedMomentumNet.CreateTrainer(b, seed: 3);
+    private static readonly Func<int, ITrainer> Momentum = b => SgdNet.CreateTrainer(b, seed: 3);
     private static readonly Func<int, ITrainer> Plain = b => FedPlainNet.CreateTrainer(b, seed: 3);
 
     [TestCase(8, 8)]   // a full batch

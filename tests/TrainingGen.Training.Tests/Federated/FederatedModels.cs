@@ -24,18 +24,6 @@ public partial class FedPlainNet
     }
 }
 
-/// <summary>SGD with momentum: the local optimizer has state that must start fresh for every user.</summary>
-[TrainingModel, Sgd(LearningRate = 0.1, Momentum = 0.9)]
-public partial class FedMomentumNet
-{
-    public SmallMlp Net { get; } = new();
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-    {
-        var pred = Net.Forward(x);
-        return (Losses.Mse(pred, y), pred);
-    }
-}
-
 /// <summary>A frozen backbone and a trainable head.</summary>
 [TrainingModel, Sgd(LearningRate = 0.1)]
 public partial class FedFrozenNet
