@@ -53,6 +53,7 @@ public sealed class FederatedSimulation
     private readonly FederatedWorker?[] _workers;
     private readonly double _countNoise;   // σ_b of adaptive clipping
     private readonly double _deltaNoiseMultiplier;
+    private long _centralSteps;            // central optimizer updates so far (an empty cohort without DP takes none)
 
     /// <summary>
     /// Sets up a simulation. <paramref name="createTrainer"/> builds a trainer for a batch size (e.g.
@@ -201,7 +202,7 @@ public sealed class FederatedSimulation
                 for (int j = 0; j < g.Length; j++) g[j] = (float)(-_total[off + j] / denominator);
                 off += g.Length;
             }
-            _centralOptimizer.Step((float)_centralOptimizer.LearningRate, iteration);
+            _centralOptimizer.Step((float)_centralOptimizer.LearningRate, _centralSteps++);
             if (_o.Buffers == BufferAggregation.Average && weight > 0)
             {
                 var ps = Model.Parameters;
