@@ -66,6 +66,21 @@ internal static class ConvPoolOps
         return (before, after);
     }
 
+    /// <summary>
+    /// The position a kernel tap reaches: <c>pos[i] = at[i]·stride[i] + tap[i]·dilation[i] − padBefore[i]</c>
+    /// for every spatial axis; false when it falls outside <paramref name="bounds"/> (the zero padding).
+    /// conv reads the input there; conv_transpose scatters into the output there.
+    /// </summary>
+    private static bool WindowPosition(int[] at, int[] tap, int[] strides, int[] dilations, int[] padBefore, int[] bounds, int[] pos)
+    {
+        for (int i = 0; i < pos.Length; i++)
+        {
+            pos[i] = at[i] * strides[i] + tap[i] * dilations[i] - padBefore[i];
+            if (pos[i] < 0 || pos[i] >= bounds[i]) return false;
+        }
+        return true;
+    }
+
     private static NdArray[] Conv(OpContext ctx)
     {
         var x = ctx.Tensor("x");
@@ -117,14 +132,7 @@ internal static class ConvPoolOps
                         int c = g * cinG + ci;
                         for (int kp = 0; kp < kCount; kp++)
                         {
-                            var kidx = Shapes.Unravel(kp, k);
-                            bool inside = true;
-                            for (int i = 0; i < s; i++)
-                            {
-                                inPos[i] = oidx[i] * strides[i] + kidx[i] * dil[i] - pb[i];
-                                if (inPos[i] < 0 || inPos[i] >= d[i]) { inside = false; break; }
-                            }
-                            if (!inside) continue; // zero padding
+                            if (!WindowPosition(oidx, Shapes.Unravel(kp, k), strides, dil, pb, d, inPos)) continue; // zero padding
                             double xv = x.Data[(b * cin + c) * inSpatial + Shapes.Ravel(inPos, d)];
                             double wv = w.Data[(co * cinG + ci) * kCount + kp];
                             sum += xv * wv;
@@ -219,14 +227,7 @@ internal static class ConvPoolOps
                         int co = g * coutG + cog;
                         for (int kp = 0; kp < kCount; kp++)
                         {
-                            var kidx = Shapes.Unravel(kp, k);
-                            bool inside = true;
-                            for (int i = 0; i < s; i++)
-                            {
-                                pos[i] = iidx[i] * strides[i] + kidx[i] * dil[i] - pb[i];
-                                if (pos[i] < 0 || pos[i] >= outD[i]) { inside = false; break; }
-                            }
-                            if (!inside) continue;
+                            if (!WindowPosition(iidx, Shapes.Unravel(kp, k), strides, dil, pb, outD, pos)) continue;
                             o[(b * cout + co) * outSpatial + Shapes.Ravel(pos, outD)] += xv * w.Data[(c * coutG + cog) * kCount + kp];
                         }
                     }
