@@ -22,25 +22,33 @@ public static class Fft
             j |= bit;
             if (i < j) { (re[i], re[j]) = (re[j], re[i]); (im[i], im[j]) = (im[j], im[i]); }
         }
-        // Twiddles from Cos/Sin of each angle, not a recurrence, so their error does not grow with n.
+        // Twiddles from Cos/Sin of each angle, not a recurrence, so their error does not grow with n;
+        // copied per stage into contiguous runs (stage of half-size h at [h − 1, 2h − 1)) so the
+        // butterflies read them sequentially.
         int half = n / 2;
-        var cos = new double[Math.Max(half, 1)];
-        var sin = new double[Math.Max(half, 1)];
+        var twRe = new double[Math.Max(n - 1, 1)];
+        var twIm = new double[Math.Max(n - 1, 1)];
         double sign = inverse ? 1.0 : -1.0;
         for (int k = 0; k < half; k++)
         {
             double angle = 2 * Math.PI * k / n;
-            cos[k] = Math.Cos(angle);
-            sin[k] = sign * Math.Sin(angle);
+            twRe[half - 1 + k] = Math.Cos(angle);
+            twIm[half - 1 + k] = sign * Math.Sin(angle);
         }
-        for (int len = 2; len <= n; len <<= 1)
+        for (int h = half / 2; h >= 1; h /= 2)
+            for (int k = 0; k < h; k++)
+            {
+                twRe[h - 1 + k] = twRe[2 * h - 1 + 2 * k];
+                twIm[h - 1 + k] = twIm[2 * h - 1 + 2 * k];
+            }
+        for (int h = 1; h < n; h <<= 1)
         {
-            int step = n / len, h = len / 2;
+            int len = 2 * h, tw = h - 1;
             for (int start = 0; start < n; start += len)
             {
                 for (int k = 0; k < h; k++)
                 {
-                    double wr = cos[k * step], wi = sin[k * step];
+                    double wr = twRe[tw + k], wi = twIm[tw + k];
                     int a = start + k, b = a + h;
                     double xr = re[b] * wr - im[b] * wi;
                     double xi = re[b] * wi + im[b] * wr;

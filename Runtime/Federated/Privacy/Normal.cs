@@ -8,16 +8,16 @@ namespace TrainingGen.Federated.Privacy;
 /// probabilities of 1e-20 and smaller, so 1 − erf(x) would lose every digit.
 /// </summary>
 /// <remarks>
-/// |x| &lt; 2: the everywhere-positive series erf(x) = (2/√π)·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)),
-/// which has no cancellation (erfc(2) ≈ 4.7e-3, so 1 − erf keeps 13+ significant digits).
-/// x ≥ 2: the Laplace continued fraction erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))),
-/// evaluated by the modified Lentz method; it converges faster the larger x is.
+/// |x| &lt; 1: the everywhere-positive series erf(x) = (2/√π)·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)),
+/// which has no cancellation (erfc(1) ≈ 0.16, so 1 − erf keeps 15 significant digits).
+/// x ≥ 1: the Laplace continued fraction erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))),
+/// evaluated by the modified Lentz method; it converges faster the larger x is (~190 terms at x = 1, 57 at 2).
 /// </remarks>
 public static class Normal
 {
     private const double InvSqrtPi = 0.56418958354775628695;
     private const double Sqrt2 = 1.41421356237309504880;
-    private const double SeriesLimit = 2.0;
+    private const double SeriesLimit = 1.0;
 
     /// <summary>erfc(x) = 1 − erf(x).</summary>
     public static double Erfc(double x)
@@ -70,7 +70,7 @@ public static class Normal
         return 2.0 * InvSqrtPi * Math.Exp(-x2) * sum;
     }
 
-    /// <summary>erfc(x)·e^(x²) for x ≥ 2 by the continued fraction (modified Lentz).</summary>
+    /// <summary>erfc(x)·e^(x²) for x ≥ 1 by the continued fraction (modified Lentz).</summary>
     private static double ContinuedFractionOverExp(double x)
     {
         // K = x + a1/(x + a2/(x + …)) with a_k = k/2; erfc(x)·e^(x²) = 1/(√π·K).

@@ -44,19 +44,22 @@ public static class SampledGaussianPld
         int n = (int)(hi - lo); // grid points ε_0..ε_n
         if (n == 0) { hi = lo + 1; n = 1; }
 
-        // Interval masses H_k = P(I_k) − e^(ε_k) Q(I_k) ≥ 0 and Q(I_k), I_k = (ε_k, ε_{k+1}].
+        // Normal tails at each grid loss's crossing, computed once and shared by the two intervals
+        // that meet there; then H_k = P(I_k) − e^(ε_k) Q(I_k) ≥ 0 and Q(I_k) for I_k = (ε_k, ε_{k+1}].
+        var cuts = new Pair.Cut[n + 1];
+        for (int k = 0; k <= n; k++) cuts[k] = pair.CutAt((lo + k) * interval);
         var h = new double[n];
         var qMass = new double[n];
         for (int k = 0; k < n; k++)
         {
             double ek = (lo + k) * interval;
-            var (p, q) = pair.Masses(ek, (lo + k + 1) * interval);
+            var (p, q) = pair.Masses(cuts[k], cuts[k + 1]);
             qMass[k] = q;
             h[k] = Math.Max(0.0, p - Math.Exp(ek) * q);
         }
         double e0 = lo * interval, eTop = hi * interval;
-        var (pBelow, _) = pair.Masses(double.NegativeInfinity, e0);
-        var (pAbove, qAbove) = pair.Masses(eTop, double.PositiveInfinity);
+        var (pBelow, _) = pair.Masses(pair.CutAt(double.NegativeInfinity), cuts[0]);
+        var (pAbove, qAbove) = pair.Masses(cuts[n], pair.CutAt(double.PositiveInfinity));
 
         // Masses of the connect-the-dots distribution (derived from its piecewise-linear δ(e^ε)):
         //   p_0 = P(L ≤ ε_0) + e^ε_0 Q(I_0) − H_0/(e^Δ − 1)
@@ -101,24 +104,41 @@ public static class SampledGaussianPld
             return sigma * sigma * (Math.Log(excess) - Math.Log(q)) + 0.5;
         }
 
-        /// <summary>(P, Q) probabilities of L in (lo, hi].</summary>
-        public (double P, double Q) Masses(double lo, double hi)
+        /// <summary>Where L crosses a loss: the normal arguments of both mixture components there and their smaller-side tails.</summary>
+        public readonly struct Cut(double centred, double shifted)
         {
-            // Removal: L increases with x, so L ∈ (lo, hi] is x ∈ (x*(lo), x*(hi)]; addition: x ∈ [x*(hi), x*(lo)).
-            double a = Crossing(removal ? lo : hi), b = Crossing(removal ? hi : lo);
-            if (!(b > a)) return (0, 0);
-            double centred = NormalMass(a / sigma, b / sigma);
-            double shifted = NormalMass((a - 1) / sigma, (b - 1) / sigma);
+            public readonly double Centred = centred, Shifted = shifted;
+            public readonly double CentredTail = Normal.Survival(Math.Abs(centred)), ShiftedTail = Normal.Survival(Math.Abs(shifted));
+        }
+
+        /// <summary>The crossing of loss ε (ε = ±∞ for the open ends).</summary>
+        public Cut CutAt(double epsilon)
+        {
+            double x = Crossing(epsilon);
+            return new Cut(x / sigma, (x - 1) / sigma);
+        }
+
+        /// <summary>(P, Q) probabilities of L in (ε_a, ε_b] from the crossings of ε_a &lt; ε_b.</summary>
+        public (double P, double Q) Masses(Cut a, Cut b)
+        {
+            // Removal: L increases with x, so L ∈ (ε_a, ε_b] is x between the crossings in that order; addition: reversed.
+            var (lower, upper) = removal ? (a, b) : (b, a);
+            if (!(upper.Centred > lower.Centred)) return (0, 0);
+            double centred = Between(lower.Centred, lower.CentredTail, upper.Centred, upper.CentredTail);
+            double shifted = Between(lower.Shifted, lower.ShiftedTail, upper.Shifted, upper.ShiftedTail);
             double mixture = (1 - q) * centred + q * shifted;
             return removal ? (mixture, centred) : (centred, mixture);
         }
 
-        /// <summary>Φ(b) − Φ(a) for a &lt; b, from the tail on the side where both lie, so narrow tail intervals keep their digits.</summary>
-        private static double NormalMass(double a, double b)
+        /// <summary>
+        /// Φ(b) − Φ(a) for a &lt; b given Φ(−|a|) and Φ(−|b|): a difference of the tails on the side where
+        /// both lie, so narrow intervals far out keep their digits.
+        /// </summary>
+        private static double Between(double a, double tailA, double b, double tailB)
         {
-            if (a >= 0) return Math.Max(0.0, Normal.Survival(a) - Normal.Survival(b));
-            if (b <= 0) return Math.Max(0.0, Normal.Cdf(b) - Normal.Cdf(a));
-            return Math.Max(0.0, 1.0 - Normal.Cdf(a) - Normal.Survival(b));
+            if (a >= 0) return Math.Max(0.0, tailA - tailB);
+            if (b <= 0) return Math.Max(0.0, tailB - tailA);
+            return Math.Max(0.0, 1.0 - tailA - tailB);
         }
     }
 }
