@@ -41,9 +41,7 @@ public sealed class PldAccountant : IPrivacyAccountant
     {
         PrivacyChecks.Delta(delta);
         if (noiseMultiplier == 0) throw new UnreachablePrivacyTargetException("without noise no finite ε holds.");
-        var (removal, addition) = Compose(noiseMultiplier, samplingRate, steps);
-        double eps = removal.Epsilon(delta);
-        return addition is null ? eps : Math.Max(eps, addition.Epsilon(delta));
+        return WorseDirection(noiseMultiplier, samplingRate, steps, pld => pld.Epsilon(delta));
     }
 
     public double Delta(double noiseMultiplier, double samplingRate, int steps, double epsilon)
@@ -51,9 +49,15 @@ public sealed class PldAccountant : IPrivacyAccountant
         PrivacyChecks.Epsilon(epsilon);
         PrivacyChecks.NoiseMultiplier(noiseMultiplier);
         if (noiseMultiplier == 0) return 1.0;
+        return WorseDirection(noiseMultiplier, samplingRate, steps, pld => pld.Delta(epsilon));
+    }
+
+    /// <summary>ε or δ of the composed mechanism: (ε, δ)-DP must hold for removal and for addition, so the larger.</summary>
+    private double WorseDirection(double noiseMultiplier, double samplingRate, int steps, Func<PrivacyLossDistribution, double> measure)
+    {
         var (removal, addition) = Compose(noiseMultiplier, samplingRate, steps);
-        double d = removal.Delta(epsilon);
-        return addition is null ? d : Math.Max(d, addition.Delta(epsilon));
+        double value = measure(removal);
+        return addition is null ? value : Math.Max(value, measure(addition));
     }
 
     /// <remarks>
