@@ -15,9 +15,10 @@ internal static class NoiseCalibration
 
     /// <summary>
     /// The smallest σ (up to <see cref="RelativeTolerance"/>) with <paramref name="excess"/>(σ) ≤ 0, where
-    /// excess is decreasing in σ (e.g. ε(σ) − target). The returned σ is the bracket end that meets the target.
+    /// excess is decreasing in σ (e.g. ε(σ) − target). The bracket grows or shrinks by <paramref name="factor"/>
+    /// from <paramref name="initialGuess"/>: a good guess with a small factor keeps evaluations near the answer.
     /// </summary>
-    public static double Calibrate(Func<double, double> excess, double initialGuess, string target)
+    public static double Calibrate(Func<double, double> excess, double initialGuess, string target, double factor = 2.0)
     {
         double lo = initialGuess, hi = initialGuess;
         double fLo = excess(lo), fHi = fLo;
@@ -27,7 +28,7 @@ internal static class NoiseCalibration
             do
             {
                 lo = hi; fLo = fHi;
-                hi *= 2;
+                hi *= factor;
                 if (hi > MaxSigma)
                     throw new UnreachablePrivacyTargetException($"no noise multiplier up to {MaxSigma:G3} reaches {target}.");
                 fHi = excess(hi);
@@ -39,7 +40,7 @@ internal static class NoiseCalibration
             do
             {
                 hi = lo; fHi = fLo;
-                lo /= 2;
+                lo /= factor;
                 if (lo < MinSigma) return hi;
                 fLo = excess(lo);
             } while (fLo <= 0);
