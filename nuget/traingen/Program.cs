@@ -17,6 +17,7 @@ public static class Program
         "  traingen run <model.mlpackage> <function> [--seed <n>]\n" +
         "      Runs one function through TrainingGen's MIL interpreter: features and labels are seeded\n" +
         "      random values, parameters and optimizer state come from the package's init function.\n" +
+        PrivacyCommand.Usage + "\n" +
         "  traingen --help | --version";
 
     public static int Main(string[] args)
@@ -46,6 +47,8 @@ public static class Program
                 if (args.Length == 5 && (args[3] != "--seed" || !int.TryParse(args[4], NumberStyles.Integer, CultureInfo.InvariantCulture, out seed)))
                     return UsageError(stderr, $"expected '--seed <integer>', got '{args[3]} {args[4]}'");
                 return WithPackage(args[1], stderr, ev => Runner.Run(ev, args[2], seed, stdout, stderr));
+            case "privacy":
+                return PrivacyCommand.Run(args[1..], stdout, stderr);
             case "inspect" or "run":
                 return UsageError(stderr, $"wrong arguments for '{args[0]}'");
             default:
