@@ -149,6 +149,28 @@ public class CentralPrivacyTests
     }
 
     [Test]
+    public void A_ledger_for_an_accountant_charges_one_subsampled_gaussian_per_iteration()
+    {
+        // 8 users, cohort 2: q = 2/8; with a noise cohort of 4 the noise stands for q = 4/8.
+        var rdp = new TrainingGen.Federated.Privacy.RdpAccountant();
+        var options = new FederatedOptions
+        {
+            CohortSize = 2, Threads = 1, Weighting = FederatedWeighting.ByUser,
+            Privacy = new CentralPrivacyOptions { NoiseMultiplier = 1.5 },
+        };
+        var sim = new FederatedSimulation(Plain, RegressionUsers(8, 8, 8), options, PrivacyLedger.For(rdp, options, 8, 1e-5));
+        var spent = sim.Run(3).Select(r => r.Epsilon!.Value).ToArray();
+        for (int t = 1; t <= 3; t++)
+            Assert.That(spent[t - 1], Is.EqualTo(rdp.Epsilon(1.5, 0.25, t, 1e-5)), $"after {t} iterations");
+        Assert.That(spent, Is.Ordered.Ascending);
+
+        var larger = options with { Privacy = new CentralPrivacyOptions { NoiseMultiplier = 1.5, NoiseCohortSize = 4 } };
+        Assert.That(PrivacyLedger.For(rdp, larger, 8, 1e-5).Epsilon(2), Is.EqualTo(rdp.Epsilon(1.5, 0.5, 2, 1e-5)));
+        Assert.That(PrivacyLedger.For(rdp, options with { Privacy = new CentralPrivacyOptions() }, 8, 1e-5).Epsilon(1),
+            Is.EqualTo(double.PositiveInfinity), "norm clipping alone gives no privacy");
+    }
+
+    [Test]
     public void Central_DP_refuses_weighting_by_data_points()
     {
         Assert.That(() => new FederatedSimulation(Plain, RegressionUsers(1, 8, 8), new FederatedOptions
