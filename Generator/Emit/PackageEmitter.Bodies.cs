@@ -68,7 +68,7 @@ internal sealed partial class PackageEmitter
         w.Line("/// <summary>The values of the function being built, by name.</summary>");
         using (w.Block("private sealed class MilValues"))
             foreach (var n in _plan.Nodes.Where(HasMilValue))
-                w.Line($"public {Mil}.MilVar {_ctx.Names[n.Id]} = null!; // {n.Op}: {Comment(n.Source)}");
+                w.Line($"public {Mil}.MilVar {ValueNames.Verbatim(_ctx.Names[n.Id])} = null!; // {n.Op}: {Comment(n.Source)}");
     }
 
     private bool HasMilValue(Node n) => n.Op is "input" or "param" || OpRules.Get(n.Op).Mil(_ctx, n, MilName.None) is not null;

@@ -54,6 +54,9 @@ internal sealed partial class ValueNames
         return name;
     }
 
+    /// <summary>A name as a C# identifier: public names are kept as apps see them, so a keyword among them (<c>out</c>) is written <c>@out</c>.</summary>
+    public static string Verbatim(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
     /// <summary>The name of the gradient of a value named <paramref name="value"/>: <c>pred</c> → <c>dPred</c>.</summary>
     public static string GradientOf(string value) =>
         "d" + char.ToUpperInvariant(value.TrimStart('_')[0]) + value.TrimStart('_').Substring(1);

@@ -45,7 +45,7 @@ internal sealed class EmitContext
     /// <summary>The trainer's span for a value: an input argument, a parameter field or the buffer holding it.</summary>
     public string Ref(int id) => Nodes[id].Op switch
     {
-        "input" => Names[id],
+        "input" => ValueNames.Verbatim(Names[id]),
         "param" => "_" + Names[id],
         _ => "_" + Names[_buffer is null ? id : _buffer(id)],
     };
@@ -67,7 +67,7 @@ internal sealed class EmitContext
     public string Work(int id) => "_" + Names.Derived(id, "work");
 
     /// <summary>The MIL value of a node inside a function being built.</summary>
-    public string V(int id) => "v." + Names[id];
+    public string V(int id) => "v." + ValueNames.Verbatim(Names[id]);
 
     public EquatableArray<int> Shape(int id) => Nodes[id].Shape;
 
