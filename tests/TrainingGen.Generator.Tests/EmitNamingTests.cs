@@ -34,13 +34,7 @@ public class EmitNamingTests
         throw new InvalidOperationException("no training model in the source");
     }
 
-    private static string ModelFile(string name)
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "TrainingGen.sln")))
-                return File.ReadAllText(Path.Combine(dir.FullName, "tests", "TrainingGen.Generator.Tests", "Models", name));
-        throw new InvalidOperationException("TrainingGen.sln not found");
-    }
+    private static string ModelFile(string name) => File.ReadAllText(Path.Combine(Snapshot.TestsDirectory(), "Models", name));
 
     [Test]
     public void The_two_identical_terms_of_d_times_d_are_computed_once_and_added()
