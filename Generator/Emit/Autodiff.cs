@@ -21,13 +21,14 @@ internal static class Autodiff
 {
     public static BackwardPlan Differentiate(TrainingModelIr ir)
     {
-        var nodes = ir.Nodes.ToList();
+        var nodes = ir.Nodes.Select(n => n.Op == "param" && n.Display.Length == 0 ? n with { Display = ParamDisplay(ir, n) } : n).ToList();
         int forwardCount = nodes.Count;
         var adjoint = new Dictionary<int, int>();
         var ad = new AdContext(nodes, ActiveValues(ir), adjoint);
 
         // dL/dL = 1
         adjoint[ir.LossNode] = ad.Add("fill", System.Array.Empty<int>(), EquatableArray<int>.Empty, "d(loss)/d(loss) = 1", 1.0);
+        nodes[adjoint[ir.LossNode]] = nodes[adjoint[ir.LossNode]] with { Display = "dLoss" };
 
         for (int i = forwardCount - 1; i >= 0; i--)
             if (adjoint.TryGetValue(i, out int g))
@@ -43,6 +44,13 @@ internal static class Autodiff
                 : ad.Add("fill", System.Array.Empty<int>(), ir.Params[p].Shape, "no path to the loss: gradient is zero", 0.0));
         }
         return new BackwardPlan(nodes.ToEquatable(), forwardCount, grads.ToEquatable());
+    }
+
+    /// <summary>How the user's code reaches a parameter, as a name: <c>model.Net.Fc1.Weight</c> → <c>Fc1_Weight</c>.</summary>
+    private static string ParamDisplay(TrainingModelIr ir, Node n)
+    {
+        var path = ir.Params[int.Parse(n.Name, System.Globalization.CultureInfo.InvariantCulture)].ModelAccess.TrimEnd('!').Split('.');
+        return string.Join("_", path.Skip(System.Math.Max(1, path.Length - 2)));
     }
 
     public static int ParamNode(TrainingModelIr ir, int paramIndex)

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using TrainingGen.Generator.Model;
@@ -7,9 +8,15 @@ namespace TrainingGen.Generator.Emit;
 /// <summary>Small formatting rules shared by the trainer and package emitters.</summary>
 internal static class EmitHelpers
 {
-    public const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"TrainingGen.Generator\", \"0.1.0\")]";
+    /// <summary>The generator's assembly version, as the <c>GeneratedCode</c> attribute reports it.</summary>
+    public static readonly string Version = typeof(EmitHelpers).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
+
+    public static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"TrainingGen.Generator\", \"{Version}\")]";
     public const string NonUserCode = "[global::System.Diagnostics.DebuggerNonUserCode]";
     public const string ExcludeFromCoverage = "[global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverage]";
+
+    /// <summary>What every generated member and type is stamped with: generated, stepped over by the debugger, not counted by coverage.</summary>
+    public static void WriteGeneratedAttributes(IndentedWriter w) => w.Line(GeneratedCode).Line(NonUserCode).Line(ExcludeFromCoverage);
 
     /// <summary>A dimension as a C# expression: the batch size or a literal.</summary>
     public static string Dim(int d) => d == Dims.Batch ? "_batch" : d.ToString(CultureInfo.InvariantCulture);
@@ -37,17 +44,27 @@ internal static class EmitHelpers
         "#nullable enable\n" +
         "#pragma warning disable CS1591 // generated public members are documented on the model\n";
 
-    public static void OpenContainers(IndentedWriter w, TrainingModelIr ir)
+    /// <summary>Opens the model's namespace and containing types, then the model class; disposing closes them all.</summary>
+    public static Containers OpenContainers(IndentedWriter w, TrainingModelIr ir)
     {
-        if (ir.Namespace.Length > 0) w.Open($"namespace {ir.Namespace}");
-        foreach (var c in ir.ContainingTypes) w.Open($"partial class {c}");
-        w.Open($"partial class {ir.ClassName}");
+        var scopes = new Stack<IndentedWriter.Scope>();
+        if (ir.Namespace.Length > 0) scopes.Push(w.Block($"namespace {ir.Namespace}"));
+        foreach (var c in ir.ContainingTypes) scopes.Push(w.Block($"partial class {c}"));
+        scopes.Push(w.Block($"partial class {ir.ClassName}"));
+        return new Containers(scopes);
     }
 
-    public static void CloseContainers(IndentedWriter w, TrainingModelIr ir)
+    /// <summary>The open blocks of <see cref="OpenContainers"/>, closed innermost first.</summary>
+    public readonly struct Containers : System.IDisposable
     {
-        w.Close();
-        foreach (var _ in ir.ContainingTypes) w.Close();
-        if (ir.Namespace.Length > 0) w.Close();
+        private readonly Stack<IndentedWriter.Scope> _scopes;
+        public Containers(Stack<IndentedWriter.Scope> scopes) { _scopes = scopes; }
+        public void Dispose() { while (_scopes.Count > 0) _scopes.Pop().Dispose(); }
     }
+
+    /// <summary><c>a, b, c</c>.</summary>
+    public static string List<T>(IEnumerable<T> items, System.Func<T, string> format) => string.Join(", ", items.Select(format));
+
+    public static string Pascal(string snake) =>
+        string.Concat(snake.Split('_').Where(p => p.Length > 0).Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
 }

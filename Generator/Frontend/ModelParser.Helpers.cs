@@ -130,6 +130,14 @@ internal sealed partial class ModelParser
         return id;
     }
 
+    /// <summary>Records the user's local name on the value it now holds (the first name wins), so generated code can use it.</summary>
+    private int NameLocal(int id, string local)
+    {
+        if (_nodes[id].Display.Length == 0 && _nodes[id].Op is not ("input" or "param" or "const"))
+            _nodes[id] = _nodes[id] with { Display = local };
+        return id;
+    }
+
     private static string OneLine(string s)
     {
         var t = SourceSnippet.OneLine(s);
@@ -246,7 +254,7 @@ internal sealed partial class ModelParser
     }
 
     /// <summary>A MIL-safe name for an input (reserved words such as <c>state</c> get a suffix).</summary>
-    private static string InputName(string name)
+    internal static string InputName(string name)
     {
         var reserved = new HashSet<string>(StringComparer.Ordinal)
         { "any", "bool", "program", "func", "tensor", "list", "dict", "tuple", "true", "false", "string", "state",

@@ -203,7 +203,7 @@ internal sealed partial class ModelParser
                         if (v.Initializer is null) Fail(v, "A local without an initializer", "declare each value where it is computed");
                         int id = Eval(v.Initializer!.Value, scope);
                         var symbol = scope.Model.GetDeclaredSymbol(v, _ct) ?? throw new Abort();
-                        scope.Locals[symbol] = id;
+                        scope.Locals[symbol] = NameLocal(id, v.Identifier.ValueText);
                     }
                     break;
                 case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assign } when assign.Left is IdentifierNameSyntax target
@@ -221,7 +221,7 @@ internal sealed partial class ModelParser
                     };
                     if (op == "unsupported") Fail(assign, $"The operator '{assign.OperatorToken.Text}'", "only =, +=, -=, *= and /= can update a local");
                     int value = Eval(assign.Right, scope);
-                    scope.Locals[local] = op is null ? value : AddBinary(op, scope.Locals[local], value, assign);
+                    scope.Locals[local] = NameLocal(op is null ? value : AddBinary(op, scope.Locals[local], value, assign), local.Name);
                     break;
                 }
                 case ReturnStatementSyntax ret when i == statements.Count - 1 && ret.Expression is not null:

@@ -13,7 +13,12 @@ namespace TrainingGen.Generator.Model;
 /// <param name="Attrs">Constant attributes in the op's own order (a literal value, axes, strides, ...).</param>
 /// <param name="Name">Input name, parameter index, or output name for MIL.</param>
 /// <param name="Source">The C# source text it came from, for comments in generated code.</param>
-internal sealed record Node(int Id, string Op, EquatableArray<int> Args, EquatableArray<int> Shape, EquatableArray<double> Attrs, string Name, string Source)
+/// <param name="Display">
+/// What a reader calls the value, when known: the user's local it was assigned to, a parameter's
+/// name, or (set by autodiff) <c>d</c> + the value it is the gradient of. Generated code names
+/// buffers and MIL values after it (<see cref="TrainingGen.Generator.Emit.ValueNames"/>); "" = derive one.
+/// </param>
+internal sealed record Node(int Id, string Op, EquatableArray<int> Args, EquatableArray<int> Shape, EquatableArray<double> Attrs, string Name, string Source, string Display = "")
 {
     /// <summary>The first attribute (the value of a const or fill), 0 when there is none.</summary>
     public double Scalar => Attrs.Count > 0 ? Attrs[0] : 0;

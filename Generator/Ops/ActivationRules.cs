@@ -21,7 +21,7 @@ internal sealed class UnaryOp
     /// <param name="milGrad">(node, g, saved, nm) → C# expression building dx with the MIL builder <c>b</c>.</param>
     public UnaryOp(string name, bool readsOutput, string formula,
         Func<Node, string, string, string> trainer, Func<Node, string, string, string, string> trainerGrad,
-        Func<Node, string, string, string> mil, Func<Node, string, string, string, string> milGrad)
+        Func<Node, string, MilName, string> mil, Func<Node, string, string, MilName, string> milGrad)
     {
         Name = name; ReadsOutput = readsOutput; Formula = formula;
         Trainer = trainer; TrainerGrad = trainerGrad; Mil = mil; MilGrad = milGrad;
@@ -32,8 +32,8 @@ internal sealed class UnaryOp
     public string Formula { get; }
     public Func<Node, string, string, string> Trainer { get; }
     public Func<Node, string, string, string, string> TrainerGrad { get; }
-    public Func<Node, string, string, string> Mil { get; }
-    public Func<Node, string, string, string, string> MilGrad { get; }
+    public Func<Node, string, MilName, string> Mil { get; }
+    public Func<Node, string, string, MilName, string> MilGrad { get; }
 }
 
 /// <summary>An elementwise activation: its VJP adds one <c>{name}_grad</c> node reading g and the saved value.</summary>
@@ -51,10 +51,7 @@ internal sealed class UnaryRule : OpRule
 
     public override string? Trainer(EmitContext c, Node n) => Op.Trainer(n, c.Ref(n.Args[0]), c.Ref(n.Id));
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Op.Mil(n, c.V(n.Args[0]), nm);
-
-    /// <summary>Turns ", name: \"x\"" into the positional name argument of MilFunctionBuilder.Op.</summary>
-    internal static string NameArg(string nm) => nm.Length == 0 ? "null" : nm.Substring(", name: ".Length);
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Op.Mil(n, c.V(n.Args[0]), nm);
 }
 
 /// <summary>The adjoint of a <see cref="UnaryRule"/> op: args [g, saved value].</summary>
@@ -66,5 +63,5 @@ internal sealed class UnaryGradRule : OpRule
 
     public override string? Trainer(EmitContext c, Node n) => Op.TrainerGrad(n, c.Ref(n.Args[0]), c.Ref(n.Args[1]), c.Ref(n.Id));
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Op.MilGrad(n, c.V(n.Args[0]), c.V(n.Args[1]), nm);
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Op.MilGrad(n, c.V(n.Args[0]), c.V(n.Args[1]), nm);
 }

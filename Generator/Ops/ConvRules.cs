@@ -6,7 +6,7 @@ namespace TrainingGen.Generator.Ops;
 
 /// <summary>
 /// Conv2d (args x, W, b; attrs k, stride, padding, dilation, groups). The trainer keeps the
-/// im2row patches of the forward pass in <c>_x{id}</c>; the weight gradient reads them.
+/// im2row patches of the forward pass in <c>{c.Work(id)}</c>; the weight gradient reads them.
 /// </summary>
 internal sealed class Conv2dRule : OpRule
 {
@@ -28,9 +28,9 @@ internal sealed class Conv2dRule : OpRule
     public override string? Scratch(EmitContext c, Node n) => $"{Geometry(c.Shape(n.Args[0]), n.Shape, n)}.PatchCount";
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.Conv2d.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {(n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default")}, {c.Ref(n.Id)}, _x{n.Id}, {Geometry(c.Shape(n.Args[0]), n.Shape, n)});";
+        $"{EmitContext.K}.Conv2d.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {(n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default")}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Geometry(c.Shape(n.Args[0]), n.Shape, n)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.Conv2d(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(n.Args[2] >= 0 ? c.V(n.Args[2]) : "null")}, {n.Int(1)}, {n.Int(2)}, {n.Int(3)}, {n.Int(4)}{nm})";
 }
 
@@ -50,7 +50,7 @@ internal sealed class Conv2dGradRule : OpRule
             case "conv2d_dw":
             {
                 var fwd = c.Nodes[n.Args[2]];
-                return $"{EmitContext.K}.Conv2d.WeightGrad({c.Ref(g)}, _x{fwd.Id}, {c.Ref(n.Id)}, {Conv2dRule.Geometry(c.Shape(fwd.Args[0]), fwd.Shape, n)});";
+                return $"{EmitContext.K}.Conv2d.WeightGrad({c.Ref(g)}, {c.Work(fwd.Id)}, {c.Ref(n.Id)}, {Conv2dRule.Geometry(c.Shape(fwd.Args[0]), fwd.Shape, n)});";
             }
             case "conv2d_db":
             {
@@ -59,13 +59,13 @@ internal sealed class Conv2dGradRule : OpRule
                 return $"{EmitContext.K}.Conv2d.BiasGrad({c.Ref(g)}, {c.Ref(n.Id)}, new {EmitContext.K}.Conv2dShape({Dim(gs[0])}, 1, {gs[2]}, {gs[3]}, {gs[1]}, 1, 1, 0, 1, 1));";
             }
             case "conv2d_dx":
-                return $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, _x{n.Id}, {Conv2dRule.Geometry(n.Shape, c.Shape(g), n)});";
+                return $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Conv2dRule.Geometry(n.Shape, c.Shape(g), n)});";
             default:
                 throw NoCase();
         }
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm)
+    public override string? Mil(EmitContext c, Node n, MilName nm)
     {
         int g = n.Args[0];
         return Name switch
@@ -110,7 +110,7 @@ internal sealed class PoolRule : OpRule
         };
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Name switch
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Name switch
     {
         "global_avg_pool" => $"b.ReduceMean({c.V(n.Args[0])}, new[] {{ 2, 3 }}, false{nm})",
         "max_pool2d" or "avg_pool2d" => $"{EmitContext.Mil}.MilRecipes.Pool2d(b, {c.V(n.Args[0])}, {(Name == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",
@@ -137,7 +137,7 @@ internal sealed class PoolGradRule : OpRule
         };
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Forward switch
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Forward switch
     {
         "global_avg_pool" => $"{EmitContext.Mil}.MilRecipes.GlobalAvgPoolGrad(b, {c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})",
         "max_pool2d" or "avg_pool2d" => $"{EmitContext.Mil}.MilRecipes.Pool2dGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(Forward == "max_pool2d" ? c.V(n.Args[2]) : "null")}, {(Forward == "max_pool2d" ? "true" : "false")}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})",

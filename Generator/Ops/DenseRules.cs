@@ -31,7 +31,7 @@ internal sealed class LinearRule : OpRule
         return $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Rows(n.Shape)}, {w[1]}, {w[0]});";
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) => n.Args[2] >= 0
+    public override string? Mil(EmitContext c, Node n, MilName nm) => n.Args[2] >= 0
         ? $"b.Add(b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeY: true), {c.V(n.Args[2])}{nm})"
         : $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeY: true{nm})";
 }
@@ -44,7 +44,7 @@ internal sealed class LinearWeightGradRule : OpRule
         var g = c.Shape(n.Args[0]); var x = c.Shape(n.Args[1]);
         return $"{EmitContext.K}.Dense.LinearWeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {x[x.Count - 1]}, {g[g.Count - 1]});";
     }
-    public override string? Mil(EmitContext c, Node n, string nm)
+    public override string? Mil(EmitContext c, Node n, MilName nm)
     {
         var g = c.Shape(n.Args[0]); var x = c.Shape(n.Args[1]);
         if (g.Count == 2) return $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}, transposeX: true{nm})";
@@ -62,7 +62,7 @@ internal sealed class LinearBiasGradRule : OpRule
         var g = c.Shape(n.Args[0]);
         return $"{EmitContext.K}.Dense.LinearBiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {g[g.Count - 1]});";
     }
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.ReduceSum({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Enumerable.Range(0, c.Shape(n.Args[0]).Count - 1))} }}, false{nm})";
 }
 
@@ -74,5 +74,5 @@ internal sealed class LinearInputGradRule : OpRule
         var g = c.Shape(n.Args[0]); var w = c.Shape(n.Args[1]);
         return $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});";
     }
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
+    public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
 }

@@ -12,7 +12,7 @@ internal sealed class DropoutMaskRule : OpRule
     public override string Name => "dropout_mask";
     public override void Backward(AdContext ad, Node n, int g) { }
     public override string? Trainer(EmitContext c, Node n) => null;
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"training ? b.Input(global::TrainingGen.TrainingNames.DropoutMaskPrefix + \"{n.Int(0)}\", {EmitContext.Mil}.MilDType.Float32, {c.LongArray(n.Shape)}) : default!";
 }
 
@@ -27,6 +27,6 @@ internal sealed class DropoutRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Dropout.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {c.Ref(n.Args[1])}, {Float(n.Attrs[0])}, _dropoutRng, _training);";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"training ? b.Mul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm}) : b.Identity({c.V(n.Args[0])}{nm})";
 }

@@ -51,7 +51,7 @@ internal sealed class BinaryRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Elementwise.Binary({EmitContext.K}.BinaryOp.{KernelOp}, {c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {c.Ref(n.Args[1])}, {c.S(n.Args[1])}, {c.Ref(n.Id)}, {c.S(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.{(Name == "div" ? "RealDiv" : KernelOp)}({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
 }
 
@@ -62,7 +62,7 @@ internal sealed class NegRule : OpRule
     public override void Backward(AdContext ad, Node n, int g) =>
         ad.Contribute(n.Args[0], ad.Add("neg", new[] { g }, ad.ShapeOf(g), "d(-a)/da = -g: " + n.Source));
     public override string? Trainer(EmitContext c, Node n) => $"{EmitContext.TP}.Negate({c.Ref(n.Args[0])}, {c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Mul({c.V(n.Args[0])}, b.Scalar(-1f){nm})";
+    public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.Mul({c.V(n.Args[0])}, b.Scalar(-1f){nm})";
 }
 
 /// <summary>relu(a) = max(a, 0); its adjoint reads the saved output.</summary>
@@ -72,7 +72,7 @@ internal sealed class ReluRule : OpRule
     public override void Backward(AdContext ad, Node n, int g) =>
         ad.Contribute(n.Args[0], ad.Add("relu_grad", new[] { g, n.Id }, ad.ShapeOf(g), "d(relu(a))/da = g * (y > 0): " + n.Source));
     public override string? Trainer(EmitContext c, Node n) => $"{EmitContext.TP}.Max({c.Ref(n.Args[0])}, 0f, {c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Relu({c.V(n.Args[0])}{nm})";
+    public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.Relu({c.V(n.Args[0])}{nm})";
 }
 
 internal sealed class ReluGradRule : OpRule
@@ -80,6 +80,6 @@ internal sealed class ReluGradRule : OpRule
     public override string Name => "relu_grad";
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Activations.ReluBackward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.Select(b.Greater({c.V(n.Args[1])}, b.Scalar(0f)), {c.V(n.Args[0])}, b.Scalar(0f){nm})";
 }

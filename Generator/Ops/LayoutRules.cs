@@ -28,7 +28,7 @@ internal sealed class ReduceAxisRule : OpRule
         return $"{EmitContext.K}.Layout.ReduceAxis({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {o}, {a}, {i}, {(Mean ? "true" : "false")});";
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.Reduce{(Mean ? "Mean" : "Sum")}({c.V(n.Args[0])}, new[] {{ {n.Int(0)} }}, {(n.Int(1) != 0 ? "true" : "false")}{nm})";
 }
 
@@ -45,7 +45,7 @@ internal sealed class ReduceAxisGradRule : OpRule
         return $"{EmitContext.K}.Layout.ReduceAxisBackward({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {o}, {a}, {i}, {(Mean ? "true" : "false")});";
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm)
+    public override string? Mil(EmitContext c, Node n, MilName nm)
     {
         string g = c.V(n.Args[0]);
         if (n.Int(1) == 0) g = $"b.Op(\"expand_dims\", global::TrainingGen.TrainingPackage.Expanded({g}.Type, {n.Int(0)}), null, (\"x\", {g}), (\"axes\", {EmitContext.Mil}.MilTensor.Vector({n.Int(0)})))";
@@ -64,14 +64,14 @@ internal sealed class ReshapeRule : OpRule
         ad.Contribute(n.Args[0], ad.Add("reshape_grad", new[] { g }, ad.ShapeOf(n.Args[0]), "d(reshape(x))/dx = reshape(g) back: " + n.Source));
 
     public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.AsSpan({c.Ref(n.Args[0])}).CopyTo({c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})";
+    public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.Reshape({c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})";
 }
 
 internal sealed class ReshapeGradRule : OpRule
 {
     public override string Name => "reshape_grad";
     public override string? Trainer(EmitContext c, Node n) => $"global::System.MemoryExtensions.AsSpan({c.Ref(n.Args[0])}).CopyTo({c.Ref(n.Id)});";
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.Reshape({c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})";
+    public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.Reshape({c.V(n.Args[0])}, {c.LongArray(n.Shape)}{nm})";
 }
 
 /// <summary>Swaps two dimensions (attrs d0, d1); a swap is its own inverse, so the adjoint swaps back.</summary>
@@ -92,7 +92,7 @@ internal sealed class TransposeRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Layout.Permute({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, new int[] {{ {string.Join(", ", Perm(n.Shape.Count, n.Int(0), n.Int(1)))} }}, {c.Ref(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.Transpose({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Perm(n.Shape.Count, n.Int(0), n.Int(1)))} }}{nm})";
 }
 
@@ -114,7 +114,7 @@ internal sealed class PermuteRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Layout.Permute({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, new int[] {{ {string.Join(", ", Perm(n))} }}, {c.Ref(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.Transpose({c.V(n.Args[0])}, new[] {{ {string.Join(", ", Perm(n))} }}{nm})";
 }
 
@@ -141,7 +141,7 @@ internal sealed class MatMulRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.MatMul.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {Extents(c, n.Args[0], n.Args[1], n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
+    public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
 }
 
 internal sealed class MatMulGradRule : OpRule
@@ -159,7 +159,7 @@ internal sealed class MatMulGradRule : OpRule
             : $"{EmitContext.K}.MatMul.GradB({c.Ref(g)}, {c.Ref(a)}, {c.Ref(n.Id)}, {ext});";
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm)
+    public override string? Mil(EmitContext c, Node n, MilName nm)
     {
         int g = n.Args[0], a = n.Args[1], b = n.Args[2];
         string product = IsA

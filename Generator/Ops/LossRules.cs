@@ -6,7 +6,7 @@ namespace TrainingGen.Generator.Ops;
 
 /// <summary>
 /// L1, Huber, SmoothL1 and BCE-with-logits (args prediction, target; attrs param, reduction). The
-/// fused forward keeps d(loss)/d(prediction) per element in <c>_x{id}</c>; the target of the
+/// fused forward keeps d(loss)/d(prediction) per element in <c>{c.Work(id)}</c>; the target of the
 /// difference-based losses gets its negation.
 /// </summary>
 internal sealed class PointwiseLossRule : OpRule
@@ -32,9 +32,9 @@ internal sealed class PointwiseLossRule : OpRule
     public override string? Scratch(EmitContext c, Node n) => Count(c.Shape(n.Args[0]));
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{c.Ref(n.Id)}[0] = {EmitContext.K}.PointwiseLoss.Forward({EmitContext.K}.LossKind.{Kind}, {c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {Float(n.Attrs[0])}, (global::TrainingGen.Reduction){n.Int(1)}, _x{n.Id});";
+        $"{c.Ref(n.Id)}[0] = {EmitContext.K}.PointwiseLoss.Forward({EmitContext.K}.LossKind.{Kind}, {c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {Float(n.Attrs[0])}, (global::TrainingGen.Reduction){n.Int(1)}, {c.Work(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.PointwiseLoss(b, \"{Name}\", {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Attrs[0])}, {(n.Int(1) == 1 ? "true" : "false")}{nm})";
 }
 
@@ -45,9 +45,9 @@ internal sealed class PointwiseLossGradRule : OpRule
     public override string Name => Forward + "_grad";
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.PointwiseLoss.Backward({c.Ref(n.Args[0])}[0], _x{n.Args[3]}, {c.Ref(n.Id)}, {(n.Int(2) == 1 ? "true" : "false")});";
+        $"{EmitContext.K}.PointwiseLoss.Backward({c.Ref(n.Args[0])}[0], {c.Work(n.Args[3])}, {c.Ref(n.Id)}, {(n.Int(2) == 1 ? "true" : "false")});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.PointwiseLossGrad(b, \"{Forward}\", {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}, {(n.Int(1) == 1 ? "true" : "false")}, {(n.Int(2) == 1 ? "true" : "false")}{nm})";
 }
 
@@ -65,7 +65,7 @@ internal sealed class NllRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{c.Ref(n.Id)}[0] = {EmitContext.K}.PointwiseLoss.Nll({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Shape(n.Args[0])[1]}, (global::TrainingGen.Reduction){n.Int(0)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.Nll(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(n.Int(0) == 1 ? "true" : "false")}{nm})";
 }
 
@@ -76,7 +76,7 @@ internal sealed class NllGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.PointwiseLoss.NllBackward({c.Ref(n.Args[0])}[0], {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {n.Shape[1]}, (global::TrainingGen.Reduction){n.Int(0)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.NllGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {n.Shape[1]}, {(n.Int(0) == 1 ? "true" : "false")}{nm})";
 }
 
@@ -95,8 +95,8 @@ internal sealed class ConcatRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Layout.Concat({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {c.Ref(n.Args[1])}, {c.S(n.Args[1])}, {n.Int(0)}, {c.Ref(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
-        $"b.Op(\"concat\", new {EmitContext.Mil}.MilTensorType({EmitContext.Mil}.MilDType.Float32, {c.LongArray(n.Shape)}), {UnaryRule.NameArg(nm)}, (\"values\", new[] {{ {c.V(n.Args[0])}, {c.V(n.Args[1])} }}), (\"axis\", {EmitContext.Mil}.MilTensor.Scalar({n.Int(0)})), (\"interleave\", {EmitContext.Mil}.MilTensor.Scalar(false)))";
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
+        $"b.Op(\"concat\", new {EmitContext.Mil}.MilTensorType({EmitContext.Mil}.MilDType.Float32, {c.LongArray(n.Shape)}), {nm.Positional}, (\"values\", new[] {{ {c.V(n.Args[0])}, {c.V(n.Args[1])} }}), (\"axis\", {EmitContext.Mil}.MilTensor.Scalar({n.Int(0)})), (\"interleave\", {EmitContext.Mil}.MilTensor.Scalar(false)))";
 }
 
 internal sealed class SliceRule : OpRule
@@ -109,7 +109,7 @@ internal sealed class SliceRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Layout.Slice({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {n.Int(0)}, {n.Int(1)}, {c.Ref(n.Id)}, {c.S(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.Slice(b, {c.V(n.Args[0])}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}{nm})";
 }
 
@@ -120,6 +120,6 @@ internal sealed class SliceGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Layout.SliceBackward({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {n.Int(0)}, {n.Int(1)}, {c.Ref(n.Id)}, {c.S(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.PadAxis(b, {c.V(n.Args[0])}, {n.Int(0)}, {n.Int(1)}, {n.Shape[n.Int(0)] - n.Int(2)}{nm})";
 }

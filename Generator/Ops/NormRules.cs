@@ -6,7 +6,7 @@ namespace TrainingGen.Generator.Ops;
 
 /// <summary>
 /// LayerNorm over the last axis (args x, w, b; attr ε). The trainer keeps (μ, 1/σ) per row in
-/// <c>_x{id}</c>; in the package the norm is decomposed into reductions (layer_norm's gamma and
+/// <c>{c.Work(id)}</c>; in the package the norm is decomposed into reductions (layer_norm's gamma and
 /// beta must be constants, and these are trainable).
 /// </summary>
 internal sealed class LayerNormRule : OpRule
@@ -27,12 +27,12 @@ internal sealed class LayerNormRule : OpRule
     public override string? Scratch(EmitContext c, Node n) => $"2 * ({Count(n.Shape)}) / {Width(n.Shape)}";
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.LayerNorm.Forward({c.Ref(n.Args[0])}, {Opt(c, n.Args[1])}, {Opt(c, n.Args[2])}, {c.Ref(n.Id)}, _x{n.Id}, {Width(n.Shape)}, {Float(n.Scalar)});";
+        $"{EmitContext.K}.LayerNorm.Forward({c.Ref(n.Args[0])}, {Opt(c, n.Args[1])}, {Opt(c, n.Args[2])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Width(n.Shape)}, {Float(n.Scalar)});";
 
     internal static string Opt(EmitContext c, int id) => id >= 0 ? c.Ref(id) : "default";
     internal static string OptV(EmitContext c, int id) => id >= 0 ? c.V(id) : "null";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.LayerNorm(b, {c.V(n.Args[0])}, {OptV(c, n.Args[1])}, {OptV(c, n.Args[2])}, {Float(n.Scalar)}{nm})";
 }
 
@@ -46,14 +46,14 @@ internal sealed class LayerNormGradRule : OpRule
         int width = LayerNormRule.Width(c.Shape(n.Args[0]));
         return Name switch
         {
-            "layer_norm_dx" => $"{EmitContext.K}.LayerNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {LayerNormRule.Opt(c, n.Args[2])}, _x{n.Args[3]}, {c.Ref(n.Id)}, {width});",
-            "layer_norm_dw" => $"{EmitContext.K}.LayerNorm.WeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, {c.Ref(n.Id)}, {width});",
+            "layer_norm_dx" => $"{EmitContext.K}.LayerNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {LayerNormRule.Opt(c, n.Args[2])}, {c.Work(n.Args[3])}, {c.Ref(n.Id)}, {width});",
+            "layer_norm_dw" => $"{EmitContext.K}.LayerNorm.WeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Work(n.Args[2])}, {c.Ref(n.Id)}, {width});",
             "layer_norm_db" => $"{EmitContext.K}.LayerNorm.BiasGrad({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {width});",
             _ => throw NoCase(),
         };
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Name switch
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Name switch
     {
         "layer_norm_dx" => $"{EmitContext.Mil}.MilRecipes.LayerNormInputGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {LayerNormRule.OptV(c, n.Args[2])}, {Float(n.Scalar)}{nm})",
         "layer_norm_dw" => $"{EmitContext.Mil}.MilRecipes.LayerNormWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Scalar)}{nm})",
@@ -79,7 +79,7 @@ internal sealed class EmbeddingRule : OpRule
         return $"{EmitContext.K}.Embedding.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {w[0]}, {w[1]});";
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.Embedding(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
 }
 
@@ -90,14 +90,14 @@ internal sealed class EmbeddingGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Embedding.WeightGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {n.Shape[0]}, {n.Shape[1]});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.EmbeddingWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {n.Shape[0]}{nm})";
 }
 
 /// <summary>
 /// BatchNorm2d (args x, w, b, running_mean, running_var; attrs ε, momentum). The trainer's forward
 /// follows <c>_training</c>; the adjoints are those of training mode (batch statistics), reading
-/// (μ, 1/σ) per channel kept in <c>_x{id}</c>.
+/// (μ, 1/σ) per channel kept in <c>{c.Work(id)}</c>.
 /// </summary>
 internal sealed class BatchNormRule : OpRule
 {
@@ -117,9 +117,9 @@ internal sealed class BatchNormRule : OpRule
     public override string? Scratch(EmitContext c, Node n) => $"{2 * n.Shape[1]}";
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.BatchNorm.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, {c.Ref(n.Args[3])}, {c.Ref(n.Args[4])}, {c.Ref(n.Id)}, _x{n.Id}, {Geometry(n.Shape)}, {Float(n.Attrs[0])}, {Float(n.Attrs[1])}, _training);";
+        $"{EmitContext.K}.BatchNorm.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, {c.Ref(n.Args[3])}, {c.Ref(n.Args[4])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Geometry(n.Shape)}, {Float(n.Attrs[0])}, {Float(n.Attrs[1])}, _training);";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"training ? {EmitContext.Mil}.MilRecipes.BatchNormTrain(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}{nm}) " +
         $": {EmitContext.Mil}.MilRecipes.BatchNormEval(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {c.V(n.Args[3])}, {c.V(n.Args[4])}, {Float(n.Attrs[0])}{nm})";
 }
@@ -134,14 +134,14 @@ internal sealed class BatchNormGradRule : OpRule
         var x = c.Shape(n.Args[1]);
         return Name switch
         {
-            "batch_norm2d_dx" => $"{EmitContext.K}.BatchNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, _x{n.Args[3]}, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
-            "batch_norm2d_dw" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, {c.Ref(n.Id)}, default, {BatchNormRule.Geometry(x)});",
-            "batch_norm2d_db" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, _x{n.Args[2]}, default, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
+            "batch_norm2d_dx" => $"{EmitContext.K}.BatchNorm.InputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, {c.Work(n.Args[3])}, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
+            "batch_norm2d_dw" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Work(n.Args[2])}, {c.Ref(n.Id)}, default, {BatchNormRule.Geometry(x)});",
+            "batch_norm2d_db" => $"{EmitContext.K}.BatchNorm.ParamGrads({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Work(n.Args[2])}, default, {c.Ref(n.Id)}, {BatchNormRule.Geometry(x)});",
             _ => throw NoCase(),
         };
     }
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Name switch
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Name switch
     {
         "batch_norm2d_dx" => $"{EmitContext.Mil}.MilRecipes.BatchNormInputGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}{nm})",
         "batch_norm2d_dw" => $"{EmitContext.Mil}.MilRecipes.BatchNormWeightGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Attrs[0])}{nm})",

@@ -91,13 +91,13 @@ internal static class OpTable
         Unary(new UnaryOp("leaky_relu", readsOutput: false, "g where x > 0, else slope * g",
             (n, x, y) => $"{K}.Unary.LeakyRelu({x}, {Float(n.Scalar)}, {y});",
             (n, g, s, dx) => $"{K}.Unary.LeakyReluBackward({g}, {s}, {Float(n.Scalar)}, {dx});",
-            (n, x, nm) => $"b.Op(\"leaky_relu\", {x}.Type, {UnaryRule.NameArg(nm)}, (\"x\", {x}), (\"alpha\", {Mil}.MilTensor.Scalar({Float(n.Scalar)})))",
+            (n, x, nm) => $"b.Op(\"leaky_relu\", {x}.Type, {nm.Positional}, (\"x\", {x}), (\"alpha\", {Mil}.MilTensor.Scalar({Float(n.Scalar)})))",
             (n, g, s, nm) => $"b.Select(b.Greater({s}, b.Scalar(0f)), {g}, b.Mul({g}, b.Scalar({Float(n.Scalar)})){nm})")),
         // attr: 1 for the tanh approximation. Exact: Φ(x) + x φ(x) = 0.5 (1 + erf(x/√2)) + x e^{−x²/2}/√(2π).
         Unary(new UnaryOp("gelu", readsOutput: false, "g * gelu'(x)",
             (n, x, y) => $"{K}.Unary.Gelu({x}, {Bool(n.Scalar)}, {y});",
             (n, g, s, dx) => $"{K}.Unary.GeluBackward({g}, {s}, {Bool(n.Scalar)}, {dx});",
-            (n, x, nm) => $"b.Op(\"gelu\", {x}.Type, {UnaryRule.NameArg(nm)}, (\"x\", {x}), (\"mode\", {Mil}.MilTensor.Scalar({(n.Scalar != 0 ? "\"TANH_APPROXIMATION\"" : "\"EXACT\"")})))",
+            (n, x, nm) => $"b.Op(\"gelu\", {x}.Type, {nm.Positional}, (\"x\", {x}), (\"mode\", {Mil}.MilTensor.Scalar({(n.Scalar != 0 ? "\"TANH_APPROXIMATION\"" : "\"EXACT\"")})))",
             (n, g, s, nm) => $"b.Mul({g}, {Mil}.MilRecipes.{(n.Scalar != 0 ? "GeluTanhDerivative" : "GeluExactDerivative")}(b, {s}){nm})")),
         // torch's softplus (β = 1, threshold 20); MIL's has no threshold, which moves y and dy/dx by under e⁻²⁰.
         Unary(new UnaryOp("softplus", readsOutput: false, "g * sigmoid(x)",

@@ -18,7 +18,7 @@ internal sealed class ReduceAllRule : OpRule
         ? $"{c.Ref(n.Id)}[0] = {EmitContext.TP}.Sum({c.Ref(n.Args[0])}) / {c.Ref(n.Args[0])}.Length;"
         : $"{c.Ref(n.Id)}[0] = {EmitContext.TP}.Sum({c.Ref(n.Args[0])});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"b.Reduce{(Name == "mean" ? "Mean" : "Sum")}({c.V(n.Args[0])}, {AllAxes(c.Shape(n.Args[0]).Count)}, false{nm})";
 
     internal static string AllAxes(int rank) => "new[] { " + string.Join(", ", Enumerable.Range(0, rank)) + " }";
@@ -34,7 +34,7 @@ internal sealed class ReduceAllGradRule : OpRule
         ? $"global::System.Array.Fill({c.Ref(n.Id)}, {c.Ref(n.Args[0])}[0] / {c.Ref(n.Id)}.Length);"
         : $"global::System.Array.Fill({c.Ref(n.Id)}, {c.Ref(n.Args[0])}[0]);";
 
-    public override string? Mil(EmitContext c, Node n, string nm) => Name == "mean_grad"
+    public override string? Mil(EmitContext c, Node n, MilName nm) => Name == "mean_grad"
         ? $"b.Mul(b.Fill({c.LongArray(n.Shape)}, 1f / ({c.Count(n.Shape)})), {c.V(n.Args[0])}{nm})"
         : $"b.Mul(b.Fill({c.LongArray(n.Shape)}, 1f), {c.V(n.Args[0])}{nm})";
 }
@@ -47,7 +47,7 @@ internal sealed class SumToRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Elementwise.SumToShape({c.Ref(n.Args[0])}, {c.S(n.Args[0])}, {c.Ref(n.Id)}, {c.S(n.Id)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm)
+    public override string? Mil(EmitContext c, Node n, MilName nm)
     {
         var from = c.Shape(n.Args[0]);
         var to = n.Shape;

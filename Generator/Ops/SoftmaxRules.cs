@@ -18,7 +18,7 @@ internal sealed class SoftmaxRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Softmax.{(IsLog ? "LogForward" : "Forward")}({c.Ref(n.Args[0])}, {c.Ref(n.Id)}, {n.Shape[n.Shape.Count - 1]});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) => IsLog
+    public override string? Mil(EmitContext c, Node n, MilName nm) => IsLog
         ? $"{EmitContext.Mil}.MilRecipes.LogSoftmax(b, {c.V(n.Args[0])}{nm})"
         : $"b.Softmax({c.V(n.Args[0])}, -1{nm})";
 }
@@ -32,7 +32,7 @@ internal sealed class SoftmaxGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n) =>
         $"{EmitContext.K}.Softmax.{(Forward == "log_softmax" ? "LogBackward" : "Backward")}({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {n.Shape[n.Shape.Count - 1]});";
 
-    public override string? Mil(EmitContext c, Node n, string nm)
+    public override string? Mil(EmitContext c, Node n, MilName nm)
     {
         string g = c.V(n.Args[0]), y = c.V(n.Args[1]);
         return Forward == "log_softmax"
@@ -59,7 +59,7 @@ internal sealed class CrossEntropyRule : OpRule
     }
 
     /// <summary>The probabilities buffer the adjoint reads.</summary>
-    public static string Probabilities(int forwardId) => $"_x{forwardId}";
+    public static string Probabilities(EmitContext c, int forwardId) => c.Work(forwardId);
 
     public override string? Scratch(EmitContext c, Node n) => Count(c.Shape(n.Args[0]));
 
@@ -67,9 +67,9 @@ internal sealed class CrossEntropyRule : OpRule
     internal static bool Sum(Node n) => n.Attrs.Count > 1 && n.Int(1) == 1;
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{c.Ref(n.Id)}[0] = {EmitContext.K}.Softmax.CrossEntropy({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {Probabilities(n.Id)}, {c.Shape(n.Args[0])[1]}, {Float(n.Scalar)}){(Sum(n) ? $" * {Dim(c.Shape(n.Args[0])[0])}" : "")};";
+        $"{c.Ref(n.Id)}[0] = {EmitContext.K}.Softmax.CrossEntropy({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {Probabilities(c, n.Id)}, {c.Shape(n.Args[0])[1]}, {Float(n.Scalar)}){(Sum(n) ? $" * {Dim(c.Shape(n.Args[0])[0])}" : "")};";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.CrossEntropy(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {Float(n.Scalar)}{(Sum(n) ? ", sum: true" : "")}{nm})";
 }
 
@@ -78,8 +78,8 @@ internal sealed class CrossEntropyGradRule : OpRule
     public override string Name => "cross_entropy_grad";
 
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.Softmax.CrossEntropyBackward({c.Ref(n.Args[0])}[0]{(CrossEntropyRule.Sum(n) ? $" * {Dim(n.Shape[0])}" : "")}, {CrossEntropyRule.Probabilities(n.Args[3])}, {c.Ref(n.Args[2])}, {c.Ref(n.Id)}, {n.Shape[1]}, {Float(n.Scalar)});";
+        $"{EmitContext.K}.Softmax.CrossEntropyBackward({c.Ref(n.Args[0])}[0]{(CrossEntropyRule.Sum(n) ? $" * {Dim(n.Shape[0])}" : "")}, {CrossEntropyRule.Probabilities(c, n.Args[3])}, {c.Ref(n.Args[2])}, {c.Ref(n.Id)}, {n.Shape[1]}, {Float(n.Scalar)});";
 
-    public override string? Mil(EmitContext c, Node n, string nm) =>
+    public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.CrossEntropyGrad(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Scalar)}{(CrossEntropyRule.Sum(n) ? ", sum: true" : "")}{nm})";
 }

@@ -116,12 +116,12 @@ internal static class OpTableCheck
             problems.Add($"'{op.Name}': its VJP adds op '{added.Op}', which has no rule");
         var c = new EmitContext(nodes.ToEquatable());
         Try("trainer lowering", () => rule.Trainer(c, y));
-        Try("MIL lowering", () => rule.Mil(c, y, ""));
+        Try("MIL lowering", () => rule.Mil(c, y, MilName.None));
         if (nodes.Count > 3)
         {
             var grad = new UnaryGradRule(op);
             Try("trainer lowering of the adjoint", () => grad.Trainer(c, nodes[3]));
-            Try("MIL lowering of the adjoint", () => grad.Mil(c, nodes[3], ""));
+            Try("MIL lowering of the adjoint", () => grad.Mil(c, nodes[3], MilName.None));
         }
     }
 

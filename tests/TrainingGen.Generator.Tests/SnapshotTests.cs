@@ -8,7 +8,7 @@ using TrainingGen.Tests.Harness;
 namespace TrainingGen.Tests;
 
 /// <summary>
-/// The generated files of the seed model and a LeNet CNN, compared exactly with approved copies in
+/// The generated files of the seed model, a LeNet CNN, the frozen-backbone head, the transformer and the BatchNorm CNN, compared exactly with approved copies in
 /// Snapshots/*.verified.cs (hand-rolled: Verify is not served here). Set
 /// TRAININGGEN_UPDATE_SNAPSHOTS=1 to rewrite them after an intended change, then review the diff.
 /// </summary>
@@ -52,8 +52,29 @@ public class SnapshotTests
         }
         """;
 
+    /// <summary>The head benchmark: a frozen backbone under a trainable classifier.</summary>
+    private const string FrozenHead = """
+        using TrainingGen;
+
+        namespace Demo.Transfer;
+
+        [TrainingModel, Sgd(LearningRate = 0.01)]
+        public partial class Head
+        {
+            [Frozen] public Linear Backbone { get; } = new(512, 512);
+            public Linear Classifier { get; } = new(512, 10);
+
+            public (Tensor Loss, Tensor Logits) Forward([Shape(Dim.Batch, 512)] Tensor x, [Shape(Dim.Batch)] Tensor y)
+            {
+                var logits = Classifier.Forward(Ops.Relu(Backbone.Forward(x)));
+                return (Ops.CrossEntropy(logits, y), logits);
+            }
+        }
+        """;
+
     [TestCase("seed", TestSources.Seed)]
     [TestCase("cnn", Cnn)]
+    [TestCase("head", FrozenHead)]
     public void Generated_files_match_the_approved_snapshots(string name, string source)
     {
         var run = GeneratorHarness.Run(source);
@@ -65,6 +86,12 @@ public class SnapshotTests
         foreach (var (hint, text) in run.Sources.OrderBy(s => s.HintName, StringComparer.Ordinal))
             Snapshot.Verify($"{name}.{hint.Replace(".g.cs", "", StringComparison.Ordinal)}", text);
     }
+
+    /// <summary>Test models kept as files in Models/: the transformer encoder and the BatchNorm CNN.</summary>
+    [TestCase("transformer", "TransformerModel.cs")]
+    [TestCase("bn_cnn", "BatchNormModel.cs")]
+    public void Generated_files_of_model_files_match_the_approved_snapshots(string name, string file) =>
+        Generated_files_match_the_approved_snapshots(name, File.ReadAllText(Path.Combine(Snapshot.TestsDirectory(), "Models", file)));
 
     [Test]
     public void First_difference_names_the_line_and_both_texts()
@@ -81,13 +108,16 @@ internal static class Snapshot
 {
     public const string UpdateVariable = "TRAININGGEN_UPDATE_SNAPSHOTS";
 
-    private static string Directory()
+    /// <summary>tests/TrainingGen.Generator.Tests in the source tree.</summary>
+    public static string TestsDirectory()
     {
         for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "TrainingGen.sln")))
-                return Path.Combine(dir.FullName, "tests", "TrainingGen.Generator.Tests", "Snapshots");
+                return Path.Combine(dir.FullName, "tests", "TrainingGen.Generator.Tests");
         throw new InvalidOperationException("TrainingGen.sln not found above " + TestContext.CurrentContext.TestDirectory);
     }
+
+    private static string Directory() => Path.Combine(TestsDirectory(), "Snapshots");
 
     public static void Verify(string name, string actual)
     {
@@ -122,5 +152,7 @@ internal static class Snapshot
         return "the texts differ";
     }
 
-    private static string Normalize(string s) => s.Replace("\r\n", "\n");
+    /// <summary>Line endings unified, and the generator's version (stamped in GeneratedCode) as a placeholder, so a version bump moves no snapshot.</summary>
+    private static string Normalize(string s) =>
+        s.Replace("\r\n", "\n").Replace($"\"TrainingGen.Generator\", \"{TrainingGen.Generator.Emit.EmitHelpers.Version}\"", "\"TrainingGen.Generator\", \"<ASSEMBLY_VERSION>\"");
 }

@@ -35,20 +35,20 @@ namespace Demo.Vision
             private global::TrainingGen.CoreML.Mil.MilFunction BuildMain()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("main", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[48];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, -1L, 1L, 28L, 28L);
-                v[2] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6, 1, 5, 5 }, (float[])_p0.Clone()), "net_conv_1_weight");
-                v[3] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6 }, (float[])_p1.Clone()), "net_conv_1_bias");
-                v[7] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16, 6, 5, 5 }, (float[])_p2.Clone()), "net_conv_2_weight");
-                v[8] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16 }, (float[])_p3.Clone()), "net_conv_2_bias");
-                v[13] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120, 256 }, (float[])_p4.Clone()), "net_fc_1_weight");
-                v[14] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120 }, (float[])_p5.Clone()), "net_fc_1_bias");
-                v[17] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84, 120 }, (float[])_p6.Clone()), "net_fc_2_weight");
-                v[18] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84 }, (float[])_p7.Clone()), "net_fc_2_bias");
-                v[21] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10, 84 }, (float[])_p8.Clone()), "net_fc_3_weight");
-                v[22] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10 }, (float[])_p9.Clone()), "net_fc_3_bias");
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, -1L, 1L, 28L, 28L);
+                v.net_conv_1_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6, 1, 5, 5 }, (float[])_net_conv_1_weight.Clone()), "net_conv_1_weight");
+                v.net_conv_1_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6 }, (float[])_net_conv_1_bias.Clone()), "net_conv_1_bias");
+                v.net_conv_2_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16, 6, 5, 5 }, (float[])_net_conv_2_weight.Clone()), "net_conv_2_weight");
+                v.net_conv_2_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16 }, (float[])_net_conv_2_bias.Clone()), "net_conv_2_bias");
+                v.net_fc_1_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120, 256 }, (float[])_net_fc_1_weight.Clone()), "net_fc_1_weight");
+                v.net_fc_1_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120 }, (float[])_net_fc_1_bias.Clone()), "net_fc_1_bias");
+                v.net_fc_2_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84, 120 }, (float[])_net_fc_2_weight.Clone()), "net_fc_2_weight");
+                v.net_fc_2_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84 }, (float[])_net_fc_2_bias.Clone()), "net_fc_2_bias");
+                v.net_fc_3_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10, 84 }, (float[])_net_fc_3_weight.Clone()), "net_fc_3_weight");
+                v.net_fc_3_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10 }, (float[])_net_fc_3_bias.Clone()), "net_fc_3_bias");
                 MilPredictions(b, v, training: false, batch: -1);
-                b.Output(v[23]);
+                b.Output(v.logits);
                 return b.Build();
             }
 
@@ -56,18 +56,27 @@ namespace Demo.Vision
             private global::TrainingGen.CoreML.Mil.MilFunction BuildInit()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("init", global::TrainingGen.TrainingPackage.Opset);
-                var p0 = new float[6 * 1 * 5 * 5]; var p1 = new float[6]; var p2 = new float[16 * 6 * 5 * 5]; var p3 = new float[16]; var p4 = new float[120 * 256]; var p5 = new float[120]; var p6 = new float[84 * 120]; var p7 = new float[84]; var p8 = new float[10 * 84]; var p9 = new float[10];
-                InitializeParameters(_seed, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9);
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6, 1, 5, 5 }, p0), "net_conv_1_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6 }, p1), "net_conv_1_bias"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16, 6, 5, 5 }, p2), "net_conv_2_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16 }, p3), "net_conv_2_bias"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120, 256 }, p4), "net_fc_1_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120 }, p5), "net_fc_1_bias"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84, 120 }, p6), "net_fc_2_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84 }, p7), "net_fc_2_bias"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10, 84 }, p8), "net_fc_3_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10 }, p9), "net_fc_3_bias"));
+                var net_conv_1_weight_init = new float[6 * 1 * 5 * 5];
+                var net_conv_1_bias_init = new float[6];
+                var net_conv_2_weight_init = new float[16 * 6 * 5 * 5];
+                var net_conv_2_bias_init = new float[16];
+                var net_fc_1_weight_init = new float[120 * 256];
+                var net_fc_1_bias_init = new float[120];
+                var net_fc_2_weight_init = new float[84 * 120];
+                var net_fc_2_bias_init = new float[84];
+                var net_fc_3_weight_init = new float[10 * 84];
+                var net_fc_3_bias_init = new float[10];
+                InitializeParameters(_seed, net_conv_1_weight_init, net_conv_1_bias_init, net_conv_2_weight_init, net_conv_2_bias_init, net_fc_1_weight_init, net_fc_1_bias_init, net_fc_2_weight_init, net_fc_2_bias_init, net_fc_3_weight_init, net_fc_3_bias_init);
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6, 1, 5, 5 }, net_conv_1_weight_init), "net_conv_1_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 6 }, net_conv_1_bias_init), "net_conv_1_bias"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16, 6, 5, 5 }, net_conv_2_weight_init), "net_conv_2_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 16 }, net_conv_2_bias_init), "net_conv_2_bias"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120, 256 }, net_fc_1_weight_init), "net_fc_1_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 120 }, net_fc_1_bias_init), "net_fc_1_bias"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84, 120 }, net_fc_2_weight_init), "net_fc_2_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 84 }, net_fc_2_bias_init), "net_fc_2_bias"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10, 84 }, net_fc_3_weight_init), "net_fc_3_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 10 }, net_fc_3_bias_init), "net_fc_3_bias"));
                 foreach (var s in _optimizer.State) b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(s.Shape, new float[s.Value.Length]), s.MilName));
                 return b.Build();
             }
@@ -76,22 +85,22 @@ namespace Demo.Vision
             private global::TrainingGen.CoreML.Mil.MilFunction BuildForward()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("forward", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[48];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
-                v[1] = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch);
-                v[2] = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
-                v[3] = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
-                v[7] = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
-                v[8] = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
-                v[13] = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
-                v[14] = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
-                v[17] = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
-                v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
-                v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
-                v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
+                v.y = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch);
+                v.net_conv_1_weight = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
+                v.net_conv_1_bias = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
+                v.net_conv_2_weight = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
+                v.net_conv_2_bias = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
+                v.net_fc_1_weight = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
+                v.net_fc_1_bias = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
+                v.net_fc_2_weight = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
+                v.net_fc_2_bias = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
+                v.net_fc_3_weight = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
+                v.net_fc_3_bias = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
                 MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
-                b.Output(v[23]);
+                b.Output(v.logits);
                 return b.Build();
             }
 
@@ -99,32 +108,32 @@ namespace Demo.Vision
             private global::TrainingGen.CoreML.Mil.MilFunction BuildBackward()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("backward", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[48];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
-                v[1] = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch);
-                v[2] = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
-                v[3] = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
-                v[7] = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
-                v[8] = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
-                v[13] = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
-                v[14] = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
-                v[17] = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
-                v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
-                v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
-                v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
+                v.y = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch);
+                v.net_conv_1_weight = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
+                v.net_conv_1_bias = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
+                v.net_conv_2_weight = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
+                v.net_conv_2_bias = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
+                v.net_fc_1_weight = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
+                v.net_fc_1_bias = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
+                v.net_fc_2_weight = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
+                v.net_fc_2_bias = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
+                v.net_fc_3_weight = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
+                v.net_fc_3_bias = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
                 MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 MilBackward(b, v);
-                b.Output(v[46]);
-                b.Output(v[47]);
-                b.Output(v[41]);
-                b.Output(v[42]);
-                b.Output(v[35]);
-                b.Output(v[36]);
-                b.Output(v[31]);
-                b.Output(v[32]);
-                b.Output(v[27]);
-                b.Output(v[28]);
+                b.Output(v.net_conv_1_weight_grad);
+                b.Output(v.net_conv_1_bias_grad);
+                b.Output(v.net_conv_2_weight_grad);
+                b.Output(v.net_conv_2_bias_grad);
+                b.Output(v.net_fc_1_weight_grad);
+                b.Output(v.net_fc_1_bias_grad);
+                b.Output(v.net_fc_2_weight_grad);
+                b.Output(v.net_fc_2_bias_grad);
+                b.Output(v.net_fc_3_weight_grad);
+                b.Output(v.net_fc_3_bias_grad);
                 return b.Build();
             }
 
@@ -132,69 +141,59 @@ namespace Demo.Vision
             private global::TrainingGen.CoreML.Mil.MilFunction BuildUpdate()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("update", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[48];
-                v[2] = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
-                v[3] = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
-                v[7] = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
-                v[8] = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
-                v[13] = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
-                v[14] = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
-                v[17] = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
-                v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
-                v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
-                v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
-                v[46] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_1_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
-                v[47] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_1_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
-                v[41] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_2_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
-                v[42] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_2_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
-                v[35] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_1_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
-                v[36] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_1_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
-                v[31] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_2_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
-                v[32] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_2_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
-                v[27] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_3_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
-                v[28] = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_3_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
+                var v = new MilValues();
+                v.net_conv_1_weight = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
+                v.net_conv_1_bias = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
+                v.net_conv_2_weight = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
+                v.net_conv_2_bias = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
+                v.net_fc_1_weight = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
+                v.net_fc_1_bias = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
+                v.net_fc_2_weight = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
+                v.net_fc_2_bias = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
+                v.net_fc_3_weight = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
+                v.net_fc_3_bias = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
+                v.net_conv_1_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_1_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
+                v.net_conv_1_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_1_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
+                v.net_conv_2_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_2_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
+                v.net_conv_2_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_conv_2_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
+                v.net_fc_1_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_1_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
+                v.net_fc_1_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_1_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
+                v.net_fc_2_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_2_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
+                v.net_fc_2_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_2_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
+                v.net_fc_3_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_3_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
+                v.net_fc_3_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("net_fc_3_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
                 var lr = b.Input(global::TrainingGen.TrainingNames.LearningRate, global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 var step = b.Input(global::TrainingGen.TrainingNames.Step, global::TrainingGen.CoreML.Mil.MilDType.Int32, 1L);
-                // net.conv_1.weight: optimizer state in, updated parameter and state out
-                var u0 = _optimizer.EmitUpdate(b, v[2], v[46], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_1_weight", new long[] { 6, 1, 5, 5 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_1_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_1_weight"));
-                // net.conv_1.bias: optimizer state in, updated parameter and state out
-                var u1 = _optimizer.EmitUpdate(b, v[3], v[47], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_1_bias", new long[] { 6 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_1_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_1_bias"));
-                // net.conv_2.weight: optimizer state in, updated parameter and state out
-                var u2 = _optimizer.EmitUpdate(b, v[7], v[41], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_2_weight", new long[] { 16, 6, 5, 5 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_2_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_2_weight"));
-                // net.conv_2.bias: optimizer state in, updated parameter and state out
-                var u3 = _optimizer.EmitUpdate(b, v[8], v[42], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_2_bias", new long[] { 16 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_2_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_2_bias"));
-                // net.fc_1.weight: optimizer state in, updated parameter and state out
-                var u4 = _optimizer.EmitUpdate(b, v[13], v[35], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_1_weight", new long[] { 120, 256 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_1_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_1_weight"));
-                // net.fc_1.bias: optimizer state in, updated parameter and state out
-                var u5 = _optimizer.EmitUpdate(b, v[14], v[36], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_1_bias", new long[] { 120 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_1_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_1_bias"));
-                // net.fc_2.weight: optimizer state in, updated parameter and state out
-                var u6 = _optimizer.EmitUpdate(b, v[17], v[31], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_2_weight", new long[] { 84, 120 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_2_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_2_weight"));
-                // net.fc_2.bias: optimizer state in, updated parameter and state out
-                var u7 = _optimizer.EmitUpdate(b, v[18], v[32], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_2_bias", new long[] { 84 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_2_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_2_bias"));
-                // net.fc_3.weight: optimizer state in, updated parameter and state out
-                var u8 = _optimizer.EmitUpdate(b, v[21], v[27], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_3_weight", new long[] { 10, 84 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_3_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_3_weight"));
-                // net.fc_3.bias: optimizer state in, updated parameter and state out
-                var u9 = _optimizer.EmitUpdate(b, v[22], v[28], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_3_bias", new long[] { 10 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_3_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_3_bias"));
-                b.Output(u0.Param);
-                b.Output(u1.Param);
-                b.Output(u2.Param);
-                b.Output(u3.Param);
-                b.Output(u4.Param);
-                b.Output(u5.Param);
-                b.Output(u6.Param);
-                b.Output(u7.Param);
-                b.Output(u8.Param);
-                b.Output(u9.Param);
-                foreach (var s in u0.Slots) b.Output(s);
-                foreach (var s in u1.Slots) b.Output(s);
-                foreach (var s in u2.Slots) b.Output(s);
-                foreach (var s in u3.Slots) b.Output(s);
-                foreach (var s in u4.Slots) b.Output(s);
-                foreach (var s in u5.Slots) b.Output(s);
-                foreach (var s in u6.Slots) b.Output(s);
-                foreach (var s in u7.Slots) b.Output(s);
-                foreach (var s in u8.Slots) b.Output(s);
-                foreach (var s in u9.Slots) b.Output(s);
+                var net_conv_1_weight_update = UpdateParameter(b, v.net_conv_1_weight, v.net_conv_1_weight_grad, "net_conv_1_weight", new long[] { 6, 1, 5, 5 }, lr, step); // net.conv_1.weight
+                var net_conv_1_bias_update = UpdateParameter(b, v.net_conv_1_bias, v.net_conv_1_bias_grad, "net_conv_1_bias", new long[] { 6 }, lr, step); // net.conv_1.bias
+                var net_conv_2_weight_update = UpdateParameter(b, v.net_conv_2_weight, v.net_conv_2_weight_grad, "net_conv_2_weight", new long[] { 16, 6, 5, 5 }, lr, step); // net.conv_2.weight
+                var net_conv_2_bias_update = UpdateParameter(b, v.net_conv_2_bias, v.net_conv_2_bias_grad, "net_conv_2_bias", new long[] { 16 }, lr, step); // net.conv_2.bias
+                var net_fc_1_weight_update = UpdateParameter(b, v.net_fc_1_weight, v.net_fc_1_weight_grad, "net_fc_1_weight", new long[] { 120, 256 }, lr, step); // net.fc_1.weight
+                var net_fc_1_bias_update = UpdateParameter(b, v.net_fc_1_bias, v.net_fc_1_bias_grad, "net_fc_1_bias", new long[] { 120 }, lr, step); // net.fc_1.bias
+                var net_fc_2_weight_update = UpdateParameter(b, v.net_fc_2_weight, v.net_fc_2_weight_grad, "net_fc_2_weight", new long[] { 84, 120 }, lr, step); // net.fc_2.weight
+                var net_fc_2_bias_update = UpdateParameter(b, v.net_fc_2_bias, v.net_fc_2_bias_grad, "net_fc_2_bias", new long[] { 84 }, lr, step); // net.fc_2.bias
+                var net_fc_3_weight_update = UpdateParameter(b, v.net_fc_3_weight, v.net_fc_3_weight_grad, "net_fc_3_weight", new long[] { 10, 84 }, lr, step); // net.fc_3.weight
+                var net_fc_3_bias_update = UpdateParameter(b, v.net_fc_3_bias, v.net_fc_3_bias_grad, "net_fc_3_bias", new long[] { 10 }, lr, step); // net.fc_3.bias
+                b.Output(net_conv_1_weight_update.Param);
+                b.Output(net_conv_1_bias_update.Param);
+                b.Output(net_conv_2_weight_update.Param);
+                b.Output(net_conv_2_bias_update.Param);
+                b.Output(net_fc_1_weight_update.Param);
+                b.Output(net_fc_1_bias_update.Param);
+                b.Output(net_fc_2_weight_update.Param);
+                b.Output(net_fc_2_bias_update.Param);
+                b.Output(net_fc_3_weight_update.Param);
+                b.Output(net_fc_3_bias_update.Param);
+                foreach (var s in net_conv_1_weight_update.Slots) b.Output(s);
+                foreach (var s in net_conv_1_bias_update.Slots) b.Output(s);
+                foreach (var s in net_conv_2_weight_update.Slots) b.Output(s);
+                foreach (var s in net_conv_2_bias_update.Slots) b.Output(s);
+                foreach (var s in net_fc_1_weight_update.Slots) b.Output(s);
+                foreach (var s in net_fc_1_bias_update.Slots) b.Output(s);
+                foreach (var s in net_fc_2_weight_update.Slots) b.Output(s);
+                foreach (var s in net_fc_2_bias_update.Slots) b.Output(s);
+                foreach (var s in net_fc_3_weight_update.Slots) b.Output(s);
+                foreach (var s in net_fc_3_bias_update.Slots) b.Output(s);
                 return b.Build();
             }
 
@@ -202,118 +201,168 @@ namespace Demo.Vision
             private global::TrainingGen.CoreML.Mil.MilFunction BuildTrainStep()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("train_step", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[48];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
-                v[1] = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch);
-                v[2] = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
-                v[3] = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
-                v[7] = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
-                v[8] = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
-                v[13] = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
-                v[14] = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
-                v[17] = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
-                v[18] = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
-                v[21] = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
-                v[22] = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 1L, 28L, 28L);
+                v.y = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch);
+                v.net_conv_1_weight = b.Input("net_conv_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L, 1L, 5L, 5L);
+                v.net_conv_1_bias = b.Input("net_conv_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 6L);
+                v.net_conv_2_weight = b.Input("net_conv_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L, 6L, 5L, 5L);
+                v.net_conv_2_bias = b.Input("net_conv_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 16L);
+                v.net_fc_1_weight = b.Input("net_fc_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L, 256L);
+                v.net_fc_1_bias = b.Input("net_fc_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 120L);
+                v.net_fc_2_weight = b.Input("net_fc_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L, 120L);
+                v.net_fc_2_bias = b.Input("net_fc_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 84L);
+                v.net_fc_3_weight = b.Input("net_fc_3_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L, 84L);
+                v.net_fc_3_bias = b.Input("net_fc_3_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 10L);
                 MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
-                b.Output(v[23]);
+                b.Output(v.logits);
                 MilBackward(b, v);
                 var lr = b.Input(global::TrainingGen.TrainingNames.LearningRate, global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 var step = b.Input(global::TrainingGen.TrainingNames.Step, global::TrainingGen.CoreML.Mil.MilDType.Int32, 1L);
-                // net.conv_1.weight: optimizer state in, updated parameter and state out
-                var u0 = _optimizer.EmitUpdate(b, v[2], v[46], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_1_weight", new long[] { 6, 1, 5, 5 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_1_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_1_weight"));
-                // net.conv_1.bias: optimizer state in, updated parameter and state out
-                var u1 = _optimizer.EmitUpdate(b, v[3], v[47], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_1_bias", new long[] { 6 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_1_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_1_bias"));
-                // net.conv_2.weight: optimizer state in, updated parameter and state out
-                var u2 = _optimizer.EmitUpdate(b, v[7], v[41], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_2_weight", new long[] { 16, 6, 5, 5 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_2_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_2_weight"));
-                // net.conv_2.bias: optimizer state in, updated parameter and state out
-                var u3 = _optimizer.EmitUpdate(b, v[8], v[42], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_conv_2_bias", new long[] { 16 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_conv_2_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_conv_2_bias"));
-                // net.fc_1.weight: optimizer state in, updated parameter and state out
-                var u4 = _optimizer.EmitUpdate(b, v[13], v[35], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_1_weight", new long[] { 120, 256 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_1_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_1_weight"));
-                // net.fc_1.bias: optimizer state in, updated parameter and state out
-                var u5 = _optimizer.EmitUpdate(b, v[14], v[36], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_1_bias", new long[] { 120 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_1_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_1_bias"));
-                // net.fc_2.weight: optimizer state in, updated parameter and state out
-                var u6 = _optimizer.EmitUpdate(b, v[17], v[31], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_2_weight", new long[] { 84, 120 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_2_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_2_weight"));
-                // net.fc_2.bias: optimizer state in, updated parameter and state out
-                var u7 = _optimizer.EmitUpdate(b, v[18], v[32], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_2_bias", new long[] { 84 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_2_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_2_bias"));
-                // net.fc_3.weight: optimizer state in, updated parameter and state out
-                var u8 = _optimizer.EmitUpdate(b, v[21], v[27], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_3_weight", new long[] { 10, 84 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_3_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_3_weight"));
-                // net.fc_3.bias: optimizer state in, updated parameter and state out
-                var u9 = _optimizer.EmitUpdate(b, v[22], v[28], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "net_fc_3_bias", new long[] { 10 }), lr, step, global::TrainingGen.TrainingNames.Updated("net_fc_3_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "net_fc_3_bias"));
-                b.Output(u0.Param);
-                b.Output(u1.Param);
-                b.Output(u2.Param);
-                b.Output(u3.Param);
-                b.Output(u4.Param);
-                b.Output(u5.Param);
-                b.Output(u6.Param);
-                b.Output(u7.Param);
-                b.Output(u8.Param);
-                b.Output(u9.Param);
-                foreach (var s in u0.Slots) b.Output(s);
-                foreach (var s in u1.Slots) b.Output(s);
-                foreach (var s in u2.Slots) b.Output(s);
-                foreach (var s in u3.Slots) b.Output(s);
-                foreach (var s in u4.Slots) b.Output(s);
-                foreach (var s in u5.Slots) b.Output(s);
-                foreach (var s in u6.Slots) b.Output(s);
-                foreach (var s in u7.Slots) b.Output(s);
-                foreach (var s in u8.Slots) b.Output(s);
-                foreach (var s in u9.Slots) b.Output(s);
+                var net_conv_1_weight_update = UpdateParameter(b, v.net_conv_1_weight, v.net_conv_1_weight_grad, "net_conv_1_weight", new long[] { 6, 1, 5, 5 }, lr, step); // net.conv_1.weight
+                var net_conv_1_bias_update = UpdateParameter(b, v.net_conv_1_bias, v.net_conv_1_bias_grad, "net_conv_1_bias", new long[] { 6 }, lr, step); // net.conv_1.bias
+                var net_conv_2_weight_update = UpdateParameter(b, v.net_conv_2_weight, v.net_conv_2_weight_grad, "net_conv_2_weight", new long[] { 16, 6, 5, 5 }, lr, step); // net.conv_2.weight
+                var net_conv_2_bias_update = UpdateParameter(b, v.net_conv_2_bias, v.net_conv_2_bias_grad, "net_conv_2_bias", new long[] { 16 }, lr, step); // net.conv_2.bias
+                var net_fc_1_weight_update = UpdateParameter(b, v.net_fc_1_weight, v.net_fc_1_weight_grad, "net_fc_1_weight", new long[] { 120, 256 }, lr, step); // net.fc_1.weight
+                var net_fc_1_bias_update = UpdateParameter(b, v.net_fc_1_bias, v.net_fc_1_bias_grad, "net_fc_1_bias", new long[] { 120 }, lr, step); // net.fc_1.bias
+                var net_fc_2_weight_update = UpdateParameter(b, v.net_fc_2_weight, v.net_fc_2_weight_grad, "net_fc_2_weight", new long[] { 84, 120 }, lr, step); // net.fc_2.weight
+                var net_fc_2_bias_update = UpdateParameter(b, v.net_fc_2_bias, v.net_fc_2_bias_grad, "net_fc_2_bias", new long[] { 84 }, lr, step); // net.fc_2.bias
+                var net_fc_3_weight_update = UpdateParameter(b, v.net_fc_3_weight, v.net_fc_3_weight_grad, "net_fc_3_weight", new long[] { 10, 84 }, lr, step); // net.fc_3.weight
+                var net_fc_3_bias_update = UpdateParameter(b, v.net_fc_3_bias, v.net_fc_3_bias_grad, "net_fc_3_bias", new long[] { 10 }, lr, step); // net.fc_3.bias
+                b.Output(net_conv_1_weight_update.Param);
+                b.Output(net_conv_1_bias_update.Param);
+                b.Output(net_conv_2_weight_update.Param);
+                b.Output(net_conv_2_bias_update.Param);
+                b.Output(net_fc_1_weight_update.Param);
+                b.Output(net_fc_1_bias_update.Param);
+                b.Output(net_fc_2_weight_update.Param);
+                b.Output(net_fc_2_bias_update.Param);
+                b.Output(net_fc_3_weight_update.Param);
+                b.Output(net_fc_3_bias_update.Param);
+                foreach (var s in net_conv_1_weight_update.Slots) b.Output(s);
+                foreach (var s in net_conv_1_bias_update.Slots) b.Output(s);
+                foreach (var s in net_conv_2_weight_update.Slots) b.Output(s);
+                foreach (var s in net_conv_2_bias_update.Slots) b.Output(s);
+                foreach (var s in net_fc_1_weight_update.Slots) b.Output(s);
+                foreach (var s in net_fc_1_bias_update.Slots) b.Output(s);
+                foreach (var s in net_fc_2_weight_update.Slots) b.Output(s);
+                foreach (var s in net_fc_2_bias_update.Slots) b.Output(s);
+                foreach (var s in net_fc_3_weight_update.Slots) b.Output(s);
+                foreach (var s in net_fc_3_bias_update.Slots) b.Output(s);
                 return b.Build();
             }
 
             /// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>
-            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training, long batch)
+            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, MilValues v, bool training, long batch)
             {
-                v[4] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v[0], v[2], v[3], 1, 0, 1, 1); // Conv1.Forward(x)
-                v[5] = b.Relu(v[4]); // Ops.Relu(Conv1.Forward(x))
-                v[6] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2d(b, v[5], true, 2, 2, 0); // Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-                v[9] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v[6], v[7], v[8], 1, 0, 1, 1); // Conv2.Forward(h)
-                v[10] = b.Relu(v[9]); // Ops.Relu(Conv2.Forward(h))
-                v[11] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2d(b, v[10], true, 2, 2, 0); // Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-                v[12] = b.Reshape(v[11], new long[] { batch, 256 }); // Ops.Flatten(h)
-                v[15] = b.Add(b.MatMul(v[12], v[13], transposeY: true), v[14]); // Fc1.Forward(Ops.Flatten(h))
-                v[16] = b.Relu(v[15]); // Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                v[19] = b.Add(b.MatMul(v[16], v[17], transposeY: true), v[18]); // Fc2.Forward(h)
-                v[20] = b.Relu(v[19]); // Ops.Relu(Fc2.Forward(h))
-                v[23] = b.Add(b.MatMul(v[20], v[21], transposeY: true), v[22], name: "logits"); // Fc3.Forward(h)
+                v.Conv1_out = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v.x, v.net_conv_1_weight, v.net_conv_1_bias, 1, 0, 1, 1, name: "Conv1_out"); // Conv1.Forward(x)
+                v.Conv1_out_relu = b.Relu(v.Conv1_out, name: "Conv1_out_relu"); // Ops.Relu(Conv1.Forward(x))
+                v.h = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2d(b, v.Conv1_out_relu, true, 2, 2, 0, name: "h"); // Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+                v.Conv2_out = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2d(b, v.h, v.net_conv_2_weight, v.net_conv_2_bias, 1, 0, 1, 1, name: "Conv2_out"); // Conv2.Forward(h)
+                v.Conv2_out_relu = b.Relu(v.Conv2_out, name: "Conv2_out_relu"); // Ops.Relu(Conv2.Forward(h))
+                v.h2 = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2d(b, v.Conv2_out_relu, true, 2, 2, 0, name: "h2"); // Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+                v.h_flatten = b.Reshape(v.h2, new long[] { batch, 256 }, name: "h_flatten"); // Ops.Flatten(h)
+                v.Fc1_out = b.Add(b.MatMul(v.h_flatten, v.net_fc_1_weight, transposeY: true), v.net_fc_1_bias, name: "Fc1_out"); // Fc1.Forward(Ops.Flatten(h))
+                v.h3 = b.Relu(v.Fc1_out, name: "h3"); // Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+                v.Fc2_out = b.Add(b.MatMul(v.h3, v.net_fc_2_weight, transposeY: true), v.net_fc_2_bias, name: "Fc2_out"); // Fc2.Forward(h)
+                v.h4 = b.Relu(v.Fc2_out, name: "h4"); // Ops.Relu(Fc2.Forward(h))
+                v.logits = b.Add(b.MatMul(v.h4, v.net_fc_3_weight, transposeY: true), v.net_fc_3_bias, name: "logits"); // Fc3.Forward(h)
             }
 
             /// <summary>The forward ops that compute the loss; returns it reshaped to [1], named "loss".</summary>
-            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
+            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, MilValues v, bool training)
             {
-                v[24] = global::TrainingGen.CoreML.Mil.MilRecipes.CrossEntropy(b, v[23], v[1], 0f); // Ops.CrossEntropy(logits, y)
-                return b.Reshape(v[24], new long[] { 1 }, global::TrainingGen.TrainingNames.Loss);
+                v.logits_cross_entropy = global::TrainingGen.CoreML.Mil.MilRecipes.CrossEntropy(b, v.logits, v.y, 0f, name: "logits_cross_entropy"); // Ops.CrossEntropy(logits, y)
+                return b.Reshape(v.logits_cross_entropy, new long[] { 1 }, global::TrainingGen.TrainingNames.Loss);
             }
 
             /// <summary>The backward pass as explicit ops, from dL/dL = 1.</summary>
-            private void MilBackward(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v)
+            private void MilBackward(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, MilValues v)
             {
-                v[25] = b.Scalar(1f); // d(loss)/d(loss) = 1
-                v[26] = global::TrainingGen.CoreML.Mil.MilRecipes.CrossEntropyGrad(b, v[25], v[23], v[1], 0f); // d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
-                v[27] = b.MatMul(v[26], v[20], transposeX: true, name: "net_fc_3_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
-                v[28] = b.ReduceSum(v[26], new[] { 0 }, false, name: "net_fc_3_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
-                v[29] = b.MatMul(v[26], v[21]); // d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
-                v[30] = b.Select(b.Greater(v[20], b.Scalar(0f)), v[29], b.Scalar(0f)); // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
-                v[31] = b.MatMul(v[30], v[16], transposeX: true, name: "net_fc_2_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
-                v[32] = b.ReduceSum(v[30], new[] { 0 }, false, name: "net_fc_2_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
-                v[33] = b.MatMul(v[30], v[17]); // d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
-                v[34] = b.Select(b.Greater(v[16], b.Scalar(0f)), v[33], b.Scalar(0f)); // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                v[35] = b.MatMul(v[34], v[12], transposeX: true, name: "net_fc_1_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
-                v[36] = b.ReduceSum(v[34], new[] { 0 }, false, name: "net_fc_1_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
-                v[37] = b.MatMul(v[34], v[13]); // d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
-                v[38] = b.Reshape(v[37], new long[] { _batch, 16, 4, 4 }); // d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-                v[39] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2dGrad(b, v[38], v[10], v[11], true, 2, 2, 0); // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-                v[40] = b.Select(b.Greater(v[10], b.Scalar(0f)), v[39], b.Scalar(0f)); // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
-                v[41] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v[40], v[6], 5, 1, 0, 1, name: "net_conv_2_weight_grad", dilation: 1); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
-                v[42] = b.ReduceSum(v[40], new[] { 0, 2, 3 }, false, name: "net_conv_2_bias_grad"); // d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
-                v[43] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dInputGrad(b, v[40], v[7], new long[] { _batch, 6, 12, 12 }, 1, 0, 1, dilation: 1); // d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
-                v[44] = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2dGrad(b, v[43], v[5], v[6], true, 2, 2, 0); // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-                v[45] = b.Select(b.Greater(v[5], b.Scalar(0f)), v[44], b.Scalar(0f)); // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
-                v[46] = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v[45], v[0], 5, 1, 0, 1, name: "net_conv_1_weight_grad", dilation: 1); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
-                v[47] = b.ReduceSum(v[45], new[] { 0, 2, 3 }, false, name: "net_conv_1_bias_grad"); // d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
+                v.dLoss = b.Scalar(1f, "dLoss"); // d(loss)/d(loss) = 1
+                v.dLogits = global::TrainingGen.CoreML.Mil.MilRecipes.CrossEntropyGrad(b, v.dLoss, v.logits, v.y, 0f, name: "dLogits"); // d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
+                v.net_fc_3_weight_grad = b.MatMul(v.dLogits, v.h4, transposeX: true, name: "net_fc_3_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
+                v.net_fc_3_bias_grad = b.ReduceSum(v.dLogits, new[] { 0 }, false, name: "net_fc_3_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
+                v.dH = b.MatMul(v.dLogits, v.net_fc_3_weight, name: "dH"); // d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
+                v.dFc2_out = b.Select(b.Greater(v.h4, b.Scalar(0f)), v.dH, b.Scalar(0f), name: "dFc2_out"); // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
+                v.net_fc_2_weight_grad = b.MatMul(v.dFc2_out, v.h3, transposeX: true, name: "net_fc_2_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
+                v.net_fc_2_bias_grad = b.ReduceSum(v.dFc2_out, new[] { 0 }, false, name: "net_fc_2_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
+                v.dH2 = b.MatMul(v.dFc2_out, v.net_fc_2_weight, name: "dH2"); // d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
+                v.dFc1_out = b.Select(b.Greater(v.h3, b.Scalar(0f)), v.dH2, b.Scalar(0f), name: "dFc1_out"); // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+                v.net_fc_1_weight_grad = b.MatMul(v.dFc1_out, v.h_flatten, transposeX: true, name: "net_fc_1_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
+                v.net_fc_1_bias_grad = b.ReduceSum(v.dFc1_out, new[] { 0 }, false, name: "net_fc_1_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
+                v.dH_flatten = b.MatMul(v.dFc1_out, v.net_fc_1_weight, name: "dH_flatten"); // d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
+                v.dH3 = b.Reshape(v.dH_flatten, new long[] { _batch, 16, 4, 4 }, name: "dH3"); // d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
+                v.dConv2_out_relu = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2dGrad(b, v.dH3, v.Conv2_out_relu, v.h2, true, 2, 2, 0, name: "dConv2_out_relu"); // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+                v.dConv2_out = b.Select(b.Greater(v.Conv2_out_relu, b.Scalar(0f)), v.dConv2_out_relu, b.Scalar(0f), name: "dConv2_out"); // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
+                v.net_conv_2_weight_grad = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v.dConv2_out, v.h, 5, 1, 0, 1, name: "net_conv_2_weight_grad", dilation: 1); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
+                v.net_conv_2_bias_grad = b.ReduceSum(v.dConv2_out, new[] { 0, 2, 3 }, false, name: "net_conv_2_bias_grad"); // d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
+                v.dH4 = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dInputGrad(b, v.dConv2_out, v.net_conv_2_weight, new long[] { _batch, 6, 12, 12 }, 1, 0, 1, name: "dH4", dilation: 1); // d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+                v.dConv1_out_relu = global::TrainingGen.CoreML.Mil.MilRecipes.Pool2dGrad(b, v.dH4, v.Conv1_out_relu, v.h, true, 2, 2, 0, name: "dConv1_out_relu"); // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+                v.dConv1_out = b.Select(b.Greater(v.Conv1_out_relu, b.Scalar(0f)), v.dConv1_out_relu, b.Scalar(0f), name: "dConv1_out"); // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
+                v.net_conv_1_weight_grad = global::TrainingGen.CoreML.Mil.MilRecipes.Conv2dWeightGrad(b, v.dConv1_out, v.x, 5, 1, 0, 1, name: "net_conv_1_weight_grad", dilation: 1); // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
+                v.net_conv_1_bias_grad = b.ReduceSum(v.dConv1_out, new[] { 0, 2, 3 }, false, name: "net_conv_1_bias_grad"); // d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
+            }
+
+            /// <summary>The optimizer's update of one parameter: its state slots in, the updated parameter and slots out.</summary>
+            private (global::TrainingGen.CoreML.Mil.MilVar Param, global::TrainingGen.CoreML.Mil.MilVar[] Slots) UpdateParameter(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar param, global::TrainingGen.CoreML.Mil.MilVar grad, string name, long[] shape, global::TrainingGen.CoreML.Mil.MilVar lr, global::TrainingGen.CoreML.Mil.MilVar step)
+            {
+                var slots = global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, name, shape);
+                return _optimizer.EmitUpdate(b, param, grad, slots, lr, step, global::TrainingGen.TrainingNames.Updated(name), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, name));
+            }
+
+            /// <summary>The values of the function being built, by name.</summary>
+            private sealed class MilValues
+            {
+                public global::TrainingGen.CoreML.Mil.MilVar x = null!; // input: x
+                public global::TrainingGen.CoreML.Mil.MilVar y = null!; // input: y
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_1_weight = null!; // param: net.conv_1.weight
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_1_bias = null!; // param: net.conv_1.bias
+                public global::TrainingGen.CoreML.Mil.MilVar Conv1_out = null!; // conv2d: Conv1.Forward(x)
+                public global::TrainingGen.CoreML.Mil.MilVar Conv1_out_relu = null!; // relu: Ops.Relu(Conv1.Forward(x))
+                public global::TrainingGen.CoreML.Mil.MilVar h = null!; // max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_2_weight = null!; // param: net.conv_2.weight
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_2_bias = null!; // param: net.conv_2.bias
+                public global::TrainingGen.CoreML.Mil.MilVar Conv2_out = null!; // conv2d: Conv2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar Conv2_out_relu = null!; // relu: Ops.Relu(Conv2.Forward(h))
+                public global::TrainingGen.CoreML.Mil.MilVar h2 = null!; // max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+                public global::TrainingGen.CoreML.Mil.MilVar h_flatten = null!; // flatten: Ops.Flatten(h)
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_1_weight = null!; // param: net.fc_1.weight
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_1_bias = null!; // param: net.fc_1.bias
+                public global::TrainingGen.CoreML.Mil.MilVar Fc1_out = null!; // linear: Fc1.Forward(Ops.Flatten(h))
+                public global::TrainingGen.CoreML.Mil.MilVar h3 = null!; // relu: Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_2_weight = null!; // param: net.fc_2.weight
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_2_bias = null!; // param: net.fc_2.bias
+                public global::TrainingGen.CoreML.Mil.MilVar Fc2_out = null!; // linear: Fc2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar h4 = null!; // relu: Ops.Relu(Fc2.Forward(h))
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_3_weight = null!; // param: net.fc_3.weight
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_3_bias = null!; // param: net.fc_3.bias
+                public global::TrainingGen.CoreML.Mil.MilVar logits = null!; // linear: Fc3.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar logits_cross_entropy = null!; // cross_entropy: Ops.CrossEntropy(logits, y)
+                public global::TrainingGen.CoreML.Mil.MilVar dLoss = null!; // fill: d(loss)/d(loss) = 1
+                public global::TrainingGen.CoreML.Mil.MilVar dLogits = null!; // cross_entropy_grad: d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_3_weight_grad = null!; // linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_3_bias_grad = null!; // linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dH = null!; // linear_dx: d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dFc2_out = null!; // relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_2_weight_grad = null!; // linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_2_bias_grad = null!; // linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dH2 = null!; // linear_dx: d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dFc1_out = null!; // relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_1_weight_grad = null!; // linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
+                public global::TrainingGen.CoreML.Mil.MilVar net_fc_1_bias_grad = null!; // linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
+                public global::TrainingGen.CoreML.Mil.MilVar dH_flatten = null!; // linear_dx: d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
+                public global::TrainingGen.CoreML.Mil.MilVar dH3 = null!; // reshape_grad: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dConv2_out_relu = null!; // max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+                public global::TrainingGen.CoreML.Mil.MilVar dConv2_out = null!; // relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_2_weight_grad = null!; // conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_2_bias_grad = null!; // conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dH4 = null!; // conv2d_dx: d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+                public global::TrainingGen.CoreML.Mil.MilVar dConv1_out_relu = null!; // max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+                public global::TrainingGen.CoreML.Mil.MilVar dConv1_out = null!; // relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_1_weight_grad = null!; // conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
+                public global::TrainingGen.CoreML.Mil.MilVar net_conv_1_bias_grad = null!; // conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
             }
         }
     }

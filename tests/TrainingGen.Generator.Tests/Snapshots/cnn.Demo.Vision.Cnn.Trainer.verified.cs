@@ -11,14 +11,18 @@ namespace Demo.Vision
         /// Creates a compiled trainer for this model: parameters initialised from <paramref name="seed"/>,
         /// every buffer allocated once for <paramref name="batchSize"/>.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "0.1.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "<ASSEMBLY_VERSION>")]
+        [global::System.Diagnostics.DebuggerNonUserCode]
+        [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverage]
         public static Trainer CreateTrainer(int batchSize, int seed = 0) => new Trainer(batchSize, seed);
 
         /// <summary>
         /// The compiled trainer of <see cref="Cnn"/>: forward and backward specialised for its shapes, then Sgd.
         /// Trainable: net.conv_1.weight, net.conv_1.bias, net.conv_2.weight, net.conv_2.bias, net.fc_1.weight, net.fc_1.bias, net.fc_2.weight, net.fc_2.bias, net.fc_3.weight, net.fc_3.bias.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "0.1.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "<ASSEMBLY_VERSION>")]
+        [global::System.Diagnostics.DebuggerNonUserCode]
+        [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverage]
         public sealed partial class Trainer : global::TrainingGen.ITrainer
         {
             private readonly int _batch;
@@ -31,105 +35,60 @@ namespace Demo.Vision
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
             // Parameters in state_dict order (the optimizer holds its own state).
-            private readonly float[] _p0; // net.conv_1.weight [6, 1, 5, 5]
-            private readonly float[] _p1; // net.conv_1.bias [6]
-            private readonly float[] _p2; // net.conv_2.weight [16, 6, 5, 5]
-            private readonly float[] _p3; // net.conv_2.bias [16]
-            private readonly float[] _p4; // net.fc_1.weight [120, 256]
-            private readonly float[] _p5; // net.fc_1.bias [120]
-            private readonly float[] _p6; // net.fc_2.weight [84, 120]
-            private readonly float[] _p7; // net.fc_2.bias [84]
-            private readonly float[] _p8; // net.fc_3.weight [10, 84]
-            private readonly float[] _p9; // net.fc_3.bias [10]
+            private readonly float[] _net_conv_1_weight; // net.conv_1.weight [6, 1, 5, 5]
+            private readonly float[] _net_conv_1_bias; // net.conv_1.bias [6]
+            private readonly float[] _net_conv_2_weight; // net.conv_2.weight [16, 6, 5, 5]
+            private readonly float[] _net_conv_2_bias; // net.conv_2.bias [16]
+            private readonly float[] _net_fc_1_weight; // net.fc_1.weight [120, 256]
+            private readonly float[] _net_fc_1_bias; // net.fc_1.bias [120]
+            private readonly float[] _net_fc_2_weight; // net.fc_2.weight [84, 120]
+            private readonly float[] _net_fc_2_bias; // net.fc_2.bias [84]
+            private readonly float[] _net_fc_3_weight; // net.fc_3.weight [10, 84]
+            private readonly float[] _net_fc_3_bias; // net.fc_3.bias [10]
 
             // Value buffers of the forward and backward passes. A buffer is reused by later values of the
             // same size once everything that reads its earlier value has run (see BufferPlan).
-            private readonly float[] _t4; // [batch, 6, 24, 24]: conv2d: Conv1.Forward(x)
-            private readonly float[] _t5; // [batch, 6, 24, 24]: relu: Ops.Relu(Conv1.Forward(x))
-            private readonly float[] _t6; // [batch, 6, 12, 12]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-            private readonly float[] _t9; // [batch, 16, 8, 8]: conv2d: Conv2.Forward(h)
-            private readonly float[] _t10; // [batch, 16, 8, 8]: relu: Ops.Relu(Conv2.Forward(h))
-            private readonly float[] _t11; // [batch, 16, 4, 4]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-            private readonly float[] _t12; // [batch, 256]: values 12, 37 in turn
-            private readonly float[] _t15; // [batch, 120]: values 15, 33 in turn
-            private readonly float[] _t16; // [batch, 120]: relu: Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-            private readonly float[] _t19; // [batch, 84]: values 19, 29 in turn
-            private readonly float[] _t20; // [batch, 84]: relu: Ops.Relu(Fc2.Forward(h))
-            private readonly float[] _t23; // [batch, 10]: linear: Fc3.Forward(h)
-            private readonly float[] _t24; // []: cross_entropy: Ops.CrossEntropy(logits, y)
-            private readonly float[] _t25; // []: fill: d(loss)/d(loss) = 1
-            private readonly float[] _t26; // [batch, 10]: cross_entropy_grad: d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
-            private readonly float[] _t27; // [10, 84]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
-            private readonly float[] _t28; // [10]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
-            private readonly float[] _t30; // [batch, 84]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
-            private readonly float[] _t31; // [84, 120]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
-            private readonly float[] _t32; // [84]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
-            private readonly float[] _t34; // [batch, 120]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-            private readonly float[] _t35; // [120, 256]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
-            private readonly float[] _t36; // [120]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
-            private readonly float[] _t38; // [batch, 16, 4, 4]: reshape_grad: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-            private readonly float[] _t39; // [batch, 16, 8, 8]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-            private readonly float[] _t40; // [batch, 16, 8, 8]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
-            private readonly float[] _t41; // [16, 6, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
-            private readonly float[] _t42; // [16]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
-            private readonly float[] _t43; // [batch, 6, 12, 12]: conv2d_dx: d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
-            private readonly float[] _t44; // [batch, 6, 24, 24]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-            private readonly float[] _t45; // [batch, 6, 24, 24]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
-            private readonly float[] _t46; // [6, 1, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
-            private readonly float[] _t47; // [6]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
-            // The shape of every value for this batch size (kernels with broadcasting read them).
-            private readonly int[] _s0; // input
-            private readonly int[] _s1; // input
-            private readonly int[] _s2; // param
-            private readonly int[] _s3; // param
-            private readonly int[] _s4; // conv2d
-            private readonly float[] _x4; // working memory of conv2d, kept for the backward pass
-            private readonly int[] _s5; // relu
-            private readonly int[] _s6; // max_pool2d
-            private readonly int[] _s7; // param
-            private readonly int[] _s8; // param
-            private readonly int[] _s9; // conv2d
-            private readonly float[] _x9; // working memory of conv2d, kept for the backward pass
-            private readonly int[] _s10; // relu
-            private readonly int[] _s11; // max_pool2d
-            private readonly int[] _s12; // flatten
-            private readonly int[] _s13; // param
-            private readonly int[] _s14; // param
-            private readonly int[] _s15; // linear
-            private readonly int[] _s16; // relu
-            private readonly int[] _s17; // param
-            private readonly int[] _s18; // param
-            private readonly int[] _s19; // linear
-            private readonly int[] _s20; // relu
-            private readonly int[] _s21; // param
-            private readonly int[] _s22; // param
-            private readonly int[] _s23; // linear
-            private readonly int[] _s24; // cross_entropy
-            private readonly float[] _x24; // working memory of cross_entropy, kept for the backward pass
-            private readonly int[] _s25; // fill
-            private readonly int[] _s26; // cross_entropy_grad
-            private readonly int[] _s27; // linear_dw
-            private readonly int[] _s28; // linear_db
-            private readonly int[] _s29; // linear_dx
-            private readonly int[] _s30; // relu_grad
-            private readonly int[] _s31; // linear_dw
-            private readonly int[] _s32; // linear_db
-            private readonly int[] _s33; // linear_dx
-            private readonly int[] _s34; // relu_grad
-            private readonly int[] _s35; // linear_dw
-            private readonly int[] _s36; // linear_db
-            private readonly int[] _s37; // linear_dx
-            private readonly int[] _s38; // reshape_grad
-            private readonly int[] _s39; // max_pool2d_grad
-            private readonly int[] _s40; // relu_grad
-            private readonly int[] _s41; // conv2d_dw
-            private readonly int[] _s42; // conv2d_db
-            private readonly int[] _s43; // conv2d_dx
-            private readonly float[] _x43; // working memory of conv2d_dx, kept for the backward pass
-            private readonly int[] _s44; // max_pool2d_grad
-            private readonly int[] _s45; // relu_grad
-            private readonly int[] _s46; // conv2d_dw
-            private readonly int[] _s47; // conv2d_db
+            private readonly float[] _Conv1_out; // [batch, 6, 24, 24]: conv2d: Conv1.Forward(x)
+            private readonly float[] _Conv1_out_relu; // [batch, 6, 24, 24]: relu: Ops.Relu(Conv1.Forward(x))
+            private readonly float[] _h; // [batch, 6, 12, 12]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+            private readonly float[] _Conv2_out; // [batch, 16, 8, 8]: conv2d: Conv2.Forward(h)
+            private readonly float[] _Conv2_out_relu; // [batch, 16, 8, 8]: relu: Ops.Relu(Conv2.Forward(h))
+            private readonly float[] _h2; // [batch, 16, 4, 4]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+            private readonly float[] _h_flatten; // [batch, 256]: holds h_flatten, then dH_flatten
+            private readonly float[] _Fc1_out; // [batch, 120]: holds Fc1_out, then dH2
+            private readonly float[] _h3; // [batch, 120]: relu: Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+            private readonly float[] _Fc2_out; // [batch, 84]: holds Fc2_out, then dH
+            private readonly float[] _h4; // [batch, 84]: relu: Ops.Relu(Fc2.Forward(h))
+            private readonly float[] _logits; // [batch, 10]: linear: Fc3.Forward(h)
+            private readonly float[] _logits_cross_entropy; // []: cross_entropy: Ops.CrossEntropy(logits, y)
+            private readonly float[] _dLoss; // []: fill: d(loss)/d(loss) = 1
+            private readonly float[] _dLogits; // [batch, 10]: cross_entropy_grad: d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
+            private readonly float[] _net_fc_3_weight_grad; // [10, 84]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
+            private readonly float[] _net_fc_3_bias_grad; // [10]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
+            private readonly float[] _dFc2_out; // [batch, 84]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
+            private readonly float[] _net_fc_2_weight_grad; // [84, 120]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
+            private readonly float[] _net_fc_2_bias_grad; // [84]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
+            private readonly float[] _dFc1_out; // [batch, 120]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+            private readonly float[] _net_fc_1_weight_grad; // [120, 256]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
+            private readonly float[] _net_fc_1_bias_grad; // [120]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
+            private readonly float[] _dH3; // [batch, 16, 4, 4]: reshape_grad: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
+            private readonly float[] _dConv2_out_relu; // [batch, 16, 8, 8]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+            private readonly float[] _dConv2_out; // [batch, 16, 8, 8]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
+            private readonly float[] _net_conv_2_weight_grad; // [16, 6, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
+            private readonly float[] _net_conv_2_bias_grad; // [16]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
+            private readonly float[] _dH4; // [batch, 6, 12, 12]: conv2d_dx: d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+            private readonly float[] _dConv1_out_relu; // [batch, 6, 24, 24]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+            private readonly float[] _dConv1_out; // [batch, 6, 24, 24]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
+            private readonly float[] _net_conv_1_weight_grad; // [6, 1, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
+            private readonly float[] _net_conv_1_bias_grad; // [6]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
+            private readonly float[] _Conv1_out_work; // working memory of Conv1_out (conv2d), kept for the backward pass
+            private readonly float[] _Conv2_out_work; // working memory of Conv2_out (conv2d), kept for the backward pass
+            private readonly float[] _logits_cross_entropy_work; // working memory of logits_cross_entropy (cross_entropy), kept for the backward pass
+            private readonly float[] _dH4_work; // working memory of dH4 (conv2d_dx), kept for the backward pass
+            // The shapes kernels with broadcasting read, for this batch size.
+            private readonly int[] _x_shape; // x
+            private readonly int[] _y_shape; // y
+            private readonly int[] _logits_shape; // logits
             private readonly global::TrainingGen.Tensor _out_logits;
             private readonly global::TrainingGen.Tensor[] _outputs;
 
@@ -140,135 +99,90 @@ namespace Demo.Vision
                 _batch = batchSize;
                 _seed = seed;
                 LearningRate = (float)_optimizer.LearningRate;
-                _p0 = new float[6 * 1 * 5 * 5];
-                _p1 = new float[6];
-                _p2 = new float[16 * 6 * 5 * 5];
-                _p3 = new float[16];
-                _p4 = new float[120 * 256];
-                _p5 = new float[120];
-                _p6 = new float[84 * 120];
-                _p7 = new float[84];
-                _p8 = new float[10 * 84];
-                _p9 = new float[10];
-                _s0 = new int[] { _batch, 1, 28, 28 };
-                _s1 = new int[] { _batch };
-                _s2 = new int[] { 6, 1, 5, 5 };
-                _s3 = new int[] { 6 };
-                _t4 = new float[_batch * 6 * 24 * 24];
-                _x4 = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1).PatchCount];
-                _s4 = new int[] { _batch, 6, 24, 24 };
-                _t5 = new float[_batch * 6 * 24 * 24];
-                _s5 = new int[] { _batch, 6, 24, 24 };
-                _t6 = new float[_batch * 6 * 12 * 12];
-                _s6 = new int[] { _batch, 6, 12, 12 };
-                _s7 = new int[] { 16, 6, 5, 5 };
-                _s8 = new int[] { 16 };
-                _t9 = new float[_batch * 16 * 8 * 8];
-                _x9 = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1).PatchCount];
-                _s9 = new int[] { _batch, 16, 8, 8 };
-                _t10 = new float[_batch * 16 * 8 * 8];
-                _s10 = new int[] { _batch, 16, 8, 8 };
-                _t11 = new float[_batch * 16 * 4 * 4];
-                _s11 = new int[] { _batch, 16, 4, 4 };
-                _t12 = new float[_batch * 256];
-                _s12 = new int[] { _batch, 256 };
-                _s13 = new int[] { 120, 256 };
-                _s14 = new int[] { 120 };
-                _t15 = new float[_batch * 120];
-                _s15 = new int[] { _batch, 120 };
-                _t16 = new float[_batch * 120];
-                _s16 = new int[] { _batch, 120 };
-                _s17 = new int[] { 84, 120 };
-                _s18 = new int[] { 84 };
-                _t19 = new float[_batch * 84];
-                _s19 = new int[] { _batch, 84 };
-                _t20 = new float[_batch * 84];
-                _s20 = new int[] { _batch, 84 };
-                _s21 = new int[] { 10, 84 };
-                _s22 = new int[] { 10 };
-                _t23 = new float[_batch * 10];
-                _s23 = new int[] { _batch, 10 };
-                _t24 = new float[1];
-                _x24 = new float[_batch * 10];
-                _s24 = global::System.Array.Empty<int>();
-                _t25 = new float[1];
-                _s25 = global::System.Array.Empty<int>();
-                _t26 = new float[_batch * 10];
-                _s26 = new int[] { _batch, 10 };
-                _t27 = new float[10 * 84];
-                _s27 = new int[] { 10, 84 };
-                _t28 = new float[10];
-                _s28 = new int[] { 10 };
-                _s29 = new int[] { _batch, 84 };
-                _t30 = new float[_batch * 84];
-                _s30 = new int[] { _batch, 84 };
-                _t31 = new float[84 * 120];
-                _s31 = new int[] { 84, 120 };
-                _t32 = new float[84];
-                _s32 = new int[] { 84 };
-                _s33 = new int[] { _batch, 120 };
-                _t34 = new float[_batch * 120];
-                _s34 = new int[] { _batch, 120 };
-                _t35 = new float[120 * 256];
-                _s35 = new int[] { 120, 256 };
-                _t36 = new float[120];
-                _s36 = new int[] { 120 };
-                _s37 = new int[] { _batch, 256 };
-                _t38 = new float[_batch * 16 * 4 * 4];
-                _s38 = new int[] { _batch, 16, 4, 4 };
-                _t39 = new float[_batch * 16 * 8 * 8];
-                _s39 = new int[] { _batch, 16, 8, 8 };
-                _t40 = new float[_batch * 16 * 8 * 8];
-                _s40 = new int[] { _batch, 16, 8, 8 };
-                _t41 = new float[16 * 6 * 5 * 5];
-                _s41 = new int[] { 16, 6, 5, 5 };
-                _t42 = new float[16];
-                _s42 = new int[] { 16 };
-                _t43 = new float[_batch * 6 * 12 * 12];
-                _x43 = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1).PatchLength];
-                _s43 = new int[] { _batch, 6, 12, 12 };
-                _t44 = new float[_batch * 6 * 24 * 24];
-                _s44 = new int[] { _batch, 6, 24, 24 };
-                _t45 = new float[_batch * 6 * 24 * 24];
-                _s45 = new int[] { _batch, 6, 24, 24 };
-                _t46 = new float[6 * 1 * 5 * 5];
-                _s46 = new int[] { 6, 1, 5, 5 };
-                _t47 = new float[6];
-                _s47 = new int[] { 6 };
-                global::System.Array.Fill(_t25, 1f); // d(loss)/d(loss) = 1
-                _out_logits = new global::TrainingGen.Tensor(_s23, _t23);
+                _net_conv_1_weight = new float[6 * 1 * 5 * 5];
+                _net_conv_1_bias = new float[6];
+                _net_conv_2_weight = new float[16 * 6 * 5 * 5];
+                _net_conv_2_bias = new float[16];
+                _net_fc_1_weight = new float[120 * 256];
+                _net_fc_1_bias = new float[120];
+                _net_fc_2_weight = new float[84 * 120];
+                _net_fc_2_bias = new float[84];
+                _net_fc_3_weight = new float[10 * 84];
+                _net_fc_3_bias = new float[10];
+                _Conv1_out = new float[_batch * 6 * 24 * 24];
+                _Conv1_out_relu = new float[_batch * 6 * 24 * 24];
+                _h = new float[_batch * 6 * 12 * 12];
+                _Conv2_out = new float[_batch * 16 * 8 * 8];
+                _Conv2_out_relu = new float[_batch * 16 * 8 * 8];
+                _h2 = new float[_batch * 16 * 4 * 4];
+                _h_flatten = new float[_batch * 256];
+                _Fc1_out = new float[_batch * 120];
+                _h3 = new float[_batch * 120];
+                _Fc2_out = new float[_batch * 84];
+                _h4 = new float[_batch * 84];
+                _logits = new float[_batch * 10];
+                _logits_cross_entropy = new float[1];
+                _dLoss = new float[1];
+                _dLogits = new float[_batch * 10];
+                _net_fc_3_weight_grad = new float[10 * 84];
+                _net_fc_3_bias_grad = new float[10];
+                _dFc2_out = new float[_batch * 84];
+                _net_fc_2_weight_grad = new float[84 * 120];
+                _net_fc_2_bias_grad = new float[84];
+                _dFc1_out = new float[_batch * 120];
+                _net_fc_1_weight_grad = new float[120 * 256];
+                _net_fc_1_bias_grad = new float[120];
+                _dH3 = new float[_batch * 16 * 4 * 4];
+                _dConv2_out_relu = new float[_batch * 16 * 8 * 8];
+                _dConv2_out = new float[_batch * 16 * 8 * 8];
+                _net_conv_2_weight_grad = new float[16 * 6 * 5 * 5];
+                _net_conv_2_bias_grad = new float[16];
+                _dH4 = new float[_batch * 6 * 12 * 12];
+                _dConv1_out_relu = new float[_batch * 6 * 24 * 24];
+                _dConv1_out = new float[_batch * 6 * 24 * 24];
+                _net_conv_1_weight_grad = new float[6 * 1 * 5 * 5];
+                _net_conv_1_bias_grad = new float[6];
+                _Conv1_out_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1).PatchCount];
+                _Conv2_out_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1).PatchCount];
+                _logits_cross_entropy_work = new float[_batch * 10];
+                _dH4_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1).PatchLength];
+                _x_shape = new int[] { _batch, 1, 28, 28 };
+                _y_shape = new int[] { _batch };
+                _logits_shape = new int[] { _batch, 10 };
+                global::System.Array.Fill(_dLoss, 1f); // d(loss)/d(loss) = 1
+                _out_logits = new global::TrainingGen.Tensor(_logits_shape, _logits);
                 _outputs = new global::TrainingGen.Tensor[] { _out_logits };
-                InitializeParameters(seed, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9);
+                InitializeParameters(seed, _net_conv_1_weight, _net_conv_1_bias, _net_conv_2_weight, _net_conv_2_bias, _net_fc_1_weight, _net_fc_1_bias, _net_fc_2_weight, _net_fc_2_bias, _net_fc_3_weight, _net_fc_3_bias);
                 _parameters = new global::TrainingGen.TrainerTensor[]
                 {
-                    new global::TrainingGen.TrainerTensor("net.conv_1.weight", "net_conv_1_weight", new int[] { 6, 1, 5, 5 }, true, _p0, _t46),
-                    new global::TrainingGen.TrainerTensor("net.conv_1.bias", "net_conv_1_bias", new int[] { 6 }, true, _p1, _t47),
-                    new global::TrainingGen.TrainerTensor("net.conv_2.weight", "net_conv_2_weight", new int[] { 16, 6, 5, 5 }, true, _p2, _t41),
-                    new global::TrainingGen.TrainerTensor("net.conv_2.bias", "net_conv_2_bias", new int[] { 16 }, true, _p3, _t42),
-                    new global::TrainingGen.TrainerTensor("net.fc_1.weight", "net_fc_1_weight", new int[] { 120, 256 }, true, _p4, _t35),
-                    new global::TrainingGen.TrainerTensor("net.fc_1.bias", "net_fc_1_bias", new int[] { 120 }, true, _p5, _t36),
-                    new global::TrainingGen.TrainerTensor("net.fc_2.weight", "net_fc_2_weight", new int[] { 84, 120 }, true, _p6, _t31),
-                    new global::TrainingGen.TrainerTensor("net.fc_2.bias", "net_fc_2_bias", new int[] { 84 }, true, _p7, _t32),
-                    new global::TrainingGen.TrainerTensor("net.fc_3.weight", "net_fc_3_weight", new int[] { 10, 84 }, true, _p8, _t27),
-                    new global::TrainingGen.TrainerTensor("net.fc_3.bias", "net_fc_3_bias", new int[] { 10 }, true, _p9, _t28),
+                    new global::TrainingGen.TrainerTensor("net.conv_1.weight", "net_conv_1_weight", new int[] { 6, 1, 5, 5 }, true, _net_conv_1_weight, _net_conv_1_weight_grad),
+                    new global::TrainingGen.TrainerTensor("net.conv_1.bias", "net_conv_1_bias", new int[] { 6 }, true, _net_conv_1_bias, _net_conv_1_bias_grad),
+                    new global::TrainingGen.TrainerTensor("net.conv_2.weight", "net_conv_2_weight", new int[] { 16, 6, 5, 5 }, true, _net_conv_2_weight, _net_conv_2_weight_grad),
+                    new global::TrainingGen.TrainerTensor("net.conv_2.bias", "net_conv_2_bias", new int[] { 16 }, true, _net_conv_2_bias, _net_conv_2_bias_grad),
+                    new global::TrainingGen.TrainerTensor("net.fc_1.weight", "net_fc_1_weight", new int[] { 120, 256 }, true, _net_fc_1_weight, _net_fc_1_weight_grad),
+                    new global::TrainingGen.TrainerTensor("net.fc_1.bias", "net_fc_1_bias", new int[] { 120 }, true, _net_fc_1_bias, _net_fc_1_bias_grad),
+                    new global::TrainingGen.TrainerTensor("net.fc_2.weight", "net_fc_2_weight", new int[] { 84, 120 }, true, _net_fc_2_weight, _net_fc_2_weight_grad),
+                    new global::TrainingGen.TrainerTensor("net.fc_2.bias", "net_fc_2_bias", new int[] { 84 }, true, _net_fc_2_bias, _net_fc_2_bias_grad),
+                    new global::TrainingGen.TrainerTensor("net.fc_3.weight", "net_fc_3_weight", new int[] { 10, 84 }, true, _net_fc_3_weight, _net_fc_3_weight_grad),
+                    new global::TrainingGen.TrainerTensor("net.fc_3.bias", "net_fc_3_bias", new int[] { 10 }, true, _net_fc_3_bias, _net_fc_3_bias_grad),
                 };
                 _optimizer.Bind(_parameters);
             }
 
             /// <summary>PyTorch's default initialisations (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for Linear/Conv, N(0, 1) for Embedding, ones/zeros for norms), drawn in state_dict order.</summary>
-            private static void InitializeParameters(int seed, float[] p0, float[] p1, float[] p2, float[] p3, float[] p4, float[] p5, float[] p6, float[] p7, float[] p8, float[] p9)
+            private static void InitializeParameters(int seed, float[] net_conv_1_weight_init, float[] net_conv_1_bias_init, float[] net_conv_2_weight_init, float[] net_conv_2_bias_init, float[] net_fc_1_weight_init, float[] net_fc_1_bias_init, float[] net_fc_2_weight_init, float[] net_fc_2_bias_init, float[] net_fc_3_weight_init, float[] net_fc_3_bias_init)
             {
                 var rng = new global::TrainingGen.Rng(unchecked((ulong)seed));
-                global::TrainingGen.ParameterInit.Uniform(p0, 25, rng); // net.conv_1.weight
-                global::TrainingGen.ParameterInit.Uniform(p1, 25, rng); // net.conv_1.bias
-                global::TrainingGen.ParameterInit.Uniform(p2, 150, rng); // net.conv_2.weight
-                global::TrainingGen.ParameterInit.Uniform(p3, 150, rng); // net.conv_2.bias
-                global::TrainingGen.ParameterInit.Uniform(p4, 256, rng); // net.fc_1.weight
-                global::TrainingGen.ParameterInit.Uniform(p5, 256, rng); // net.fc_1.bias
-                global::TrainingGen.ParameterInit.Uniform(p6, 120, rng); // net.fc_2.weight
-                global::TrainingGen.ParameterInit.Uniform(p7, 120, rng); // net.fc_2.bias
-                global::TrainingGen.ParameterInit.Uniform(p8, 84, rng); // net.fc_3.weight
-                global::TrainingGen.ParameterInit.Uniform(p9, 84, rng); // net.fc_3.bias
+                global::TrainingGen.ParameterInit.Uniform(net_conv_1_weight_init, 25, rng); // net.conv_1.weight
+                global::TrainingGen.ParameterInit.Uniform(net_conv_1_bias_init, 25, rng); // net.conv_1.bias
+                global::TrainingGen.ParameterInit.Uniform(net_conv_2_weight_init, 150, rng); // net.conv_2.weight
+                global::TrainingGen.ParameterInit.Uniform(net_conv_2_bias_init, 150, rng); // net.conv_2.bias
+                global::TrainingGen.ParameterInit.Uniform(net_fc_1_weight_init, 256, rng); // net.fc_1.weight
+                global::TrainingGen.ParameterInit.Uniform(net_fc_1_bias_init, 256, rng); // net.fc_1.bias
+                global::TrainingGen.ParameterInit.Uniform(net_fc_2_weight_init, 120, rng); // net.fc_2.weight
+                global::TrainingGen.ParameterInit.Uniform(net_fc_2_bias_init, 120, rng); // net.fc_2.bias
+                global::TrainingGen.ParameterInit.Uniform(net_fc_3_weight_init, 84, rng); // net.fc_3.weight
+                global::TrainingGen.ParameterInit.Uniform(net_fc_3_bias_init, 84, rng); // net.fc_3.bias
             }
 
             /// <inheritdoc/>
@@ -292,7 +206,7 @@ namespace Demo.Vision
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
             public bool IsTraining => _training;
             /// <summary>The loss of the last forward pass.</summary>
-            public float Loss => _t24[0];
+            public float Loss => _logits_cross_entropy[0];
             /// <summary>The 'logits' output of the last forward pass (a view of the trainer's buffer, overwritten by the next step).</summary>
             public global::TrainingGen.Tensor Logits => _out_logits;
 
@@ -307,30 +221,30 @@ namespace Demo.Vision
             /// <summary>Forward and backward without updating; fills the gradients and returns the loss.</summary>
             public float ComputeGradients(global::TrainingGen.Tensor x, global::TrainingGen.Tensor y)
             {
-                global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
-                global::TrainingGen.TrainerChecks.Shape(y, "y", _s1, _batch);
+                global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
+                global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
                 _training = true;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
                 RunBackward(x.Data, y.Data);
-                return _t24[0];
+                return _logits_cross_entropy[0];
             }
 
             /// <summary>Forward and loss only (no gradients). Returns the loss.</summary>
             public float Evaluate(global::TrainingGen.Tensor x, global::TrainingGen.Tensor y)
             {
-                global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
-                global::TrainingGen.TrainerChecks.Shape(y, "y", _s1, _batch);
+                global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
+                global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
                 _training = false;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
-                return _t24[0];
+                return _logits_cross_entropy[0];
             }
 
             /// <summary>Predictions only. Returns a view of the trainer's 'logits' buffer, overwritten by the next call.</summary>
             public global::TrainingGen.Tensor Predict(global::TrainingGen.Tensor x)
             {
-                global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
+                global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
                 _training = false;
                 RunPredictions(x.Data);
                 return _out_logits;
@@ -351,7 +265,7 @@ namespace Demo.Vision
             global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _s0, _batch);
+                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
                 _training = false;
                 RunPredictions(features[0].Data);
                 return _outputs;
@@ -364,88 +278,88 @@ namespace Demo.Vision
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
-            private void RunPredictions(float[] in_x)
+            private void RunPredictions(float[] x)
             {
-                // Conv1.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.Forward(in_x, _p0, _p1, _t4, _x4, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1));
-                // Ops.Relu(Conv1.Forward(x))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_t4, 0f, _t5);
-                // Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxForward(_t5, _t6, _batch * 6, 24, 24, 2, 2, 0);
-                // Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.Forward(_t6, _p2, _p3, _t9, _x9, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
-                // Ops.Relu(Conv2.Forward(h))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_t9, 0f, _t10);
-                // Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxForward(_t10, _t11, _batch * 16, 8, 8, 2, 2, 0);
-                // Ops.Flatten(h)
-                global::System.MemoryExtensions.AsSpan(_t11).CopyTo(_t12);
-                // Fc1.Forward(Ops.Flatten(h))
-                global::TrainingGen.Kernels.Dense.LinearForward(_t12, _p4, _p5, _t15, _batch, 256, 120);
-                // Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_t15, 0f, _t16);
-                // Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearForward(_t16, _p6, _p7, _t19, _batch, 120, 84);
-                // Ops.Relu(Fc2.Forward(h))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_t19, 0f, _t20);
-                // Fc3.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearForward(_t20, _p8, _p9, _t23, _batch, 84, 10);
+                // Conv1_out = Conv1.Forward(x)
+                global::TrainingGen.Kernels.Conv2d.Forward(x, _net_conv_1_weight, _net_conv_1_bias, _Conv1_out, _Conv1_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1));
+                // Conv1_out_relu = Ops.Relu(Conv1.Forward(x))
+                global::System.Numerics.Tensors.TensorPrimitives.Max(_Conv1_out, 0f, _Conv1_out_relu);
+                // h = Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+                global::TrainingGen.Kernels.Pool2d.MaxForward(_Conv1_out_relu, _h, _batch * 6, 24, 24, 2, 2, 0);
+                // Conv2_out = Conv2.Forward(h)
+                global::TrainingGen.Kernels.Conv2d.Forward(_h, _net_conv_2_weight, _net_conv_2_bias, _Conv2_out, _Conv2_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
+                // Conv2_out_relu = Ops.Relu(Conv2.Forward(h))
+                global::System.Numerics.Tensors.TensorPrimitives.Max(_Conv2_out, 0f, _Conv2_out_relu);
+                // h2 = Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+                global::TrainingGen.Kernels.Pool2d.MaxForward(_Conv2_out_relu, _h2, _batch * 16, 8, 8, 2, 2, 0);
+                // h_flatten = Ops.Flatten(h)
+                global::System.MemoryExtensions.AsSpan(_h2).CopyTo(_h_flatten);
+                // Fc1_out = Fc1.Forward(Ops.Flatten(h))
+                global::TrainingGen.Kernels.Dense.LinearForward(_h_flatten, _net_fc_1_weight, _net_fc_1_bias, _Fc1_out, _batch, 256, 120);
+                // h3 = Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+                global::System.Numerics.Tensors.TensorPrimitives.Max(_Fc1_out, 0f, _h3);
+                // Fc2_out = Fc2.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearForward(_h3, _net_fc_2_weight, _net_fc_2_bias, _Fc2_out, _batch, 120, 84);
+                // h4 = Ops.Relu(Fc2.Forward(h))
+                global::System.Numerics.Tensors.TensorPrimitives.Max(_Fc2_out, 0f, _h4);
+                // logits = Fc3.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearForward(_h4, _net_fc_3_weight, _net_fc_3_bias, _logits, _batch, 84, 10);
             }
 
             /// <summary>The rest of the forward pass: the loss.</summary>
-            private void RunLoss(float[] in_x, float[] in_y)
+            private void RunLoss(float[] x, float[] y)
             {
-                // Ops.CrossEntropy(logits, y)
-                _t24[0] = global::TrainingGen.Kernels.Softmax.CrossEntropy(_t23, in_y, _x24, 10, 0f);
+                // logits_cross_entropy = Ops.CrossEntropy(logits, y)
+                _logits_cross_entropy[0] = global::TrainingGen.Kernels.Softmax.CrossEntropy(_logits, y, _logits_cross_entropy_work, 10, 0f);
             }
 
             /// <summary>The backward pass, from dL/dL = 1 to every trainable parameter.</summary>
-            private void RunBackward(float[] in_x, float[] in_y)
+            private void RunBackward(float[] x, float[] y)
             {
-                // d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
-                global::TrainingGen.Kernels.Softmax.CrossEntropyBackward(_t25[0], _x24, in_y, _t26, 10, 0f);
-                // d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t26, _t20, _t27, _batch, 84, 10);
-                // d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t26, _t28, _batch, 10);
-                // d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t26, _p8, _t19, _batch, 84, 10);
-                // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_t19, _t20, _t30);
-                // d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t30, _t16, _t31, _batch, 120, 84);
-                // d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t30, _t32, _batch, 84);
-                // d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t30, _p6, _t15, _batch, 120, 84);
-                // d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_t15, _t16, _t34);
-                // d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t34, _t12, _t35, _batch, 256, 120);
-                // d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t34, _t36, _batch, 120);
-                // d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t34, _p4, _t12, _batch, 256, 120);
-                // d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-                global::System.MemoryExtensions.AsSpan(_t12).CopyTo(_t38);
-                // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxBackward(_t38, _t10, _t39, _batch * 16, 8, 8, 2, 2, 0);
-                // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_t39, _t10, _t40);
-                // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.WeightGrad(_t40, _x9, _t41, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
-                // d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.BiasGrad(_t40, _t42, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 16, 1, 1, 0, 1, 1));
-                // d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.InputGrad(_t40, _p2, _t43, _x43, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
-                // d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxBackward(_t43, _t5, _t44, _batch * 6, 24, 24, 2, 2, 0);
-                // d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_t44, _t5, _t45);
-                // d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.WeightGrad(_t45, _x4, _t46, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1));
-                // d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.BiasGrad(_t45, _t47, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 24, 24, 6, 1, 1, 0, 1, 1));
+                // dLogits = d(cross_entropy)/dlogits = (softmax(logits) - target) * g / batch: Ops.CrossEntropy(logits, y)
+                global::TrainingGen.Kernels.Softmax.CrossEntropyBackward(_dLoss[0], _logits_cross_entropy_work, y, _dLogits, 10, 0f);
+                // net_fc_3_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Fc3.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_dLogits, _h4, _net_fc_3_weight_grad, _batch, 84, 10);
+                // net_fc_3_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_dLogits, _net_fc_3_bias_grad, _batch, 10);
+                // dH = d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_dLogits, _net_fc_3_weight, _Fc2_out, _batch, 84, 10);
+                // dFc2_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
+                global::TrainingGen.Kernels.Activations.ReluBackward(_Fc2_out, _h4, _dFc2_out);
+                // net_fc_2_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_dFc2_out, _h3, _net_fc_2_weight_grad, _batch, 120, 84);
+                // net_fc_2_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_dFc2_out, _net_fc_2_bias_grad, _batch, 84);
+                // dH2 = d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_dFc2_out, _net_fc_2_weight, _Fc1_out, _batch, 120, 84);
+                // dFc1_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+                global::TrainingGen.Kernels.Activations.ReluBackward(_Fc1_out, _h3, _dFc1_out);
+                // net_fc_1_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_dFc1_out, _h_flatten, _net_fc_1_weight_grad, _batch, 256, 120);
+                // net_fc_1_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_dFc1_out, _net_fc_1_bias_grad, _batch, 120);
+                // dH_flatten = d(x·Wᵀ + b)/dx = g·W: Fc1.Forward(Ops.Flatten(h))
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_dFc1_out, _net_fc_1_weight, _h_flatten, _batch, 256, 120);
+                // dH3 = d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
+                global::System.MemoryExtensions.AsSpan(_h_flatten).CopyTo(_dH3);
+                // dConv2_out_relu = d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+                global::TrainingGen.Kernels.Pool2d.MaxBackward(_dH3, _Conv2_out_relu, _dConv2_out_relu, _batch * 16, 8, 8, 2, 2, 0);
+                // dConv2_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
+                global::TrainingGen.Kernels.Activations.ReluBackward(_dConv2_out_relu, _Conv2_out_relu, _dConv2_out);
+                // net_conv_2_weight_grad = d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
+                global::TrainingGen.Kernels.Conv2d.WeightGrad(_dConv2_out, _Conv2_out_work, _net_conv_2_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
+                // net_conv_2_bias_grad = d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
+                global::TrainingGen.Kernels.Conv2d.BiasGrad(_dConv2_out, _net_conv_2_bias_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 16, 1, 1, 0, 1, 1));
+                // dH4 = d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
+                global::TrainingGen.Kernels.Conv2d.InputGrad(_dConv2_out, _net_conv_2_weight, _dH4, _dH4_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
+                // dConv1_out_relu = d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+                global::TrainingGen.Kernels.Pool2d.MaxBackward(_dH4, _Conv1_out_relu, _dConv1_out_relu, _batch * 6, 24, 24, 2, 2, 0);
+                // dConv1_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
+                global::TrainingGen.Kernels.Activations.ReluBackward(_dConv1_out_relu, _Conv1_out_relu, _dConv1_out);
+                // net_conv_1_weight_grad = d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
+                global::TrainingGen.Kernels.Conv2d.WeightGrad(_dConv1_out, _Conv1_out_work, _net_conv_1_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1));
+                // net_conv_1_bias_grad = d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
+                global::TrainingGen.Kernels.Conv2d.BiasGrad(_dConv1_out, _net_conv_1_bias_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 24, 24, 6, 1, 1, 0, 1, 1));
             }
 
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
@@ -458,46 +372,46 @@ namespace Demo.Vision
             /// <summary>Copies the parameters of an eager <see cref="Cnn"/> into this trainer.</summary>
             public void CopyFrom(global::Demo.Vision.Cnn model)
             {
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv1.Weight, _p0, "net.conv_1.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv1.Bias!, _p1, "net.conv_1.bias");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv2.Weight, _p2, "net.conv_2.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv2.Bias!, _p3, "net.conv_2.bias");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc1.Weight, _p4, "net.fc_1.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc1.Bias!, _p5, "net.fc_1.bias");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc2.Weight, _p6, "net.fc_2.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc2.Bias!, _p7, "net.fc_2.bias");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc3.Weight, _p8, "net.fc_3.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc3.Bias!, _p9, "net.fc_3.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv1.Weight, _net_conv_1_weight, "net.conv_1.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv1.Bias!, _net_conv_1_bias, "net.conv_1.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv2.Weight, _net_conv_2_weight, "net.conv_2.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Conv2.Bias!, _net_conv_2_bias, "net.conv_2.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc1.Weight, _net_fc_1_weight, "net.fc_1.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc1.Bias!, _net_fc_1_bias, "net.fc_1.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc2.Weight, _net_fc_2_weight, "net.fc_2.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc2.Bias!, _net_fc_2_bias, "net.fc_2.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc3.Weight, _net_fc_3_weight, "net.fc_3.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Net.Fc3.Bias!, _net_fc_3_bias, "net.fc_3.bias");
             }
 
             /// <summary>Copies this trainer's parameters into an eager <see cref="Cnn"/>.</summary>
             public void CopyTo(global::Demo.Vision.Cnn model)
             {
-                global::TrainingGen.TrainerChecks.CopyOut(_p0, model.Net.Conv1.Weight, "net.conv_1.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p1, model.Net.Conv1.Bias!, "net.conv_1.bias");
-                global::TrainingGen.TrainerChecks.CopyOut(_p2, model.Net.Conv2.Weight, "net.conv_2.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p3, model.Net.Conv2.Bias!, "net.conv_2.bias");
-                global::TrainingGen.TrainerChecks.CopyOut(_p4, model.Net.Fc1.Weight, "net.fc_1.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p5, model.Net.Fc1.Bias!, "net.fc_1.bias");
-                global::TrainingGen.TrainerChecks.CopyOut(_p6, model.Net.Fc2.Weight, "net.fc_2.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p7, model.Net.Fc2.Bias!, "net.fc_2.bias");
-                global::TrainingGen.TrainerChecks.CopyOut(_p8, model.Net.Fc3.Weight, "net.fc_3.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p9, model.Net.Fc3.Bias!, "net.fc_3.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_conv_1_weight, model.Net.Conv1.Weight, "net.conv_1.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_conv_1_bias, model.Net.Conv1.Bias!, "net.conv_1.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_conv_2_weight, model.Net.Conv2.Weight, "net.conv_2.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_conv_2_bias, model.Net.Conv2.Bias!, "net.conv_2.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_fc_1_weight, model.Net.Fc1.Weight, "net.fc_1.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_fc_1_bias, model.Net.Fc1.Bias!, "net.fc_1.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_fc_2_weight, model.Net.Fc2.Weight, "net.fc_2.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_fc_2_bias, model.Net.Fc2.Bias!, "net.fc_2.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_fc_3_weight, model.Net.Fc3.Weight, "net.fc_3.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_net_fc_3_bias, model.Net.Fc3.Bias!, "net.fc_3.bias");
             }
         }
     }
 }
 
 // Saved for the backward pass (forward values its rules read):
-//   _t4 [batch, 6, 24, 24] = Conv1.Forward(x)
-//   _t5 [batch, 6, 24, 24] = Ops.Relu(Conv1.Forward(x))
-//   _t6 [batch, 6, 12, 12] = Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-//   _t9 [batch, 16, 8, 8] = Conv2.Forward(h)
-//   _t10 [batch, 16, 8, 8] = Ops.Relu(Conv2.Forward(h))
-//   _t11 [batch, 16, 4, 4] = Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-//   _t12 [batch, 256] = Ops.Flatten(h)
-//   _t16 [batch, 120] = Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-//   _t20 [batch, 84] = Ops.Relu(Fc2.Forward(h))
-//   _t23 [batch, 10] = Fc3.Forward(h)
-//   _t24 [] = Ops.CrossEntropy(logits, y)
+//   Conv1_out in _Conv1_out [batch, 6, 24, 24] = Conv1.Forward(x)
+//   Conv1_out_relu in _Conv1_out_relu [batch, 6, 24, 24] = Ops.Relu(Conv1.Forward(x))
+//   h in _h [batch, 6, 12, 12] = Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
+//   Conv2_out in _Conv2_out [batch, 16, 8, 8] = Conv2.Forward(h)
+//   Conv2_out_relu in _Conv2_out_relu [batch, 16, 8, 8] = Ops.Relu(Conv2.Forward(h))
+//   h2 in _h2 [batch, 16, 4, 4] = Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
+//   h_flatten in _h_flatten [batch, 256] = Ops.Flatten(h)
+//   h3 in _h3 [batch, 120] = Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
+//   h4 in _h4 [batch, 84] = Ops.Relu(Fc2.Forward(h))
+//   logits in _logits [batch, 10] = Fc3.Forward(h)
+//   logits_cross_entropy in _logits_cross_entropy [] = Ops.CrossEntropy(logits, y)
 // Buffers: 33 for 36 values, 84192 bytes per sample in the batch + 177712 bytes (without reuse: 86032 + 177712); parameters 177704 bytes (trainable 177704 bytes, plus optimizer state per slot).

@@ -35,14 +35,14 @@ namespace Demo
             private global::TrainingGen.CoreML.Mil.MilFunction BuildMain()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("main", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[21];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, -1L, 2L);
-                v[2] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1, 2 }, (float[])_p0.Clone()), "backend_linear_1_weight");
-                v[3] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1 }, (float[])_p1.Clone()), "backend_linear_1_bias");
-                v[5] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3, 1 }, (float[])_p2.Clone()), "backend_linear_2_weight");
-                v[6] = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3 }, (float[])_p3.Clone()), "backend_linear_2_bias");
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, -1L, 2L);
+                v.backend_linear_1_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1, 2 }, (float[])_backend_linear_1_weight.Clone()), "backend_linear_1_weight");
+                v.backend_linear_1_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1 }, (float[])_backend_linear_1_bias.Clone()), "backend_linear_1_bias");
+                v.backend_linear_2_weight = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3, 1 }, (float[])_backend_linear_2_weight.Clone()), "backend_linear_2_weight");
+                v.backend_linear_2_bias = b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3 }, (float[])_backend_linear_2_bias.Clone()), "backend_linear_2_bias");
                 MilPredictions(b, v, training: false, batch: -1);
-                b.Output(v[7]);
+                b.Output(v.pred);
                 return b.Build();
             }
 
@@ -50,12 +50,15 @@ namespace Demo
             private global::TrainingGen.CoreML.Mil.MilFunction BuildInit()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("init", global::TrainingGen.TrainingPackage.Opset);
-                var p0 = new float[1 * 2]; var p1 = new float[1]; var p2 = new float[3 * 1]; var p3 = new float[3];
-                InitializeParameters(_seed, p0, p1, p2, p3);
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1, 2 }, p0), "backend_linear_1_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1 }, p1), "backend_linear_1_bias"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3, 1 }, p2), "backend_linear_2_weight"));
-                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3 }, p3), "backend_linear_2_bias"));
+                var backend_linear_1_weight_init = new float[1 * 2];
+                var backend_linear_1_bias_init = new float[1];
+                var backend_linear_2_weight_init = new float[3 * 1];
+                var backend_linear_2_bias_init = new float[3];
+                InitializeParameters(_seed, backend_linear_1_weight_init, backend_linear_1_bias_init, backend_linear_2_weight_init, backend_linear_2_bias_init);
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1, 2 }, backend_linear_1_weight_init), "backend_linear_1_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 1 }, backend_linear_1_bias_init), "backend_linear_1_bias"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3, 1 }, backend_linear_2_weight_init), "backend_linear_2_weight"));
+                b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(new int[] { 3 }, backend_linear_2_bias_init), "backend_linear_2_bias"));
                 foreach (var s in _optimizer.State) b.Output(b.Const(global::TrainingGen.CoreML.Mil.MilTensor.Float32(s.Shape, new float[s.Value.Length]), s.MilName));
                 return b.Build();
             }
@@ -64,16 +67,16 @@ namespace Demo
             private global::TrainingGen.CoreML.Mil.MilFunction BuildForward()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("forward", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[21];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
-                v[1] = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 3L);
-                v[2] = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
-                v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
-                v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
-                v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
+                v.y = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 3L);
+                v.backend_linear_1_weight = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
+                v.backend_linear_1_bias = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
+                v.backend_linear_2_weight = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
+                v.backend_linear_2_bias = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
                 MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
-                b.Output(v[7]);
+                b.Output(v.pred);
                 return b.Build();
             }
 
@@ -81,20 +84,20 @@ namespace Demo
             private global::TrainingGen.CoreML.Mil.MilFunction BuildBackward()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("backward", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[21];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
-                v[1] = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 3L);
-                v[2] = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
-                v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
-                v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
-                v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
+                v.y = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 3L);
+                v.backend_linear_1_weight = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
+                v.backend_linear_1_bias = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
+                v.backend_linear_2_weight = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
+                v.backend_linear_2_bias = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
                 MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
                 MilBackward(b, v);
-                b.Output(v[19]);
-                b.Output(v[20]);
-                b.Output(v[16]);
-                b.Output(v[17]);
+                b.Output(v.backend_linear_1_weight_grad);
+                b.Output(v.backend_linear_1_bias_grad);
+                b.Output(v.backend_linear_2_weight_grad);
+                b.Output(v.backend_linear_2_bias_grad);
                 return b.Build();
             }
 
@@ -102,33 +105,29 @@ namespace Demo
             private global::TrainingGen.CoreML.Mil.MilFunction BuildUpdate()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("update", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[21];
-                v[2] = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
-                v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
-                v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
-                v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
-                v[19] = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_1_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
-                v[20] = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_1_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
-                v[16] = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_2_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
-                v[17] = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_2_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
+                var v = new MilValues();
+                v.backend_linear_1_weight = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
+                v.backend_linear_1_bias = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
+                v.backend_linear_2_weight = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
+                v.backend_linear_2_bias = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
+                v.backend_linear_1_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_1_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
+                v.backend_linear_1_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_1_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
+                v.backend_linear_2_weight_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_2_weight"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
+                v.backend_linear_2_bias_grad = b.Input(global::TrainingGen.TrainingNames.Gradient("backend_linear_2_bias"), global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
                 var lr = b.Input(global::TrainingGen.TrainingNames.LearningRate, global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 var step = b.Input(global::TrainingGen.TrainingNames.Step, global::TrainingGen.CoreML.Mil.MilDType.Int32, 1L);
-                // backend.linear_1.weight: optimizer state in, updated parameter and state out
-                var u0 = _optimizer.EmitUpdate(b, v[2], v[19], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_1_weight", new long[] { 1, 2 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_1_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_1_weight"));
-                // backend.linear_1.bias: optimizer state in, updated parameter and state out
-                var u1 = _optimizer.EmitUpdate(b, v[3], v[20], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_1_bias", new long[] { 1 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_1_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_1_bias"));
-                // backend.linear_2.weight: optimizer state in, updated parameter and state out
-                var u2 = _optimizer.EmitUpdate(b, v[5], v[16], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_2_weight", new long[] { 3, 1 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_2_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_2_weight"));
-                // backend.linear_2.bias: optimizer state in, updated parameter and state out
-                var u3 = _optimizer.EmitUpdate(b, v[6], v[17], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_2_bias", new long[] { 3 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_2_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_2_bias"));
-                b.Output(u0.Param);
-                b.Output(u1.Param);
-                b.Output(u2.Param);
-                b.Output(u3.Param);
-                foreach (var s in u0.Slots) b.Output(s);
-                foreach (var s in u1.Slots) b.Output(s);
-                foreach (var s in u2.Slots) b.Output(s);
-                foreach (var s in u3.Slots) b.Output(s);
+                var backend_linear_1_weight_update = UpdateParameter(b, v.backend_linear_1_weight, v.backend_linear_1_weight_grad, "backend_linear_1_weight", new long[] { 1, 2 }, lr, step); // backend.linear_1.weight
+                var backend_linear_1_bias_update = UpdateParameter(b, v.backend_linear_1_bias, v.backend_linear_1_bias_grad, "backend_linear_1_bias", new long[] { 1 }, lr, step); // backend.linear_1.bias
+                var backend_linear_2_weight_update = UpdateParameter(b, v.backend_linear_2_weight, v.backend_linear_2_weight_grad, "backend_linear_2_weight", new long[] { 3, 1 }, lr, step); // backend.linear_2.weight
+                var backend_linear_2_bias_update = UpdateParameter(b, v.backend_linear_2_bias, v.backend_linear_2_bias_grad, "backend_linear_2_bias", new long[] { 3 }, lr, step); // backend.linear_2.bias
+                b.Output(backend_linear_1_weight_update.Param);
+                b.Output(backend_linear_1_bias_update.Param);
+                b.Output(backend_linear_2_weight_update.Param);
+                b.Output(backend_linear_2_bias_update.Param);
+                foreach (var s in backend_linear_1_weight_update.Slots) b.Output(s);
+                foreach (var s in backend_linear_1_bias_update.Slots) b.Output(s);
+                foreach (var s in backend_linear_2_weight_update.Slots) b.Output(s);
+                foreach (var s in backend_linear_2_bias_update.Slots) b.Output(s);
                 return b.Build();
             }
 
@@ -136,67 +135,94 @@ namespace Demo
             private global::TrainingGen.CoreML.Mil.MilFunction BuildTrainStep()
             {
                 var b = new global::TrainingGen.CoreML.Mil.MilFunctionBuilder("train_step", global::TrainingGen.TrainingPackage.Opset);
-                var v = new global::TrainingGen.CoreML.Mil.MilVar[21];
-                v[0] = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
-                v[1] = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 3L);
-                v[2] = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
-                v[3] = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
-                v[5] = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
-                v[6] = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
+                var v = new MilValues();
+                v.x = b.Input("x", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 2L);
+                v.y = b.Input("y", global::TrainingGen.CoreML.Mil.MilDType.Float32, _batch, 3L);
+                v.backend_linear_1_weight = b.Input("backend_linear_1_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L, 2L);
+                v.backend_linear_1_bias = b.Input("backend_linear_1_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
+                v.backend_linear_2_weight = b.Input("backend_linear_2_weight", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L, 1L);
+                v.backend_linear_2_bias = b.Input("backend_linear_2_bias", global::TrainingGen.CoreML.Mil.MilDType.Float32, 3L);
                 MilPredictions(b, v, training: true, batch: _batch);
                 b.Output(MilLoss(b, v, training: true));
-                b.Output(v[7]);
+                b.Output(v.pred);
                 MilBackward(b, v);
                 var lr = b.Input(global::TrainingGen.TrainingNames.LearningRate, global::TrainingGen.CoreML.Mil.MilDType.Float32, 1L);
                 var step = b.Input(global::TrainingGen.TrainingNames.Step, global::TrainingGen.CoreML.Mil.MilDType.Int32, 1L);
-                // backend.linear_1.weight: optimizer state in, updated parameter and state out
-                var u0 = _optimizer.EmitUpdate(b, v[2], v[19], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_1_weight", new long[] { 1, 2 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_1_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_1_weight"));
-                // backend.linear_1.bias: optimizer state in, updated parameter and state out
-                var u1 = _optimizer.EmitUpdate(b, v[3], v[20], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_1_bias", new long[] { 1 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_1_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_1_bias"));
-                // backend.linear_2.weight: optimizer state in, updated parameter and state out
-                var u2 = _optimizer.EmitUpdate(b, v[5], v[16], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_2_weight", new long[] { 3, 1 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_2_weight"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_2_weight"));
-                // backend.linear_2.bias: optimizer state in, updated parameter and state out
-                var u3 = _optimizer.EmitUpdate(b, v[6], v[17], global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, "backend_linear_2_bias", new long[] { 3 }), lr, step, global::TrainingGen.TrainingNames.Updated("backend_linear_2_bias"), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, "backend_linear_2_bias"));
-                b.Output(u0.Param);
-                b.Output(u1.Param);
-                b.Output(u2.Param);
-                b.Output(u3.Param);
-                foreach (var s in u0.Slots) b.Output(s);
-                foreach (var s in u1.Slots) b.Output(s);
-                foreach (var s in u2.Slots) b.Output(s);
-                foreach (var s in u3.Slots) b.Output(s);
+                var backend_linear_1_weight_update = UpdateParameter(b, v.backend_linear_1_weight, v.backend_linear_1_weight_grad, "backend_linear_1_weight", new long[] { 1, 2 }, lr, step); // backend.linear_1.weight
+                var backend_linear_1_bias_update = UpdateParameter(b, v.backend_linear_1_bias, v.backend_linear_1_bias_grad, "backend_linear_1_bias", new long[] { 1 }, lr, step); // backend.linear_1.bias
+                var backend_linear_2_weight_update = UpdateParameter(b, v.backend_linear_2_weight, v.backend_linear_2_weight_grad, "backend_linear_2_weight", new long[] { 3, 1 }, lr, step); // backend.linear_2.weight
+                var backend_linear_2_bias_update = UpdateParameter(b, v.backend_linear_2_bias, v.backend_linear_2_bias_grad, "backend_linear_2_bias", new long[] { 3 }, lr, step); // backend.linear_2.bias
+                b.Output(backend_linear_1_weight_update.Param);
+                b.Output(backend_linear_1_bias_update.Param);
+                b.Output(backend_linear_2_weight_update.Param);
+                b.Output(backend_linear_2_bias_update.Param);
+                foreach (var s in backend_linear_1_weight_update.Slots) b.Output(s);
+                foreach (var s in backend_linear_1_bias_update.Slots) b.Output(s);
+                foreach (var s in backend_linear_2_weight_update.Slots) b.Output(s);
+                foreach (var s in backend_linear_2_bias_update.Slots) b.Output(s);
                 return b.Build();
             }
 
             /// <summary>The forward ops that compute the predictions (training: batch statistics; otherwise running ones).</summary>
-            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training, long batch)
+            private void MilPredictions(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, MilValues v, bool training, long batch)
             {
-                v[4] = b.Add(b.MatMul(v[0], v[2], transposeY: true), v[3]); // Linear1.Forward(x)
-                v[7] = b.Add(b.MatMul(v[4], v[5], transposeY: true), v[6], name: "pred"); // Linear2.Forward(Linear1.Forward(x))
+                v.Linear1_out = b.Add(b.MatMul(v.x, v.backend_linear_1_weight, transposeY: true), v.backend_linear_1_bias, name: "Linear1_out"); // Linear1.Forward(x)
+                v.pred = b.Add(b.MatMul(v.Linear1_out, v.backend_linear_2_weight, transposeY: true), v.backend_linear_2_bias, name: "pred"); // Linear2.Forward(Linear1.Forward(x))
             }
 
             /// <summary>The forward ops that compute the loss; returns it reshaped to [1], named "loss".</summary>
-            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v, bool training)
+            private global::TrainingGen.CoreML.Mil.MilVar MilLoss(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, MilValues v, bool training)
             {
-                v[8] = b.Sub(v[7], v[1]); // pred - label
-                v[9] = b.Mul(v[8], v[8]); // d * d
-                v[10] = b.ReduceMean(v[9], new[] { 0, 1 }, false); // Ops.Mean(d * d)
-                return b.Reshape(v[10], new long[] { 1 }, global::TrainingGen.TrainingNames.Loss);
+                v.d = b.Sub(v.pred, v.y, name: "d"); // pred - label
+                v.d_mul = b.Mul(v.d, v.d, name: "d_mul"); // d * d
+                v.d_mul_mean = b.ReduceMean(v.d_mul, new[] { 0, 1 }, false, name: "d_mul_mean"); // Ops.Mean(d * d)
+                return b.Reshape(v.d_mul_mean, new long[] { 1 }, global::TrainingGen.TrainingNames.Loss);
             }
 
             /// <summary>The backward pass as explicit ops, from dL/dL = 1.</summary>
-            private void MilBackward(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar[] v)
+            private void MilBackward(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, MilValues v)
             {
-                v[11] = b.Scalar(1f); // d(loss)/d(loss) = 1
-                v[12] = b.Mul(b.Fill(new long[] { _batch, 3 }, 1f / (_batch * 3)), v[11]); // d(mean(a))/da = g / count(a): Ops.Mean(d * d)
-                v[13] = b.Mul(v[12], v[8]); // d(a * b)/da = g * b: d * d
-                v[14] = b.Mul(v[12], v[8]); // d(a * b)/db = g * a: d * d
-                v[15] = b.Add(v[13], v[14]); // accumulate d/d(pred - label)
-                v[16] = b.MatMul(v[15], v[4], transposeX: true, name: "backend_linear_2_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
-                v[17] = b.ReduceSum(v[15], new[] { 0 }, false, name: "backend_linear_2_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
-                v[18] = b.MatMul(v[15], v[5]); // d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
-                v[19] = b.MatMul(v[18], v[0], transposeX: true, name: "backend_linear_1_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
-                v[20] = b.ReduceSum(v[18], new[] { 0 }, false, name: "backend_linear_1_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
+                v.dLoss = b.Scalar(1f, "dLoss"); // d(loss)/d(loss) = 1
+                v.dD_mul = b.Mul(b.Fill(new long[] { _batch, 3 }, 1f / (_batch * 3)), v.dLoss, name: "dD_mul"); // d(mean(a))/da = g / count(a): Ops.Mean(d * d)
+                v.dD_part = b.Mul(v.dD_mul, v.d, name: "dD_part"); // d(a * b)/da = g * b: d * d
+                v.dD = b.Add(v.dD_part, v.dD_part, name: "dD"); // accumulate d/d(pred - label)
+                v.backend_linear_2_weight_grad = b.MatMul(v.dD, v.Linear1_out, transposeX: true, name: "backend_linear_2_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
+                v.backend_linear_2_bias_grad = b.ReduceSum(v.dD, new[] { 0 }, false, name: "backend_linear_2_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
+                v.dLinear1_out = b.MatMul(v.dD, v.backend_linear_2_weight, name: "dLinear1_out"); // d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
+                v.backend_linear_1_weight_grad = b.MatMul(v.dLinear1_out, v.x, transposeX: true, name: "backend_linear_1_weight_grad"); // d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
+                v.backend_linear_1_bias_grad = b.ReduceSum(v.dLinear1_out, new[] { 0 }, false, name: "backend_linear_1_bias_grad"); // d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
+            }
+
+            /// <summary>The optimizer's update of one parameter: its state slots in, the updated parameter and slots out.</summary>
+            private (global::TrainingGen.CoreML.Mil.MilVar Param, global::TrainingGen.CoreML.Mil.MilVar[] Slots) UpdateParameter(global::TrainingGen.CoreML.Mil.MilFunctionBuilder b, global::TrainingGen.CoreML.Mil.MilVar param, global::TrainingGen.CoreML.Mil.MilVar grad, string name, long[] shape, global::TrainingGen.CoreML.Mil.MilVar lr, global::TrainingGen.CoreML.Mil.MilVar step)
+            {
+                var slots = global::TrainingGen.TrainingPackage.DeclareSlots(b, _optimizer, name, shape);
+                return _optimizer.EmitUpdate(b, param, grad, slots, lr, step, global::TrainingGen.TrainingNames.Updated(name), global::TrainingGen.TrainingPackage.UpdatedSlotNames(_optimizer, name));
+            }
+
+            /// <summary>The values of the function being built, by name.</summary>
+            private sealed class MilValues
+            {
+                public global::TrainingGen.CoreML.Mil.MilVar x = null!; // input: x
+                public global::TrainingGen.CoreML.Mil.MilVar y = null!; // input: y
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_1_weight = null!; // param: backend.linear_1.weight
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_1_bias = null!; // param: backend.linear_1.bias
+                public global::TrainingGen.CoreML.Mil.MilVar Linear1_out = null!; // linear: Linear1.Forward(x)
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_2_weight = null!; // param: backend.linear_2.weight
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_2_bias = null!; // param: backend.linear_2.bias
+                public global::TrainingGen.CoreML.Mil.MilVar pred = null!; // linear: Linear2.Forward(Linear1.Forward(x))
+                public global::TrainingGen.CoreML.Mil.MilVar d = null!; // sub: pred - label
+                public global::TrainingGen.CoreML.Mil.MilVar d_mul = null!; // mul: d * d
+                public global::TrainingGen.CoreML.Mil.MilVar d_mul_mean = null!; // mean: Ops.Mean(d * d)
+                public global::TrainingGen.CoreML.Mil.MilVar dLoss = null!; // fill: d(loss)/d(loss) = 1
+                public global::TrainingGen.CoreML.Mil.MilVar dD_mul = null!; // mean_grad: d(mean(a))/da = g / count(a): Ops.Mean(d * d)
+                public global::TrainingGen.CoreML.Mil.MilVar dD_part = null!; // mul: d(a * b)/da = g * b: d * d
+                public global::TrainingGen.CoreML.Mil.MilVar dD = null!; // add: accumulate d/d(pred - label)
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_2_weight_grad = null!; // linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_2_bias_grad = null!; // linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
+                public global::TrainingGen.CoreML.Mil.MilVar dLinear1_out = null!; // linear_dx: d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_1_weight_grad = null!; // linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
+                public global::TrainingGen.CoreML.Mil.MilVar backend_linear_1_bias_grad = null!; // linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
             }
         }
     }

@@ -11,14 +11,18 @@ namespace Demo
         /// Creates a compiled trainer for this model: parameters initialised from <paramref name="seed"/>,
         /// every buffer allocated once for <paramref name="batchSize"/>.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "0.1.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "<ASSEMBLY_VERSION>")]
+        [global::System.Diagnostics.DebuggerNonUserCode]
+        [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverage]
         public static Trainer CreateTrainer(int batchSize, int seed = 0) => new Trainer(batchSize, seed);
 
         /// <summary>
         /// The compiled trainer of <see cref="ModelToExport"/>: forward and backward specialised for its shapes, then Sgd.
         /// Trainable: backend.linear_1.weight, backend.linear_1.bias, backend.linear_2.weight, backend.linear_2.bias.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "0.1.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("TrainingGen.Generator", "<ASSEMBLY_VERSION>")]
+        [global::System.Diagnostics.DebuggerNonUserCode]
+        [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverage]
         public sealed partial class Trainer : global::TrainingGen.ITrainer
         {
             private readonly int _batch;
@@ -31,47 +35,33 @@ namespace Demo
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
             // Parameters in state_dict order (the optimizer holds its own state).
-            private readonly float[] _p0; // backend.linear_1.weight [1, 2]
-            private readonly float[] _p1; // backend.linear_1.bias [1]
-            private readonly float[] _p2; // backend.linear_2.weight [3, 1]
-            private readonly float[] _p3; // backend.linear_2.bias [3]
+            private readonly float[] _backend_linear_1_weight; // backend.linear_1.weight [1, 2]
+            private readonly float[] _backend_linear_1_bias; // backend.linear_1.bias [1]
+            private readonly float[] _backend_linear_2_weight; // backend.linear_2.weight [3, 1]
+            private readonly float[] _backend_linear_2_bias; // backend.linear_2.bias [3]
 
             // Value buffers of the forward and backward passes. A buffer is reused by later values of the
             // same size once everything that reads its earlier value has run (see BufferPlan).
-            private readonly float[] _t4; // [batch, 1]: values 4, 18 in turn
-            private readonly float[] _t7; // [batch, 3]: linear: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t8; // [batch, 3]: values 8, 15 in turn
-            private readonly float[] _t9; // [batch, 3]: values 9, 12 in turn
-            private readonly float[] _t10; // []: mean: Ops.Mean(d * d)
-            private readonly float[] _t11; // []: fill: d(loss)/d(loss) = 1
-            private readonly float[] _t13; // [batch, 3]: mul: d(a * b)/da = g * b: d * d
-            private readonly float[] _t14; // [batch, 3]: mul: d(a * b)/db = g * a: d * d
-            private readonly float[] _t16; // [3, 1]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t17; // [3]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
-            private readonly float[] _t19; // [1, 2]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
-            private readonly float[] _t20; // [1]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
-            // The shape of every value for this batch size (kernels with broadcasting read them).
-            private readonly int[] _s0; // input
-            private readonly int[] _s1; // input
-            private readonly int[] _s2; // param
-            private readonly int[] _s3; // param
-            private readonly int[] _s4; // linear
-            private readonly int[] _s5; // param
-            private readonly int[] _s6; // param
-            private readonly int[] _s7; // linear
-            private readonly int[] _s8; // sub
-            private readonly int[] _s9; // mul
-            private readonly int[] _s10; // mean
-            private readonly int[] _s11; // fill
-            private readonly int[] _s12; // mean_grad
-            private readonly int[] _s13; // mul
-            private readonly int[] _s14; // mul
-            private readonly int[] _s15; // add
-            private readonly int[] _s16; // linear_dw
-            private readonly int[] _s17; // linear_db
-            private readonly int[] _s18; // linear_dx
-            private readonly int[] _s19; // linear_dw
-            private readonly int[] _s20; // linear_db
+            private readonly float[] _Linear1_out; // [batch, 1]: holds Linear1_out, then dLinear1_out
+            private readonly float[] _pred; // [batch, 3]: linear: Linear2.Forward(Linear1.Forward(x))
+            private readonly float[] _d; // [batch, 3]: holds d, then dD
+            private readonly float[] _d_mul; // [batch, 3]: holds d_mul, then dD_mul
+            private readonly float[] _d_mul_mean; // []: mean: Ops.Mean(d * d)
+            private readonly float[] _dLoss; // []: fill: d(loss)/d(loss) = 1
+            private readonly float[] _dD_part; // [batch, 3]: mul: d(a * b)/da = g * b: d * d
+            private readonly float[] _backend_linear_2_weight_grad; // [3, 1]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
+            private readonly float[] _backend_linear_2_bias_grad; // [3]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
+            private readonly float[] _backend_linear_1_weight_grad; // [1, 2]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
+            private readonly float[] _backend_linear_1_bias_grad; // [1]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
+            // The shapes kernels with broadcasting read, for this batch size.
+            private readonly int[] _x_shape; // x
+            private readonly int[] _y_shape; // y
+            private readonly int[] _pred_shape; // pred
+            private readonly int[] _d_shape; // d
+            private readonly int[] _d_mul_shape; // d_mul
+            private readonly int[] _dD_mul_shape; // dD_mul
+            private readonly int[] _dD_part_shape; // dD_part
+            private readonly int[] _dD_shape; // dD
             private readonly global::TrainingGen.Tensor _out_pred;
             private readonly global::TrainingGen.Tensor[] _outputs;
 
@@ -82,65 +72,51 @@ namespace Demo
                 _batch = batchSize;
                 _seed = seed;
                 LearningRate = (float)_optimizer.LearningRate;
-                _p0 = new float[1 * 2];
-                _p1 = new float[1];
-                _p2 = new float[3 * 1];
-                _p3 = new float[3];
-                _s0 = new int[] { _batch, 2 };
-                _s1 = new int[] { _batch, 3 };
-                _s2 = new int[] { 1, 2 };
-                _s3 = new int[] { 1 };
-                _t4 = new float[_batch * 1];
-                _s4 = new int[] { _batch, 1 };
-                _s5 = new int[] { 3, 1 };
-                _s6 = new int[] { 3 };
-                _t7 = new float[_batch * 3];
-                _s7 = new int[] { _batch, 3 };
-                _t8 = new float[_batch * 3];
-                _s8 = new int[] { _batch, 3 };
-                _t9 = new float[_batch * 3];
-                _s9 = new int[] { _batch, 3 };
-                _t10 = new float[1];
-                _s10 = global::System.Array.Empty<int>();
-                _t11 = new float[1];
-                _s11 = global::System.Array.Empty<int>();
-                _s12 = new int[] { _batch, 3 };
-                _t13 = new float[_batch * 3];
-                _s13 = new int[] { _batch, 3 };
-                _t14 = new float[_batch * 3];
-                _s14 = new int[] { _batch, 3 };
-                _s15 = new int[] { _batch, 3 };
-                _t16 = new float[3 * 1];
-                _s16 = new int[] { 3, 1 };
-                _t17 = new float[3];
-                _s17 = new int[] { 3 };
-                _s18 = new int[] { _batch, 1 };
-                _t19 = new float[1 * 2];
-                _s19 = new int[] { 1, 2 };
-                _t20 = new float[1];
-                _s20 = new int[] { 1 };
-                global::System.Array.Fill(_t11, 1f); // d(loss)/d(loss) = 1
-                _out_pred = new global::TrainingGen.Tensor(_s7, _t7);
+                _backend_linear_1_weight = new float[1 * 2];
+                _backend_linear_1_bias = new float[1];
+                _backend_linear_2_weight = new float[3 * 1];
+                _backend_linear_2_bias = new float[3];
+                _Linear1_out = new float[_batch * 1];
+                _pred = new float[_batch * 3];
+                _d = new float[_batch * 3];
+                _d_mul = new float[_batch * 3];
+                _d_mul_mean = new float[1];
+                _dLoss = new float[1];
+                _dD_part = new float[_batch * 3];
+                _backend_linear_2_weight_grad = new float[3 * 1];
+                _backend_linear_2_bias_grad = new float[3];
+                _backend_linear_1_weight_grad = new float[1 * 2];
+                _backend_linear_1_bias_grad = new float[1];
+                _x_shape = new int[] { _batch, 2 };
+                _y_shape = new int[] { _batch, 3 };
+                _pred_shape = new int[] { _batch, 3 };
+                _d_shape = new int[] { _batch, 3 };
+                _d_mul_shape = new int[] { _batch, 3 };
+                _dD_mul_shape = new int[] { _batch, 3 };
+                _dD_part_shape = new int[] { _batch, 3 };
+                _dD_shape = new int[] { _batch, 3 };
+                global::System.Array.Fill(_dLoss, 1f); // d(loss)/d(loss) = 1
+                _out_pred = new global::TrainingGen.Tensor(_pred_shape, _pred);
                 _outputs = new global::TrainingGen.Tensor[] { _out_pred };
-                InitializeParameters(seed, _p0, _p1, _p2, _p3);
+                InitializeParameters(seed, _backend_linear_1_weight, _backend_linear_1_bias, _backend_linear_2_weight, _backend_linear_2_bias);
                 _parameters = new global::TrainingGen.TrainerTensor[]
                 {
-                    new global::TrainingGen.TrainerTensor("backend.linear_1.weight", "backend_linear_1_weight", new int[] { 1, 2 }, true, _p0, _t19),
-                    new global::TrainingGen.TrainerTensor("backend.linear_1.bias", "backend_linear_1_bias", new int[] { 1 }, true, _p1, _t20),
-                    new global::TrainingGen.TrainerTensor("backend.linear_2.weight", "backend_linear_2_weight", new int[] { 3, 1 }, true, _p2, _t16),
-                    new global::TrainingGen.TrainerTensor("backend.linear_2.bias", "backend_linear_2_bias", new int[] { 3 }, true, _p3, _t17),
+                    new global::TrainingGen.TrainerTensor("backend.linear_1.weight", "backend_linear_1_weight", new int[] { 1, 2 }, true, _backend_linear_1_weight, _backend_linear_1_weight_grad),
+                    new global::TrainingGen.TrainerTensor("backend.linear_1.bias", "backend_linear_1_bias", new int[] { 1 }, true, _backend_linear_1_bias, _backend_linear_1_bias_grad),
+                    new global::TrainingGen.TrainerTensor("backend.linear_2.weight", "backend_linear_2_weight", new int[] { 3, 1 }, true, _backend_linear_2_weight, _backend_linear_2_weight_grad),
+                    new global::TrainingGen.TrainerTensor("backend.linear_2.bias", "backend_linear_2_bias", new int[] { 3 }, true, _backend_linear_2_bias, _backend_linear_2_bias_grad),
                 };
                 _optimizer.Bind(_parameters);
             }
 
             /// <summary>PyTorch's default initialisations (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for Linear/Conv, N(0, 1) for Embedding, ones/zeros for norms), drawn in state_dict order.</summary>
-            private static void InitializeParameters(int seed, float[] p0, float[] p1, float[] p2, float[] p3)
+            private static void InitializeParameters(int seed, float[] backend_linear_1_weight_init, float[] backend_linear_1_bias_init, float[] backend_linear_2_weight_init, float[] backend_linear_2_bias_init)
             {
                 var rng = new global::TrainingGen.Rng(unchecked((ulong)seed));
-                global::TrainingGen.ParameterInit.Uniform(p0, 2, rng); // backend.linear_1.weight
-                global::TrainingGen.ParameterInit.Uniform(p1, 2, rng); // backend.linear_1.bias
-                global::TrainingGen.ParameterInit.Uniform(p2, 1, rng); // backend.linear_2.weight
-                global::TrainingGen.ParameterInit.Uniform(p3, 1, rng); // backend.linear_2.bias
+                global::TrainingGen.ParameterInit.Uniform(backend_linear_1_weight_init, 2, rng); // backend.linear_1.weight
+                global::TrainingGen.ParameterInit.Uniform(backend_linear_1_bias_init, 2, rng); // backend.linear_1.bias
+                global::TrainingGen.ParameterInit.Uniform(backend_linear_2_weight_init, 1, rng); // backend.linear_2.weight
+                global::TrainingGen.ParameterInit.Uniform(backend_linear_2_bias_init, 1, rng); // backend.linear_2.bias
             }
 
             /// <inheritdoc/>
@@ -164,7 +140,7 @@ namespace Demo
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
             public bool IsTraining => _training;
             /// <summary>The loss of the last forward pass.</summary>
-            public float Loss => _t10[0];
+            public float Loss => _d_mul_mean[0];
             /// <summary>The 'pred' output of the last forward pass (a view of the trainer's buffer, overwritten by the next step).</summary>
             public global::TrainingGen.Tensor Pred => _out_pred;
 
@@ -179,30 +155,30 @@ namespace Demo
             /// <summary>Forward and backward without updating; fills the gradients and returns the loss.</summary>
             public float ComputeGradients(global::TrainingGen.Tensor x, global::TrainingGen.Tensor y)
             {
-                global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
-                global::TrainingGen.TrainerChecks.Shape(y, "y", _s1, _batch);
+                global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
+                global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
                 _training = true;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
                 RunBackward(x.Data, y.Data);
-                return _t10[0];
+                return _d_mul_mean[0];
             }
 
             /// <summary>Forward and loss only (no gradients). Returns the loss.</summary>
             public float Evaluate(global::TrainingGen.Tensor x, global::TrainingGen.Tensor y)
             {
-                global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
-                global::TrainingGen.TrainerChecks.Shape(y, "y", _s1, _batch);
+                global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
+                global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
                 _training = false;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
-                return _t10[0];
+                return _d_mul_mean[0];
             }
 
             /// <summary>Predictions only. Returns a view of the trainer's 'pred' buffer, overwritten by the next call.</summary>
             public global::TrainingGen.Tensor Predict(global::TrainingGen.Tensor x)
             {
-                global::TrainingGen.TrainerChecks.Shape(x, "x", _s0, _batch);
+                global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
                 _training = false;
                 RunPredictions(x.Data);
                 return _out_pred;
@@ -223,7 +199,7 @@ namespace Demo
             global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _s0, _batch);
+                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
                 _training = false;
                 RunPredictions(features[0].Data);
                 return _outputs;
@@ -236,46 +212,44 @@ namespace Demo
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
-            private void RunPredictions(float[] in_x)
+            private void RunPredictions(float[] x)
             {
-                // Linear1.Forward(x)
-                global::TrainingGen.Kernels.Dense.LinearForward(in_x, _p0, _p1, _t4, _batch, 2, 1);
-                // Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearForward(_t4, _p2, _p3, _t7, _batch, 1, 3);
+                // Linear1_out = Linear1.Forward(x)
+                global::TrainingGen.Kernels.Dense.LinearForward(x, _backend_linear_1_weight, _backend_linear_1_bias, _Linear1_out, _batch, 2, 1);
+                // pred = Linear2.Forward(Linear1.Forward(x))
+                global::TrainingGen.Kernels.Dense.LinearForward(_Linear1_out, _backend_linear_2_weight, _backend_linear_2_bias, _pred, _batch, 1, 3);
             }
 
             /// <summary>The rest of the forward pass: the loss.</summary>
-            private void RunLoss(float[] in_x, float[] in_y)
+            private void RunLoss(float[] x, float[] y)
             {
-                // pred - label
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Sub, _t7, _s7, in_y, _s1, _t8, _s8);
-                // d * d
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t8, _s8, _t8, _s8, _t9, _s9);
-                // Ops.Mean(d * d)
-                _t10[0] = global::System.Numerics.Tensors.TensorPrimitives.Sum(_t9) / _t9.Length;
+                // d = pred - label
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Sub, _pred, _pred_shape, y, _y_shape, _d, _d_shape);
+                // d_mul = d * d
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _d, _d_shape, _d, _d_shape, _d_mul, _d_mul_shape);
+                // d_mul_mean = Ops.Mean(d * d)
+                _d_mul_mean[0] = global::System.Numerics.Tensors.TensorPrimitives.Sum(_d_mul) / _d_mul.Length;
             }
 
             /// <summary>The backward pass, from dL/dL = 1 to every trainable parameter.</summary>
-            private void RunBackward(float[] in_x, float[] in_y)
+            private void RunBackward(float[] x, float[] y)
             {
-                // d(mean(a))/da = g / count(a): Ops.Mean(d * d)
-                global::System.Array.Fill(_t9, _t11[0] / _t9.Length);
-                // d(a * b)/da = g * b: d * d
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t9, _s12, _t8, _s8, _t13, _s13);
-                // d(a * b)/db = g * a: d * d
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _t9, _s12, _t8, _s8, _t14, _s14);
-                // accumulate d/d(pred - label)
-                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Add, _t13, _s13, _t14, _s14, _t8, _s15);
-                // d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t8, _t4, _t16, _batch, 1, 3);
-                // d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t8, _t17, _batch, 3);
-                // d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_t8, _p2, _t4, _batch, 1, 3);
-                // d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
-                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_t4, in_x, _t19, _batch, 2, 1);
-                // d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
-                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_t4, _t20, _batch, 1);
+                // dD_mul = d(mean(a))/da = g / count(a): Ops.Mean(d * d)
+                global::System.Array.Fill(_d_mul, _dLoss[0] / _d_mul.Length);
+                // dD_part = d(a * b)/da = g * b: d * d
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Mul, _d_mul, _dD_mul_shape, _d, _d_shape, _dD_part, _dD_part_shape);
+                // dD = accumulate d/d(pred - label)
+                global::TrainingGen.Kernels.Elementwise.Binary(global::TrainingGen.Kernels.BinaryOp.Add, _dD_part, _dD_part_shape, _dD_part, _dD_part_shape, _d, _dD_shape);
+                // backend_linear_2_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Linear2.Forward(Linear1.Forward(x))
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_d, _Linear1_out, _backend_linear_2_weight_grad, _batch, 1, 3);
+                // backend_linear_2_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Linear2.Forward(Linear1.Forward(x))
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_d, _backend_linear_2_bias_grad, _batch, 3);
+                // dLinear1_out = d(x·Wᵀ + b)/dx = g·W: Linear2.Forward(Linear1.Forward(x))
+                global::TrainingGen.Kernels.Dense.LinearInputGrad(_d, _backend_linear_2_weight, _Linear1_out, _batch, 1, 3);
+                // backend_linear_1_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Linear1.Forward(x)
+                global::TrainingGen.Kernels.Dense.LinearWeightGrad(_Linear1_out, x, _backend_linear_1_weight_grad, _batch, 2, 1);
+                // backend_linear_1_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Linear1.Forward(x)
+                global::TrainingGen.Kernels.Dense.LinearBiasGrad(_Linear1_out, _backend_linear_1_bias_grad, _batch, 1);
             }
 
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
@@ -288,25 +262,25 @@ namespace Demo
             /// <summary>Copies the parameters of an eager <see cref="ModelToExport"/> into this trainer.</summary>
             public void CopyFrom(global::Demo.ModelToExport model)
             {
-                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear1.Weight, _p0, "backend.linear_1.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear1.Bias!, _p1, "backend.linear_1.bias");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear2.Weight, _p2, "backend.linear_2.weight");
-                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear2.Bias!, _p3, "backend.linear_2.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear1.Weight, _backend_linear_1_weight, "backend.linear_1.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear1.Bias!, _backend_linear_1_bias, "backend.linear_1.bias");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear2.Weight, _backend_linear_2_weight, "backend.linear_2.weight");
+                global::TrainingGen.TrainerChecks.CopyInto(model.Backend.Linear2.Bias!, _backend_linear_2_bias, "backend.linear_2.bias");
             }
 
             /// <summary>Copies this trainer's parameters into an eager <see cref="ModelToExport"/>.</summary>
             public void CopyTo(global::Demo.ModelToExport model)
             {
-                global::TrainingGen.TrainerChecks.CopyOut(_p0, model.Backend.Linear1.Weight, "backend.linear_1.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p1, model.Backend.Linear1.Bias!, "backend.linear_1.bias");
-                global::TrainingGen.TrainerChecks.CopyOut(_p2, model.Backend.Linear2.Weight, "backend.linear_2.weight");
-                global::TrainingGen.TrainerChecks.CopyOut(_p3, model.Backend.Linear2.Bias!, "backend.linear_2.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_backend_linear_1_weight, model.Backend.Linear1.Weight, "backend.linear_1.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_backend_linear_1_bias, model.Backend.Linear1.Bias!, "backend.linear_1.bias");
+                global::TrainingGen.TrainerChecks.CopyOut(_backend_linear_2_weight, model.Backend.Linear2.Weight, "backend.linear_2.weight");
+                global::TrainingGen.TrainerChecks.CopyOut(_backend_linear_2_bias, model.Backend.Linear2.Bias!, "backend.linear_2.bias");
             }
         }
     }
 }
 
 // Saved for the backward pass (forward values its rules read):
-//   _t4 [batch, 1] = Linear1.Forward(x)
-//   _t8 [batch, 3] = pred - label
-// Buffers: 12 for 15 values, 64 bytes per sample in the batch + 44 bytes (without reuse: 92 + 44); parameters 36 bytes (trainable 36 bytes, plus optimizer state per slot).
+//   Linear1_out in _Linear1_out [batch, 1] = Linear1.Forward(x)
+//   d in _d [batch, 3] = pred - label
+// Buffers: 11 for 14 values, 52 bytes per sample in the batch + 44 bytes (without reuse: 80 + 44); parameters 36 bytes (trainable 36 bytes, plus optimizer state per slot).
