@@ -45,12 +45,16 @@ internal static class EmitHelpers
         "#pragma warning disable CS1591 // generated public members are documented on the model\n";
 
     /// <summary>Opens the model's namespace and containing types, then the model class; disposing closes them all.</summary>
-    public static Containers OpenContainers(IndentedWriter w, TrainingModelIr ir)
+    public static Containers OpenContainers(IndentedWriter w, TrainingModelIr ir) =>
+        OpenContainers(w, ir.Namespace, ir.ContainingTypes, $"partial class {ir.ClassName}");
+
+    /// <summary>Opens the namespace, the user's containing classes and <paramref name="classDeclaration"/>.</summary>
+    public static Containers OpenContainers(IndentedWriter w, string ns, IEnumerable<string> containingTypes, string classDeclaration)
     {
         var scopes = new Stack<IndentedWriter.Scope>();
-        if (ir.Namespace.Length > 0) scopes.Push(w.Block($"namespace {ir.Namespace}"));
-        foreach (var c in ir.ContainingTypes) scopes.Push(w.Block($"partial class {c}"));
-        scopes.Push(w.Block($"partial class {ir.ClassName}"));
+        if (ns.Length > 0) scopes.Push(w.Block($"namespace {ns}"));
+        foreach (var c in containingTypes) scopes.Push(w.Block($"partial class {c}"));
+        scopes.Push(w.Block(classDeclaration));
         return new Containers(scopes);
     }
 

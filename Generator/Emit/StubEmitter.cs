@@ -17,19 +17,17 @@ internal static class StubEmitter
         var w = new IndentedWriter();
         w.Line(Header.TrimEnd('\n'));
         w.Line();
-        if (stub.Namespace.Length > 0) w.Open($"namespace {stub.Namespace}");
-        foreach (var c in stub.ContainingTypes) w.Open($"partial class {c}");
-        w.Open($"partial class {stub.ClassName}{stub.TypeParameters}");
-        w.Line("/// <summary>");
-        w.Line($"/// Stands in for the trainer of <c>{stub.ClassName}</c>, which TrainingGen could not generate: fix the");
-        w.Line("/// TrainingGen (TGxxxx) errors reported on the model and rebuild. Always throws.");
-        w.Line("/// </summary>");
-        w.Line(GeneratedCode);
-        w.Line("public static dynamic CreateTrainer(int batchSize, int seed = 0) =>");
-        w.Line($"    throw new global::System.InvalidOperationException({Literal($"The trainer of '{stub.ClassName}' was not generated because the model has TrainingGen errors; fix them and rebuild.")});");
-        w.Close();
-        foreach (var _ in stub.ContainingTypes) w.Close();
-        if (stub.Namespace.Length > 0) w.Close();
+        using (OpenContainers(w, stub.Namespace, stub.ContainingTypes, $"partial class {stub.ClassName}{stub.TypeParameters}"))
+        {
+            w.Line("/// <summary>");
+            w.Line($"/// Stands in for the trainer of <c>{stub.ClassName}</c>, which TrainingGen could not generate: fix the");
+            w.Line("/// TrainingGen (TGxxxx) errors reported on the model and rebuild. Always throws.");
+            w.Line("/// </summary>");
+            WriteGeneratedAttributes(w);
+            w.Line("public static dynamic CreateTrainer(int batchSize, int seed = 0) =>");
+            using (w.Indent())
+                w.Line($"throw new global::System.InvalidOperationException({Literal($"The trainer of '{stub.ClassName}' was not generated because the model has TrainingGen errors; fix them and rebuild.")});");
+        }
         return w.ToString();
     }
 }
