@@ -87,38 +87,23 @@ public sealed class Consumer
         return float.IsFinite(loss) && loss > 0 && Directory.Exists(output) ? 0 : 1;
         """;
 
-    /// <summary>The seed model's pieces with the training model returning (pred, loss): error TG0001.</summary>
-    public const string WrongModel = """
-        using TrainingGen;
-
-        namespace WrongConsumer;
-
-        [Model]
-        public partial class LinearModel
+    /// <summary>
+    /// The seed model with the mistake TG0001 exists for: the training model returns (pred, loss).
+    /// Made from <see cref="SeedModel"/> so the two cannot drift apart.
+    /// </summary>
+    public static string WrongModel
+    {
+        get
         {
-            public Linear Linear1 { get; } = new(2, 1);
-            public Linear Linear2 { get; } = new(1, 3);
-            public Tensor Forward(Tensor x) => Linear2.Forward(Linear1.Forward(x));
+            const string right = "public (Tensor Loss, Tensor Pred) Forward(", rightReturn = "return (Criteria.Mse(pred, y), pred);";
+            string seed = SeedModel;
+            if (!seed.Contains(right, StringComparison.Ordinal) || !seed.Contains(rightReturn, StringComparison.Ordinal))
+                throw new InvalidOperationException("Samples/QuickStart/Model.cs no longer has the seed's Forward; update WrongModel.");
+            return seed.Replace("namespace QuickStart;", "namespace WrongConsumer;")
+                .Replace(right, "public (Tensor Pred, Tensor Loss) Forward(")
+                .Replace(rightReturn, "return (pred, Criteria.Mse(pred, y));   // prediction first: TG0001");
         }
-
-        public static class Criteria
-        {
-            [Loss]
-            public static Tensor Mse(Tensor pred, Tensor label) { var d = pred - label; return Ops.Mean(d * d); }
-        }
-
-        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
-        public partial class ModelToExport
-        {
-            public LinearModel Backend { get; } = new();
-
-            public (Tensor Pred, Tensor Loss) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-            {
-                var pred = Backend.Forward(x);
-                return (pred, Criteria.Mse(pred, y));   // prediction first: TG0001
-            }
-        }
-        """;
+    }
 
     public const string TrivialProgram = """
         System.Console.WriteLine("built");

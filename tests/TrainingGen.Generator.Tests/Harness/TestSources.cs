@@ -24,39 +24,32 @@ internal static class TestSources
         }
         """;
 
+    /// <summary>The seed training model class (ARCHITECTURE.md §1), without usings or namespace.</summary>
+    private const string SeedTrainingClass = """
+        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
+        public partial class ModelToExport
+        {
+            public LinearModel Backend { get; } = new();
+
+            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
+            {
+                var pred = Backend.Forward(x);
+                return (Criteria.Mse(pred, y), pred);      // loss first, else error TG0001
+            }
+        }
+        """;
+
     /// <summary>The seed training model.</summary>
     public const string SeedTraining = """
         using TrainingGen;
 
         namespace Demo;
 
-        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
-        public partial class ModelToExport
-        {
-            public LinearModel Backend { get; } = new();
 
-            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-            {
-                var pred = Backend.Forward(x);
-                return (Criteria.Mse(pred, y), pred);      // loss first, else error TG0001
-            }
-        }
-        """;
+        """ + SeedTrainingClass;
 
     /// <summary>The whole seed program in one file.</summary>
-    public const string Seed = SeedBackbone + "\n\n" + """
-        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
-        public partial class ModelToExport
-        {
-            public LinearModel Backend { get; } = new();
-
-            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-            {
-                var pred = Backend.Forward(x);
-                return (Criteria.Mse(pred, y), pred);      // loss first, else error TG0001
-            }
-        }
-        """;
+    public const string Seed = SeedBackbone + "\n\n" + SeedTrainingClass;
 
     /// <summary>
     /// A training model over the seed backbone (<see cref="SeedBackbone"/>, in another file) with
