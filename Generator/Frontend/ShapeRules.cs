@@ -48,9 +48,28 @@ internal static class ShapeRules
 
     /// <summary>NumPy broadcasting of two operands (the batch dimension matches only itself or 1).</summary>
     public static Outcome Broadcast(string op, IReadOnlyList<EquatableArray<int>> args, double[] attrs) =>
-        ModelParser.BroadcastShapes(args[0], args[1]) is { } shape
+        BroadcastShapes(args[0], args[1]) is { } shape
             ? Ok(shape, attrs)
             : Fail($"{op} cannot broadcast {Format(args[0])} with {Format(args[1])}");
+
+    /// <summary>
+    /// NumPy broadcasting where the batch dimension only matches itself or 1: the one rule for
+    /// binary operators (the parser's <c>a + b</c>) and for the op table's broadcasting entries.
+    /// </summary>
+    public static int[]? BroadcastShapes(EquatableArray<int> a, EquatableArray<int> b)
+    {
+        int r = Math.Max(a.Count, b.Count);
+        var o = new int[r];
+        for (int i = 0; i < r; i++)
+        {
+            int da = i < r - a.Count ? 1 : a[i - (r - a.Count)];
+            int db = i < r - b.Count ? 1 : b[i - (r - b.Count)];
+            if (da == db || db == 1) o[i] = da;
+            else if (da == 1) o[i] = db;
+            else return null;
+        }
+        return o;
+    }
 
     public static Outcome LastAxis(string op, IReadOnlyList<EquatableArray<int>> args, double[] attrs)
     {
@@ -77,7 +96,7 @@ internal static class ShapeRules
         var a = First(args);
         var l = args[1].ToArray();
         if (a.Length != 2 || l.Length != 1 || l[0] != a[0])
-            return Fail($"cross_entropy needs logits [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
+            return Fail($"cross_entropy needs logits [batch, classes] and labels [batch], but got {Format(a)} and {Format(l)}");
         double eps = attrs.Length > 0 ? attrs[0] : 0;
         if (eps < 0 || eps > 1) return Fail($"label smoothing {eps} is outside [0, 1]");
         return Ok(Array.Empty<int>(), new[] { eps, attrs.Length > 1 ? attrs[1] : 0 });
@@ -87,7 +106,7 @@ internal static class ShapeRules
     {
         var a = First(args);
         var t = args[1].ToArray();
-        if (!a.SequenceEqual(t)) return Fail($"{op} needs prediction and target of one shape; got {Format(a)} and {Format(t)}");
+        if (!a.SequenceEqual(t)) return Fail($"{op} needs prediction and target of one shape, but got {Format(a)} and {Format(t)}");
         bool hasParam = op is "huber_loss" or "smooth_l1_loss";
         double param = hasParam ? attrs[0] : 0;
         double reduction = attrs.Length > (hasParam ? 1 : 0) ? attrs[hasParam ? 1 : 0] : 0;
@@ -100,7 +119,7 @@ internal static class ShapeRules
         var a = First(args);
         var l = args[1].ToArray();
         if (a.Length != 2 || l.Length != 1 || l[0] != a[0])
-            return Fail($"nll_loss needs log-probabilities [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
+            return Fail($"nll_loss needs log-probabilities [batch, classes] and labels [batch], but got {Format(a)} and {Format(l)}");
         return Ok(Array.Empty<int>(), new[] { attrs.Length > 0 ? attrs[0] : 0 });
     }
 
