@@ -122,7 +122,7 @@ internal sealed partial class ModelParser
 
     private int AddBinary(string op, int a, int b, SyntaxNode at)
     {
-        var shape = ShapeRules.BroadcastShapes(_nodes[a].Shape, _nodes[b].Shape);
+        var shape = Broadcasting.Shapes(_nodes[a].Shape, _nodes[b].Shape);
         if (shape is null)
         {
             throw ShapeError(at, $"'{OneLine(at.ToString())}' combines shapes {FormatShape(_nodes[a].Shape)} and {FormatShape(_nodes[b].Shape)}, which do not broadcast", ShapeFix);

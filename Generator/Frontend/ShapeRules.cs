@@ -48,28 +48,9 @@ internal static class ShapeRules
 
     /// <summary>NumPy broadcasting of two operands (the batch dimension matches only itself or 1).</summary>
     public static Outcome Broadcast(string op, IReadOnlyList<EquatableArray<int>> args, double[] attrs) =>
-        BroadcastShapes(args[0], args[1]) is { } shape
+        Broadcasting.Shapes(args[0], args[1]) is { } shape
             ? Ok(shape, attrs)
             : Fail($"{op} cannot broadcast {Format(args[0])} with {Format(args[1])}");
-
-    /// <summary>
-    /// NumPy broadcasting where the batch dimension only matches itself or 1: the one rule for
-    /// binary operators (the parser's <c>a + b</c>) and for the op table's broadcasting entries.
-    /// </summary>
-    public static int[]? BroadcastShapes(EquatableArray<int> a, EquatableArray<int> b)
-    {
-        int r = Math.Max(a.Count, b.Count);
-        var o = new int[r];
-        for (int i = 0; i < r; i++)
-        {
-            int da = i < r - a.Count ? 1 : a[i - (r - a.Count)];
-            int db = i < r - b.Count ? 1 : b[i - (r - b.Count)];
-            if (da == db || db == 1) o[i] = da;
-            else if (da == 1) o[i] = db;
-            else return null;
-        }
-        return o;
-    }
 
     public static Outcome LastAxis(string op, IReadOnlyList<EquatableArray<int>> args, double[] attrs)
     {
@@ -229,6 +210,11 @@ internal static class ShapeRules
     private static Outcome Ok(int[] shape, double[] attrs) => new() { Shape = shape, Attrs = attrs };
     private static Outcome Fail(string message) => new() { Error = message };
 
+    /// <summary>
+    /// A symbolic shape as diagnostics print it, with <c>Dims.Batch</c> as <c>batch</c>. Not shared
+    /// with the runtime's <c>ShapeUtil.Format</c>: runtime shapes are concrete, and a −1 there (a
+    /// corrupt file's shape, a bad argument) must print as −1, not as the batch.
+    /// </summary>
     public static string Format(IEnumerable<int> s) =>
         "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 }
