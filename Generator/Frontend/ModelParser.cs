@@ -18,6 +18,11 @@ namespace TrainingGen.Generator.Frontend;
 /// op table, with submodel Forward calls and [Loss] functions inlined and every value's static
 /// shape inferred. This is the only code that reads Roslyn symbols. Anything it cannot lower is a
 /// diagnostic at the exact syntax node, never an exception.
+/// This file discovers the model (inputs, outputs, parameter order); the other parts, by concern:
+/// <c>.Statements</c> and <c>.Expressions</c> (lowering), <c>.Ops</c> (op-table calls),
+/// <c>.Layers</c> (layer specs), <c>.Inlining</c> (sub-models and [Loss] functions),
+/// <c>.Optimizer</c>, <c>.Declarations</c> ([Shape]s, symbols, reporting) and <c>.Checks</c>
+/// (model-level diagnostics); <see cref="ModelNaming"/> names inputs and outputs.
 /// </summary>
 internal sealed partial class ModelParser
 {
