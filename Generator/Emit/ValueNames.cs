@@ -108,7 +108,7 @@ internal sealed partial class ValueNames
         var sb = new StringBuilder(s.Length + 1);
         foreach (char c in s) sb.Append(c < 128 && (char.IsLetterOrDigit(c) || c == '_') ? c : '_');
         if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, 'v');
-        string name = ModelParser.InputName(sb.ToString());
+        string name = ModelNaming.InputName(sb.ToString());
         return SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? name + "_" : name;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -17,9 +16,6 @@ namespace TrainingGen.Generator.Frontend;
 /// </summary>
 internal sealed partial class ModelParser
 {
-    // Calls being inlined ([Loss] functions, sub-model Forwards), outermost first.
-    private readonly List<SyntaxNode> _inlinedCalls = new();
-
     /// <summary>TG0009 when <paramref name="type"/> is generic (at its type parameter list).</summary>
     private bool ReportIfGeneric(INamedTypeSymbol type, string attribute)
     {
@@ -111,8 +107,4 @@ internal sealed partial class ModelParser
 
     /// <summary>The fix for an op whose own rule (ShapeRules) rejected its arguments.</summary>
     private const string ArgumentFix = "change the arguments (or the [Shape] of the inputs they come from) to satisfy it";
-
-    /// <summary>A ShapeRules message as one clause: "needs ...; got A and B" reads "needs ..., but got A and B".</summary>
-    private static string RuleClause(string? error) =>
-        (error ?? "the shapes do not fit").Replace("; got ", ", but got ");
 }

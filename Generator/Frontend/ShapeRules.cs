@@ -48,7 +48,7 @@ internal static class ShapeRules
 
     /// <summary>NumPy broadcasting of two operands (the batch dimension matches only itself or 1).</summary>
     public static Outcome Broadcast(string op, IReadOnlyList<EquatableArray<int>> args, double[] attrs) =>
-        ModelParser.BroadcastShapes(args[0], args[1]) is { } shape
+        Broadcasting.Shapes(args[0], args[1]) is { } shape
             ? Ok(shape, attrs)
             : Fail($"{op} cannot broadcast {Format(args[0])} with {Format(args[1])}");
 
@@ -77,7 +77,7 @@ internal static class ShapeRules
         var a = First(args);
         var l = args[1].ToArray();
         if (a.Length != 2 || l.Length != 1 || l[0] != a[0])
-            return Fail($"cross_entropy needs logits [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
+            return Fail($"cross_entropy needs logits [batch, classes] and labels [batch], but got {Format(a)} and {Format(l)}");
         double eps = attrs.Length > 0 ? attrs[0] : 0;
         if (eps < 0 || eps > 1) return Fail($"label smoothing {eps} is outside [0, 1]");
         return Ok(Array.Empty<int>(), new[] { eps, attrs.Length > 1 ? attrs[1] : 0 });
@@ -87,7 +87,7 @@ internal static class ShapeRules
     {
         var a = First(args);
         var t = args[1].ToArray();
-        if (!a.SequenceEqual(t)) return Fail($"{op} needs prediction and target of one shape; got {Format(a)} and {Format(t)}");
+        if (!a.SequenceEqual(t)) return Fail($"{op} needs prediction and target of one shape, but got {Format(a)} and {Format(t)}");
         bool hasParam = op is "huber_loss" or "smooth_l1_loss";
         double param = hasParam ? attrs[0] : 0;
         double reduction = attrs.Length > (hasParam ? 1 : 0) ? attrs[hasParam ? 1 : 0] : 0;
@@ -100,7 +100,7 @@ internal static class ShapeRules
         var a = First(args);
         var l = args[1].ToArray();
         if (a.Length != 2 || l.Length != 1 || l[0] != a[0])
-            return Fail($"nll_loss needs log-probabilities [batch, classes] and labels [batch]; got {Format(a)} and {Format(l)}");
+            return Fail($"nll_loss needs log-probabilities [batch, classes] and labels [batch], but got {Format(a)} and {Format(l)}");
         return Ok(Array.Empty<int>(), new[] { attrs.Length > 0 ? attrs[0] : 0 });
     }
 
@@ -210,6 +210,11 @@ internal static class ShapeRules
     private static Outcome Ok(int[] shape, double[] attrs) => new() { Shape = shape, Attrs = attrs };
     private static Outcome Fail(string message) => new() { Error = message };
 
+    /// <summary>
+    /// A symbolic shape as diagnostics print it, with <c>Dims.Batch</c> as <c>batch</c>. Not shared
+    /// with the runtime's <c>ShapeUtil.Format</c>: runtime shapes are concrete, and a −1 there (a
+    /// corrupt file's shape, a bad argument) must print as −1, not as the batch.
+    /// </summary>
     public static string Format(IEnumerable<int> s) =>
         "[" + string.Join(", ", s.Select(d => d == Dims.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 }

@@ -45,7 +45,39 @@ internal sealed class OpEntry
     public IReadOnlyList<string> ExpandsTo { get; }
     /// <summary>An elementwise binary op with NumPy broadcasting (the parser reports its mismatches with both shapes).</summary>
     public bool Broadcasts { get; }
+
+    /// <summary>For a layer: how the parser reads its constructor, owns its parameters and checks its input.</summary>
+    public LayerSpec? Layer { get; private set; }
+    /// <summary>For a composite: how the parser builds it from its <see cref="ExpandsTo"/> entries.</summary>
+    public Expansion? Expand { get; private set; }
+    /// <summary>An operand that is data (class labels, targets): the loss must not differentiate through it.</summary>
+    public LabelOperand? Label { get; private set; }
+    /// <summary>The IR op of a mask the node takes as its last operand (dropout): the trainer fills it, the package takes it as an input.</summary>
+    public string? MaskOp { get; private set; }
+
+    public OpEntry WithLayer(LayerSpec layer) { Layer = layer; return this; }
+    public OpEntry WithExpansion(Expansion expand) { Expand = expand; return this; }
+    public OpEntry WithLabel(int index, string noun, string reason) { Label = new LabelOperand(index, noun, reason); return this; }
+    public OpEntry WithMask(string maskOp) { MaskOp = maskOp; return this; }
 }
+
+/// <summary>Operand <paramref name="Index"/> is data: TG2001 names it <paramref name="Noun"/> and says <paramref name="Reason"/>.</summary>
+internal sealed record LabelOperand(int Index, string Noun, string Reason);
+
+/// <summary>What a composite's expansion can build: the parser's nodes at the call being expanded.</summary>
+internal interface IExpansionBuilder
+{
+    EquatableArray<int> ShapeOf(int id);
+    /// <summary>A broadcasting binary op (its mismatch is the parser's TG3001).</summary>
+    int Binary(string op, int a, int b);
+    /// <summary>A reduction of every element to a scalar.</summary>
+    int ReduceAll(string op, int a);
+    /// <summary>TG3001 at the call: <paramref name="problem"/> is the sentence naming both shapes.</summary>
+    System.Exception ShapeMismatch(string problem);
+}
+
+/// <summary>Builds a composite op from its operands and constant arguments; returns the result's id.</summary>
+internal delegate int Expansion(IExpansionBuilder b, int[] args, double[] attrs);
 
 /// <summary>The op table: every op a <c>Forward</c> body can use, one entry each.</summary>
 internal static class OpTable
@@ -131,23 +163,23 @@ internal static class OpTable
         Call("avg_pool2d", 1, ShapeRules.Pool2d, new PoolRule("avg_pool2d"), new PoolGradRule("avg_pool2d")),
         Call("global_avg_pool", 1, ShapeRules.GlobalAvgPool, new PoolRule("global_avg_pool"), new PoolGradRule("global_avg_pool")),
         // The mask is a node of its own (the parser adds it): the trainer fills it, the package takes it as an input.
-        Call("dropout", 1, ShapeRules.Dropout, new DropoutRule(), new DropoutMaskRule()),
+        Call("dropout", 1, ShapeRules.Dropout, new DropoutRule(), new DropoutMaskRule()).WithMask("dropout_mask"),
 
-        Call("cross_entropy", 2, ShapeRules.CrossEntropy, new CrossEntropyRule(), new CrossEntropyGradRule()),
-        Call("nll_loss", 2, ShapeRules.Nll, new NllRule(), new NllGradRule()),
+        Call("cross_entropy", 2, ShapeRules.CrossEntropy, new CrossEntropyRule(), new CrossEntropyGradRule()).WithLabel(1, "labels", "class indices have no derivative"),
+        Call("nll_loss", 2, ShapeRules.Nll, new NllRule(), new NllGradRule()).WithLabel(1, "labels", "class indices have no derivative"),
         Call("l1_loss", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("l1_loss", "L1"), new PointwiseLossGradRule("l1_loss")),
         Call("huber_loss", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("huber_loss", "Huber"), new PointwiseLossGradRule("huber_loss")),
         Call("smooth_l1_loss", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("smooth_l1_loss", "SmoothL1"), new PointwiseLossGradRule("smooth_l1_loss")),
-        Call("bce_with_logits", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("bce_with_logits", "BceWithLogits"), new PointwiseLossGradRule("bce_with_logits")),
-        // torch.nn.functional.mse_loss: mean (or sum) of (p − t)², lowered by the parser to primitives.
-        Composite("mse_loss", 2, "sub", "mul", "mean", "sum"),
+        Call("bce_with_logits", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("bce_with_logits", "BceWithLogits"), new PointwiseLossGradRule("bce_with_logits")).WithLabel(1, "targets", "only the logits are differentiated"),
+        // torch.nn.functional.mse_loss: mean (or sum, attr 1) of (p − t)², built from primitives.
+        Composite("mse_loss", 2, MseLoss, "sub", "mul", "mean", "sum"),
 
-        Layer("parameter", 0, new ParamRule()),
-        Layer("linear", 3, new LinearRule(), new LinearWeightGradRule(), new LinearBiasGradRule(), new LinearInputGradRule()),
-        Layer("conv2d", 3, new Conv2dRule(), new Conv2dGradRule("conv2d_dw"), new Conv2dGradRule("conv2d_db"), new Conv2dGradRule("conv2d_dx")),
-        Layer("layer_norm", 3, new LayerNormRule(), new LayerNormGradRule("layer_norm_dx"), new LayerNormGradRule("layer_norm_dw"), new LayerNormGradRule("layer_norm_db")),
-        Layer("batch_norm2d", 5, new BatchNormRule(), new BatchNormGradRule("batch_norm2d_dx"), new BatchNormGradRule("batch_norm2d_dw"), new BatchNormGradRule("batch_norm2d_db")),
-        Layer("embedding", 2, new EmbeddingRule(), new EmbeddingGradRule()),
+        Layer(LayerSpecs.Parameter, new ParamRule()),
+        Layer(LayerSpecs.Linear, new LinearRule(), new LinearWeightGradRule(), new LinearBiasGradRule(), new LinearInputGradRule()),
+        Layer(LayerSpecs.Conv2d, new Conv2dRule(), new Conv2dGradRule("conv2d_dw"), new Conv2dGradRule("conv2d_db"), new Conv2dGradRule("conv2d_dx")),
+        Layer(LayerSpecs.LayerNorm, new LayerNormRule(), new LayerNormGradRule("layer_norm_dx"), new LayerNormGradRule("layer_norm_dw"), new LayerNormGradRule("layer_norm_db")),
+        Layer(LayerSpecs.BatchNorm2d, new BatchNormRule(), new BatchNormGradRule("batch_norm2d_dx"), new BatchNormGradRule("batch_norm2d_dw"), new BatchNormGradRule("batch_norm2d_db")),
+        Layer(LayerSpecs.Embedding, new EmbeddingRule(), new EmbeddingGradRule()),
     };
 
     /// <summary>Rules of IR values that no user-visible op declares: inputs, literals, the AD seed, un-broadcasting.</summary>
@@ -157,6 +189,11 @@ internal static class OpTable
 
     /// <summary>The entry named <paramref name="name"/>, or null (the parser reports an unknown call).</summary>
     public static OpEntry? Find(string name) => ByName.TryGetValue(name, out var e) ? e : null;
+
+    private static readonly HashSet<string> MaskOps = new(All.Where(e => e.MaskOp is not null).Select(e => e.MaskOp!), StringComparer.Ordinal);
+
+    /// <summary>True for the IR op of a mask some entry takes (<see cref="OpEntry.MaskOp"/>).</summary>
+    public static bool IsMask(string irOp) => MaskOps.Contains(irOp);
 
     /// <summary>The entry named <paramref name="name"/>; a missing one is an internal error that names it.</summary>
     public static OpEntry Get(string name) =>
@@ -172,9 +209,18 @@ internal static class OpTable
 
     private static OpEntry Unary(UnaryOp op) => Call(op.Name, 1, ShapeRules.SameAsInput, new UnaryRule(op), new UnaryGradRule(op));
 
-    private static OpEntry Layer(string name, int arity, OpRule forward, params OpRule[] extra) =>
-        new(name, OpKind.Layer, arity, null, forward, extra, Array.Empty<string>(), broadcasts: false);
+    /// <summary>A layer: its node's operands are the input (if any) and then its parameters.</summary>
+    private static OpEntry Layer(LayerSpec layer, OpRule forward, params OpRule[] extra) =>
+        new OpEntry(layer.Op, OpKind.Layer, layer.Inputs + layer.Params.Count, null, forward, extra, Array.Empty<string>(), broadcasts: false).WithLayer(layer);
 
-    private static OpEntry Composite(string name, int arity, params string[] expandsTo) =>
-        new(name, OpKind.Composite, arity, null, null, Array.Empty<OpRule>(), expandsTo, broadcasts: false);
+    private static OpEntry Composite(string name, int arity, Expansion expand, params string[] expandsTo) =>
+        new OpEntry(name, OpKind.Composite, arity, null, null, Array.Empty<OpRule>(), expandsTo, broadcasts: false).WithExpansion(expand);
+
+    private static int MseLoss(IExpansionBuilder b, int[] args, double[] attrs)
+    {
+        if (!b.ShapeOf(args[0]).Equals(b.ShapeOf(args[1])))
+            throw b.ShapeMismatch($"mse_loss needs prediction and target of one shape, but gets {ShapeRules.Format(b.ShapeOf(args[0]))} and {ShapeRules.Format(b.ShapeOf(args[1]))}");
+        int d = b.Binary("sub", args[0], args[1]);
+        return b.ReduceAll(attrs.Length > 0 && attrs[0] == 1 ? "sum" : "mean", b.Binary("mul", d, d));
+    }
 }

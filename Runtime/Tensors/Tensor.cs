@@ -110,18 +110,6 @@ public static class ShapeUtil
     }
 
     /// <summary>NumPy broadcasting of two shapes; throws naming both shapes when they don't broadcast.</summary>
-    public static int[] Broadcast(int[] a, int[] b, string op)
-    {
-        int r = Math.Max(a.Length, b.Length);
-        var o = new int[r];
-        for (int i = 0; i < r; i++)
-        {
-            int da = i < r - a.Length ? 1 : a[i - (r - a.Length)];
-            int db = i < r - b.Length ? 1 : b[i - (r - b.Length)];
-            if (da != db && da != 1 && db != 1)
-                throw new ArgumentException($"{op}: shapes {Format(a)} and {Format(b)} do not broadcast.");
-            o[i] = da == 1 ? db : da;
-        }
-        return o;
-    }
+    public static int[] Broadcast(int[] a, int[] b, string op) =>
+        Broadcasting.Shapes(a, b) ?? throw new ArgumentException($"{op}: shapes {Format(a)} and {Format(b)} do not broadcast.");
 }

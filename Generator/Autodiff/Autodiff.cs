@@ -3,6 +3,8 @@ using System.Linq;
 using TrainingGen.Generator.Model;
 using TrainingGen.Generator.Ops;
 
+// The stage has its own folder (pipeline order: Frontend, Autodiff, Planning, Emit); the namespace
+// stays Emit, where its only callers are, so moving it needs no edit to them.
 namespace TrainingGen.Generator.Emit;
 
 /// <summary>
