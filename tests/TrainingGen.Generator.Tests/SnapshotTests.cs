@@ -72,9 +72,14 @@ public class SnapshotTests
         }
         """;
 
-    [TestCase("seed", TestSources.Seed)]
-    [TestCase("cnn", Cnn)]
-    [TestCase("head", FrozenHead)]
+    private static System.Collections.Generic.IEnumerable<TestCaseData> Programs()
+    {
+        yield return new TestCaseData("seed", TestSources.Seed);
+        yield return new TestCaseData("cnn", Cnn);
+        yield return new TestCaseData("head", FrozenHead);
+    }
+
+    [TestCaseSource(nameof(Programs))]
     public void Generated_files_match_the_approved_snapshots(string name, string source)
     {
         var run = GeneratorHarness.Run(source);

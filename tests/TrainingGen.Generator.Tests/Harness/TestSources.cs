@@ -3,53 +3,33 @@ namespace TrainingGen.Tests.Harness;
 /// <summary>Training programs used as source text by the driver, analyzer and robustness tests.</summary>
 internal static class TestSources
 {
-    /// <summary>The backbone and loss of the seed program (ARCHITECTURE.md §1), without the training model.</summary>
-    public const string SeedBackbone = """
-        using TrainingGen;
+    // The seed program (ARCHITECTURE.md §1) exists once in the tests: Models/SeedModel.cs, compiled
+    // into this project as the typed model and embedded as a resource for the driver tests, which
+    // read it here as source text in namespace Demo.
+    private static readonly string SeedFile = ReadSeedFile();
 
-        namespace Demo;
+    private static string ReadSeedFile()
+    {
+        using var stream = typeof(TestSources).Assembly.GetManifestResourceStream("SeedModel.cs")
+            ?? throw new System.InvalidOperationException("Models/SeedModel.cs is not embedded in the test assembly.");
+        string text = new System.IO.StreamReader(stream).ReadToEnd().Replace("\r\n", "\n");
+        text = text.Substring(text.IndexOf("using TrainingGen;", System.StringComparison.Ordinal));
+        return text.Replace("namespace TrainingGen.Tests.Models;", "namespace Demo;");
+    }
 
-        [Model]
-        public partial class LinearModel
-        {
-            public Linear Linear1 { get; } = new(2, 1);
-            public Linear Linear2 { get; } = new(1, 3);
-            public Tensor Forward(Tensor x) => Linear2.Forward(Linear1.Forward(x));
-        }
+    private static int TrainingStart => SeedFile.IndexOf("[TrainingModel", System.StringComparison.Ordinal);
 
-        public static class Criteria
-        {
-            [Loss]
-            public static Tensor Mse(Tensor pred, Tensor label) { var d = pred - label; return Ops.Mean(d * d); }
-        }
-        """;
+    /// <summary>The backbone and loss of the seed program, without the training model.</summary>
+    public static readonly string SeedBackbone = SeedFile.Substring(0, TrainingStart).TrimEnd();
 
-    /// <summary>The seed training model class (ARCHITECTURE.md §1), without usings or namespace.</summary>
-    private const string SeedTrainingClass = """
-        [TrainingModel, Sgd(LearningRate = 0.001, Momentum = 0.9)]
-        public partial class ModelToExport
-        {
-            public LinearModel Backend { get; } = new();
-
-            public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 3)] Tensor y)
-            {
-                var pred = Backend.Forward(x);
-                return (Criteria.Mse(pred, y), pred);      // loss first, else error TG0001
-            }
-        }
-        """;
+    /// <summary>The seed training model class, without usings or namespace.</summary>
+    private static readonly string SeedTrainingClass = SeedFile.Substring(TrainingStart).TrimEnd();
 
     /// <summary>The seed training model.</summary>
-    public const string SeedTraining = """
-        using TrainingGen;
-
-        namespace Demo;
-
-
-        """ + SeedTrainingClass;
+    public static readonly string SeedTraining = "using TrainingGen;\n\nnamespace Demo;\n\n" + SeedTrainingClass;
 
     /// <summary>The whole seed program in one file.</summary>
-    public const string Seed = SeedBackbone + "\n\n" + SeedTrainingClass;
+    public static readonly string Seed = SeedBackbone + "\n\n" + SeedTrainingClass;
 
     /// <summary>
     /// A training model over the seed backbone (<see cref="SeedBackbone"/>, in another file) with
