@@ -14,63 +14,12 @@ namespace TrainingGen.Tests;
 /// </summary>
 public class SnapshotTests
 {
-    /// <summary>The LeNet of the cnn benchmark, as source text (kept here so the snapshot only moves with the generator).</summary>
-    private const string Cnn = """
-        using TrainingGen;
+    // The cnn and head benchmark models are written once, in tests/Models/BenchmarkModels.cs
+    // (compiled for the benchmarks and the whole-model tests, and embedded here as text); the
+    // snapshots take their classes from it, in namespaces of their own.
+    private static string Cnn => BenchmarkModelsSource.Program("Demo.Vision", "LeNet", "Cnn");
 
-        namespace Demo.Vision;
-
-        [Model]
-        public partial class LeNet
-        {
-            public Conv2d Conv1 { get; } = new(1, 6, 5);
-            public Conv2d Conv2 { get; } = new(6, 16, 5);
-            public Linear Fc1 { get; } = new(256, 120);
-            public Linear Fc2 { get; } = new(120, 84);
-            public Linear Fc3 { get; } = new(84, 10);
-
-            public Tensor Forward(Tensor x)
-            {
-                var h = Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2);
-                h = Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2);
-                h = Ops.Relu(Fc1.Forward(Ops.Flatten(h)));
-                h = Ops.Relu(Fc2.Forward(h));
-                return Fc3.Forward(h);
-            }
-        }
-
-        [TrainingModel, Sgd(LearningRate = 0.01, Momentum = 0.9)]
-        public partial class Cnn
-        {
-            public LeNet Net { get; } = new();
-
-            public (Tensor Loss, Tensor Logits) Forward([Shape(Dim.Batch, 1, 28, 28)] Tensor x, [Shape(Dim.Batch)] Tensor y)
-            {
-                var logits = Net.Forward(x);
-                return (Ops.CrossEntropy(logits, y), logits);
-            }
-        }
-        """;
-
-    /// <summary>The head benchmark: a frozen backbone under a trainable classifier.</summary>
-    private const string FrozenHead = """
-        using TrainingGen;
-
-        namespace Demo.Transfer;
-
-        [TrainingModel, Sgd(LearningRate = 0.01)]
-        public partial class Head
-        {
-            [Frozen] public Linear Backbone { get; } = new(512, 512);
-            public Linear Classifier { get; } = new(512, 10);
-
-            public (Tensor Loss, Tensor Logits) Forward([Shape(Dim.Batch, 512)] Tensor x, [Shape(Dim.Batch)] Tensor y)
-            {
-                var logits = Classifier.Forward(Ops.Relu(Backbone.Forward(x)));
-                return (Ops.CrossEntropy(logits, y), logits);
-            }
-        }
-        """;
+    private static string FrozenHead => BenchmarkModelsSource.Program("Demo.Transfer", "Head");
 
     private static System.Collections.Generic.IEnumerable<TestCaseData> Programs()
     {
