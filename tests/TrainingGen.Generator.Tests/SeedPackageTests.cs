@@ -6,7 +6,7 @@ using System.Text.Json;
 using NUnit.Framework;
 using TrainingGen.CoreML;
 using TrainingGen.CoreML.Mil;
-using TrainingGen.Tests.Models;
+using QuickStart;
 
 namespace TrainingGen.Tests;
 

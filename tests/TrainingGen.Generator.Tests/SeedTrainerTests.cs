@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 using NUnit.Framework;
-using TrainingGen.Tests.Models;
+using QuickStart;
 
 namespace TrainingGen.Tests;
 

@@ -3,18 +3,18 @@ namespace TrainingGen.Tests.Harness;
 /// <summary>Training programs used as source text by the driver, analyzer and robustness tests.</summary>
 internal static class TestSources
 {
-    // The seed program (ARCHITECTURE.md §1) exists once in the tests: Models/SeedModel.cs, compiled
-    // into this project as the typed model and embedded as a resource for the driver tests, which
-    // read it here as source text in namespace Demo.
+    // The seed program (ARCHITECTURE.md §1) exists once: Samples/QuickStart/Model.cs, compiled into
+    // this project as the typed model and embedded as a resource for the driver tests, which read it
+    // here as source text in namespace Demo.
     private static readonly string SeedFile = ReadSeedFile();
 
     private static string ReadSeedFile()
     {
         using var stream = typeof(TestSources).Assembly.GetManifestResourceStream("SeedModel.cs")
-            ?? throw new System.InvalidOperationException("Models/SeedModel.cs is not embedded in the test assembly.");
+            ?? throw new System.InvalidOperationException("Samples/QuickStart/Model.cs is not embedded in the test assembly.");
         string text = new System.IO.StreamReader(stream).ReadToEnd().Replace("\r\n", "\n");
         text = text.Substring(text.IndexOf("using TrainingGen;", System.StringComparison.Ordinal));
-        return text.Replace("namespace TrainingGen.Tests.Models;", "namespace Demo;");
+        return text.Replace("namespace QuickStart;", "namespace Demo;");
     }
 
     private static int TrainingStart => SeedFile.IndexOf("[TrainingModel", System.StringComparison.Ordinal);
