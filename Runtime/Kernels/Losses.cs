@@ -72,26 +72,31 @@ public static class PointwiseLoss
     }
 
     /// <summary>Negative log-likelihood of log-probabilities [rows, n] at class indices, like F.nll_loss.</summary>
-    public static float Nll(ReadOnlySpan<float> logp, ReadOnlySpan<float> labels, int n, Reduction reduction)
+    public static float Nll(ReadOnlySpan<float> logp, ReadOnlySpan<float> labels, int n, Reduction reduction) => NllCore(logp, labels, n, reduction);
+
+    /// <summary><see cref="Nll(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Reduction)"/> with int32 class labels.</summary>
+    public static float Nll(ReadOnlySpan<float> logp, ReadOnlySpan<int> labels, int n, Reduction reduction) => NllCore(logp, labels, n, reduction);
+
+    public static void NllBackward(float g, ReadOnlySpan<float> labels, Span<float> dx, int n, Reduction reduction) => NllBackwardCore(g, labels, dx, n, reduction);
+
+    /// <summary><see cref="NllBackward(float, ReadOnlySpan{float}, Span{float}, int, Reduction)"/> with int32 class labels.</summary>
+    public static void NllBackward(float g, ReadOnlySpan<int> labels, Span<float> dx, int n, Reduction reduction) => NllBackwardCore(g, labels, dx, n, reduction);
+
+    private static float NllCore<TLabel>(ReadOnlySpan<float> logp, ReadOnlySpan<TLabel> labels, int n, Reduction reduction)
+        where TLabel : unmanaged, System.Numerics.INumberBase<TLabel>
     {
         int rows = logp.Length / n;
         double total = 0;
-        for (int r = 0; r < rows; r++) total -= logp[r * n + Class(labels[r], n, r)];
+        for (int r = 0; r < rows; r++) total -= logp[r * n + ClassIndex.Of(labels[r], n, r, "nll_loss")];
         return (float)(reduction == Reduction.Mean ? total / rows : total);
     }
 
-    public static void NllBackward(float g, ReadOnlySpan<float> labels, Span<float> dx, int n, Reduction reduction)
+    private static void NllBackwardCore<TLabel>(float g, ReadOnlySpan<TLabel> labels, Span<float> dx, int n, Reduction reduction)
+        where TLabel : unmanaged, System.Numerics.INumberBase<TLabel>
     {
         int rows = dx.Length / n;
         float v = reduction == Reduction.Mean ? -g / rows : -g;
         dx.Clear();
-        for (int r = 0; r < rows; r++) dx[r * n + Class(labels[r], n, r)] = v;
-    }
-
-    private static int Class(float value, int n, int row)
-    {
-        int c = (int)value;
-        if (c != value || c < 0 || c >= n) throw new ArgumentException($"nll_loss: label {value} of sample {row} is not a class index in [0, {n}).");
-        return c;
+        for (int r = 0; r < rows; r++) dx[r * n + ClassIndex.Of(labels[r], n, r, "nll_loss")] = v;
     }
 }

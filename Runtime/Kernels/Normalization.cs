@@ -73,32 +73,36 @@ public static class LayerNorm
     }
 }
 
-/// <summary>Embedding lookup of float-stored indices and its scatter-add adjoint.</summary>
+/// <summary>Embedding lookup of indices (int32, or whole numbers stored as floats) and its scatter-add adjoint.</summary>
 public static class Embedding
 {
-    public static void Forward(ReadOnlySpan<float> indices, ReadOnlySpan<float> table, Span<float> y, int rows, int dim)
-    {
-        for (int i = 0; i < indices.Length; i++)
-            table.Slice(Index(indices[i], rows, i) * dim, dim).CopyTo(y.Slice(i * dim, dim));
-    }
+    public static void Forward(ReadOnlySpan<float> indices, ReadOnlySpan<float> table, Span<float> y, int rows, int dim) => ForwardCore(indices, table, y, rows, dim);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/> with int32 indices.</summary>
+    public static void Forward(ReadOnlySpan<int> indices, ReadOnlySpan<float> table, Span<float> y, int rows, int dim) => ForwardCore(indices, table, y, rows, dim);
 
     /// <summary>dW[idx[i]] += g[i] (overwrites <paramref name="dw"/> first).</summary>
-    public static void WeightGrad(ReadOnlySpan<float> g, ReadOnlySpan<float> indices, Span<float> dw, int rows, int dim)
+    public static void WeightGrad(ReadOnlySpan<float> g, ReadOnlySpan<float> indices, Span<float> dw, int rows, int dim) => WeightGradCore(g, indices, dw, rows, dim);
+
+    /// <summary><see cref="WeightGrad(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/> with int32 indices.</summary>
+    public static void WeightGrad(ReadOnlySpan<float> g, ReadOnlySpan<int> indices, Span<float> dw, int rows, int dim) => WeightGradCore(g, indices, dw, rows, dim);
+
+    private static void ForwardCore<TIndex>(ReadOnlySpan<TIndex> indices, ReadOnlySpan<float> table, Span<float> y, int rows, int dim)
+        where TIndex : unmanaged, System.Numerics.INumberBase<TIndex>
+    {
+        for (int i = 0; i < indices.Length; i++)
+            table.Slice(ClassIndex.Of(indices[i], rows, i, "embedding") * dim, dim).CopyTo(y.Slice(i * dim, dim));
+    }
+
+    private static void WeightGradCore<TIndex>(ReadOnlySpan<float> g, ReadOnlySpan<TIndex> indices, Span<float> dw, int rows, int dim)
+        where TIndex : unmanaged, System.Numerics.INumberBase<TIndex>
     {
         dw.Clear();
         for (int i = 0; i < indices.Length; i++)
         {
-            var dst = dw.Slice(Index(indices[i], rows, i) * dim, dim);
+            var dst = dw.Slice(ClassIndex.Of(indices[i], rows, i, "embedding") * dim, dim);
             var src = g.Slice(i * dim, dim);
             for (int k = 0; k < dim; k++) dst[k] += src[k];
         }
-    }
-
-    private static int Index(float v, int rows, int position)
-    {
-        int i = (int)v;
-        if (i != v || i < 0 || i >= rows)
-            throw new ArgumentException($"embedding: index {v} at position {position} is not in [0, {rows}).");
-        return i;
     }
 }

@@ -59,14 +59,22 @@ public static class Softmax
     /// (target = (1 − ε)·onehot + ε/n), like torch.nn.functional.cross_entropy. Writes the
     /// softmax probabilities to <paramref name="probabilities"/> for the backward pass.
     /// </summary>
-    public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, Span<float> probabilities, int n, float smoothing)
+    public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, Span<float> probabilities, int n, float smoothing) =>
+        CrossEntropyCore(logits, labels, probabilities, n, smoothing);
+
+    /// <summary><see cref="CrossEntropy(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, float)"/> with int32 class labels.</summary>
+    public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> probabilities, int n, float smoothing) =>
+        CrossEntropyCore(logits, labels, probabilities, n, smoothing);
+
+    private static float CrossEntropyCore<TLabel>(ReadOnlySpan<float> logits, ReadOnlySpan<TLabel> labels, Span<float> probabilities, int n, float smoothing)
+        where TLabel : unmanaged, System.Numerics.INumberBase<TLabel>
     {
         int rows = logits.Length / n;
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
             var xr = logits.Slice(r * n, n);
-            int label = Label(labels[r], n, r);
+            int label = ClassIndex.Of(labels[r], n, r, "cross_entropy");
             float max = TensorPrimitives.Max(xr);
             double sum = 0;
             for (int i = 0; i < n; i++) sum += Math.Exp(xr[i] - max);
@@ -86,23 +94,23 @@ public static class Softmax
     }
 
     /// <summary>dlogits = g·(p − target)/rows.</summary>
-    public static void CrossEntropyBackward(float g, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> labels, Span<float> dx, int n, float smoothing)
+    public static void CrossEntropyBackward(float g, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> labels, Span<float> dx, int n, float smoothing) =>
+        CrossEntropyBackwardCore(g, probabilities, labels, dx, n, smoothing);
+
+    /// <summary><see cref="CrossEntropyBackward(float, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, float)"/> with int32 class labels.</summary>
+    public static void CrossEntropyBackward(float g, ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, Span<float> dx, int n, float smoothing) =>
+        CrossEntropyBackwardCore(g, probabilities, labels, dx, n, smoothing);
+
+    private static void CrossEntropyBackwardCore<TLabel>(float g, ReadOnlySpan<float> probabilities, ReadOnlySpan<TLabel> labels, Span<float> dx, int n, float smoothing)
+        where TLabel : unmanaged, System.Numerics.INumberBase<TLabel>
     {
         int rows = probabilities.Length / n;
         float scale = g / rows, off = smoothing / n;
         for (int r = 0; r < rows; r++)
         {
-            int label = Label(labels[r], n, r);
+            int label = ClassIndex.Of(labels[r], n, r, "cross_entropy");
             for (int i = 0; i < n; i++)
                 dx[r * n + i] = scale * (probabilities[r * n + i] - off - (i == label ? 1f - smoothing : 0f));
         }
-    }
-
-    private static int Label(float value, int classes, int row)
-    {
-        int label = (int)value;
-        if (label != value || label < 0 || label >= classes)
-            throw new ArgumentException($"cross_entropy: label {value} of sample {row} is not a class index in [0, {classes}).");
-        return label;
     }
 }

@@ -39,7 +39,7 @@ public sealed class LayerNorm
 
 /// <summary>
 /// A lookup table (<c>torch.nn.Embedding</c>): weight [num, dim] drawn from N(0, 1); indices are
-/// integers stored in a float tensor.
+/// an <see cref="IntTensor"/> (int32, as a package input too), or whole numbers stored in a float tensor.
 /// </summary>
 [Op("embedding")]
 public sealed class Embedding
@@ -56,14 +56,28 @@ public sealed class Embedding
     public int Dim { get; }
     public Tensor Weight { get; }
 
-    public Tensor Forward(Tensor indices)
+    /// <summary>The rows at int32 <paramref name="indices"/>: [...] → [..., dim].</summary>
+    public Tensor Forward(IntTensor indices)
     {
-        var shape = new int[indices.Rank + 1];
-        indices.Shape.CopyTo(shape, 0);
-        shape[^1] = Dim;
-        var y = new Tensor(shape);
+        var y = new Tensor(OutputShape(indices.Shape));
         Kernels.Embedding.Forward(indices.Data, Weight.Data, y.Data, Count, Dim);
         return y;
+    }
+
+    /// <summary>The rows at <paramref name="indices"/> stored as floats (each must be a whole number): [...] → [..., dim].</summary>
+    public Tensor Forward(Tensor indices)
+    {
+        var y = new Tensor(OutputShape(indices.Shape));
+        Kernels.Embedding.Forward(indices.Data, Weight.Data, y.Data, Count, Dim);
+        return y;
+    }
+
+    private int[] OutputShape(int[] indices)
+    {
+        var shape = new int[indices.Length + 1];
+        indices.CopyTo(shape, 0);
+        shape[^1] = Dim;
+        return shape;
     }
 }
 

@@ -82,11 +82,26 @@ public static class Ops
     }
 
     /// <summary>
-    /// Cross-entropy from logits [batch, classes] and integer class labels [batch] (stored as
-    /// floats), mean over the batch, with optional label smoothing — torch.nn.functional.cross_entropy.
+    /// Cross-entropy from logits [batch, classes] and integer class labels [batch] stored as
+    /// floats (exact below 2²⁴; the <see cref="IntTensor"/> overload takes int32), mean over the batch, with optional label smoothing — torch.nn.functional.cross_entropy.
     /// </summary>
     [Op("cross_entropy", IsLoss = true)]
     public static Tensor CrossEntropy(Tensor logits, Tensor labels, float labelSmoothing = 0f, Reduction reduction = Reduction.Mean)
+    {
+        if (logits.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logits.Shape[0])
+            throw new ArgumentException($"cross_entropy: logits {ShapeUtil.Format(logits.Shape)} need labels [{(logits.Rank > 0 ? logits.Shape[0] : 0)}], got {ShapeUtil.Format(labels.Shape)}.");
+        var p = new float[logits.Count];
+        float mean = Kernels.Softmax.CrossEntropy(logits.Data, labels.Data, p, logits.Shape[1], labelSmoothing);
+        return Tensor.Scalar(reduction == Reduction.Sum ? mean * logits.Shape[0] : mean);
+    }
+
+    /// <summary>
+    /// Cross-entropy from logits [batch, classes] and int32 class labels [batch], mean over the batch,
+    /// with optional label smoothing — torch.nn.functional.cross_entropy with torch's integer targets.
+    /// In a training model, <c>[Shape(Dim.Batch)] IntTensor labels</c> makes the package's label input int32.
+    /// </summary>
+    [Op("cross_entropy", IsLoss = true)]
+    public static Tensor CrossEntropy(Tensor logits, IntTensor labels, float labelSmoothing = 0f, Reduction reduction = Reduction.Mean)
     {
         if (logits.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logits.Shape[0])
             throw new ArgumentException($"cross_entropy: logits {ShapeUtil.Format(logits.Shape)} need labels [{(logits.Rank > 0 ? logits.Shape[0] : 0)}], got {ShapeUtil.Format(labels.Shape)}.");
@@ -130,6 +145,15 @@ public static class Ops
     /// <summary>Negative log-likelihood of log-probabilities [batch, classes] at class indices [batch], like <c>F.nll_loss</c>.</summary>
     [Op("nll_loss", IsLoss = true)]
     public static Tensor NllLoss(Tensor logProbabilities, Tensor labels, Reduction reduction = Reduction.Mean)
+    {
+        if (logProbabilities.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logProbabilities.Shape[0])
+            throw new ArgumentException($"nll_loss: {ShapeUtil.Format(logProbabilities.Shape)} needs labels [{logProbabilities.Shape[0]}], got {ShapeUtil.Format(labels.Shape)}.");
+        return Tensor.Scalar(PointwiseLoss.Nll(logProbabilities.Data, labels.Data, logProbabilities.Shape[1], reduction));
+    }
+
+    /// <summary>Negative log-likelihood of log-probabilities [batch, classes] at int32 class indices [batch], like <c>F.nll_loss</c>.</summary>
+    [Op("nll_loss", IsLoss = true)]
+    public static Tensor NllLoss(Tensor logProbabilities, IntTensor labels, Reduction reduction = Reduction.Mean)
     {
         if (logProbabilities.Rank != 2 || labels.Rank != 1 || labels.Shape[0] != logProbabilities.Shape[0])
             throw new ArgumentException($"nll_loss: {ShapeUtil.Format(logProbabilities.Shape)} needs labels [{logProbabilities.Shape[0]}], got {ShapeUtil.Format(labels.Shape)}.");

@@ -8,7 +8,7 @@ namespace TrainingGen;
 /// A dense fp32 tensor, row-major. Its operators run eagerly, so a model's <c>Forward</c> also runs
 /// as plain C#: that is the reference path the generated trainer is checked against.
 /// </summary>
-public sealed class Tensor
+public sealed class Tensor : ITensorInput
 {
     public Tensor(int[] shape, float[] data)
     {
@@ -25,7 +25,7 @@ public sealed class Tensor
     public Tensor(params int[] shape) : this(shape, new float[ElementCount(shape)]) { }
 
     // Checks a shape before anything is allocated: each dimension ≥ 0, and a product an array can hold.
-    private static int ElementCount(int[] shape)
+    internal static int ElementCount(int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         long n = 1;
@@ -46,6 +46,8 @@ public sealed class Tensor
     public float[] Data { get; }
     public int Rank => Shape.Length;
     public int Count => Data.Length;
+    /// <summary>Always <see cref="TensorDType.Float32"/>.</summary>
+    public TensorDType DType => TensorDType.Float32;
 
     public float this[params int[] index]
     {

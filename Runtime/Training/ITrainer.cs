@@ -46,13 +46,18 @@ public interface ITrainer
     /// not check for NaN/±∞ (it stays branch-free): <see cref="Trainer.Fit"/> and
     /// <see cref="TrainingSession"/> do; a hand-written loop tests the loss or calls <see cref="NonFinite.Find(ITrainer)"/>.
     /// </summary>
-    float Step(IReadOnlyList<Tensor> inputs);
+    /// <remarks>
+    /// Each input is a <see cref="Tensor"/> or, for an integer input (class labels, token ids), an
+    /// <see cref="IntTensor"/>; an integer input also takes a float <see cref="Tensor"/> of whole
+    /// numbers (a float data set's label column), converted into a buffer the trainer owns.
+    /// </remarks>
+    float Step(IReadOnlyList<ITensorInput> inputs);
     /// <summary>Forward and backward without an update; returns the loss and fills the gradients.</summary>
-    float ComputeGradients(IReadOnlyList<Tensor> inputs);
+    float ComputeGradients(IReadOnlyList<ITensorInput> inputs);
     /// <summary>Applies the optimizer to the current gradients and advances <see cref="StepCount"/>.</summary>
     void ApplyUpdate();
     /// <summary>Forward pass and loss only; returns the loss.</summary>
-    float Evaluate(IReadOnlyList<Tensor> inputs);
+    float Evaluate(IReadOnlyList<ITensorInput> inputs);
     /// <summary>Names of the feature inputs (the subset of <see cref="InputNames"/> predictions depend on).</summary>
     IReadOnlyList<string> FeatureNames { get; }
     /// <summary>Names of the prediction outputs, in order.</summary>
@@ -61,7 +66,7 @@ public interface ITrainer
     /// Predictions for features given in <see cref="FeatureNames"/> order. The tensors returned are
     /// views of the trainer's buffers, overwritten by the next call.
     /// </summary>
-    IReadOnlyList<Tensor> Predict(IReadOnlyList<Tensor> features);
+    IReadOnlyList<Tensor> Predict(IReadOnlyList<ITensorInput> features);
     /// <summary>The optimizer (its state is <see cref="OptimizerState"/>).</summary>
     Optimizers.Optimizer Optimizer { get; }
     /// <summary>Builds the training package (main, init, forward, backward, update, train_step) in memory.</summary>
@@ -90,7 +95,46 @@ public static class TrainerChecks
                 $"Input '{name}' has shape {ShapeUtil.Format(value.Shape)} but the trainer expects {ShapeUtil.Format(expected)} (batch size {batchSize}).", name);
     }
 
-    public static void Count(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> names)
+    /// <summary>Checks the shape of an integer input.</summary>
+    public static void Shape(IntTensor? value, string name, int[] expected, int batchSize)
+    {
+        if (value is null) throw new ArgumentNullException(name, $"Input '{name}' is null.");
+        if (!value.Shape.AsSpan().SequenceEqual(expected))
+            throw new ArgumentException(
+                $"Input '{name}' has shape {ShapeUtil.Format(value.Shape)} but the trainer expects {ShapeUtil.Format(expected)} (batch size {batchSize}).", name);
+    }
+
+    /// <summary>An input of the list form that must be a float <see cref="Tensor"/>.</summary>
+    public static Tensor Float(ITensorInput? value, string name) => value switch
+    {
+        null => throw new ArgumentNullException(name, $"Input '{name}' is null."),
+        Tensor t => t,
+        _ => throw new ArgumentException($"Input '{name}' is an {DTypeText(value.DType)} {value.GetType().Name}; the trainer takes a float32 Tensor for it.", name),
+    };
+
+    /// <summary>
+    /// An integer input of the list form: an <see cref="IntTensor"/> as it is, or a float
+    /// <see cref="Tensor"/> of whole numbers copied into <paramref name="converted"/> (the trainer's
+    /// own buffer of the input's shape, so nothing is allocated per step).
+    /// </summary>
+    public static IntTensor Int(ITensorInput? value, string name, IntTensor converted)
+    {
+        switch (value)
+        {
+            case null: throw new ArgumentNullException(name, $"Input '{name}' is null.");
+            case IntTensor t: return t;
+            case Tensor f:
+                if (!f.Shape.AsSpan().SequenceEqual(converted.Shape))
+                    throw new ArgumentException($"Input '{name}' has shape {ShapeUtil.Format(f.Shape)} but the trainer expects {ShapeUtil.Format(converted.Shape)}.", name);
+                IntTensor.CopyWholeNumbers(f, converted.Data, name);
+                return converted;
+            default: throw new ArgumentException($"Input '{name}' is a {value.GetType().Name}; the trainer takes an int32 IntTensor (or a float Tensor of whole numbers) for it.", name);
+        }
+    }
+
+    private static string DTypeText(TensorDType t) => t == TensorDType.Int32 ? "int32" : "float32";
+
+    public static void Count(IReadOnlyList<ITensorInput> inputs, IReadOnlyList<string> names)
     {
         if (inputs is null) throw new ArgumentNullException(nameof(inputs));
         if (inputs.Count != names.Count)

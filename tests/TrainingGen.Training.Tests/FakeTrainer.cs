@@ -25,11 +25,11 @@ internal sealed class FakeTrainer : ITrainer
     public IReadOnlyList<string> FeatureNames => _inner.FeatureNames;
     public IReadOnlyList<string> OutputNames => _inner.OutputNames;
     public Optimizers.Optimizer Optimizer => _inner.Optimizer;
-    public float Step(IReadOnlyList<Tensor> inputs) => throw new NotSupportedException();
-    public float ComputeGradients(IReadOnlyList<Tensor> inputs) => throw new NotSupportedException();
+    public float Step(IReadOnlyList<ITensorInput> inputs) => throw new NotSupportedException();
+    public float ComputeGradients(IReadOnlyList<ITensorInput> inputs) => throw new NotSupportedException();
     public void ApplyUpdate() => throw new NotSupportedException();
-    public float Evaluate(IReadOnlyList<Tensor> inputs) => throw new NotSupportedException();
-    public IReadOnlyList<Tensor> Predict(IReadOnlyList<Tensor> features) => throw new NotSupportedException();
+    public float Evaluate(IReadOnlyList<ITensorInput> inputs) => throw new NotSupportedException();
+    public IReadOnlyList<Tensor> Predict(IReadOnlyList<ITensorInput> features) => throw new NotSupportedException();
     public MlModelSpec BuildPackage() => throw new NotSupportedException();
     public void ExportPackage(string path, bool allowNonFinite = false) => throw new NotSupportedException();
     public MlModelSpec BuildInferencePackage() => throw new NotSupportedException();

@@ -20,7 +20,7 @@ internal sealed class SabotagedTrainer : ITrainer
         _inner = inner; _atStep = atStep; _afterGradients = afterGradients; _afterUpdate = afterUpdate;
     }
 
-    public float ComputeGradients(IReadOnlyList<Tensor> inputs)
+    public float ComputeGradients(IReadOnlyList<ITensorInput> inputs)
     {
         float loss = _inner.ComputeGradients(inputs);
         if (_inner.StepCount + 1 == _atStep) _afterGradients?.Invoke(_inner);
@@ -42,9 +42,9 @@ internal sealed class SabotagedTrainer : ITrainer
     public IReadOnlyList<string> FeatureNames => _inner.FeatureNames;
     public IReadOnlyList<string> OutputNames => _inner.OutputNames;
     public Optimizers.Optimizer Optimizer => _inner.Optimizer;
-    public float Step(IReadOnlyList<Tensor> inputs) => throw new NotSupportedException();
-    public float Evaluate(IReadOnlyList<Tensor> inputs) => _inner.Evaluate(inputs);
-    public IReadOnlyList<Tensor> Predict(IReadOnlyList<Tensor> features) => _inner.Predict(features);
+    public float Step(IReadOnlyList<ITensorInput> inputs) => throw new NotSupportedException();
+    public float Evaluate(IReadOnlyList<ITensorInput> inputs) => _inner.Evaluate(inputs);
+    public IReadOnlyList<Tensor> Predict(IReadOnlyList<ITensorInput> features) => _inner.Predict(features);
     public MlModelSpec BuildPackage() => _inner.BuildPackage();
     public void ExportPackage(string path, bool allowNonFinite = false) => _inner.ExportPackage(path, allowNonFinite);
     public MlModelSpec BuildInferencePackage() => _inner.BuildInferencePackage();

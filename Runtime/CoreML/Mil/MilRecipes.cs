@@ -16,7 +16,7 @@ public static class MilRecipes
     /// <summary>The smoothed one-hot target (1 − ε)·onehot(labels) + ε/C for fp32 class indices [batch].</summary>
     public static MilVar Target(MilFunctionBuilder b, MilVar labels, int classes, float smoothing)
     {
-        var indices = b.Cast(labels, MilDType.Int32);
+        var indices = Int32Indices(b, labels);
         var oneHot = b.Op("one_hot", new MilTensorType(MilDType.Float32, new[] { labels.Shape[0], (long)classes }), null,
             ("indices", indices), ("one_hot_vector_size", MilTensor.Scalar(classes)), ("axis", MilTensor.Scalar(-1)),
             ("on_value", MilTensor.Scalar(1f - smoothing + smoothing / classes)), ("off_value", MilTensor.Scalar(smoothing / classes)));
@@ -248,10 +248,17 @@ public static class MilRecipes
         };
     }
 
+    /// <summary>
+    /// Indices for one_hot / gather / scatter, which take int32: an int32 input (an IntTensor of the
+    /// model) as it is, float-stored indices through a cast.
+    /// </summary>
+    public static MilVar Int32Indices(MilFunctionBuilder b, MilVar indices) =>
+        indices.Type.DType == MilDType.Int32 ? indices : b.Cast(indices, MilDType.Int32);
+
     /// <summary>gather rows of the table at the (float-stored) indices.</summary>
     public static MilVar Embedding(MilFunctionBuilder b, MilVar indices, MilVar table, string? name = null)
     {
-        var idx = b.Cast(indices, MilDType.Int32);
+        var idx = Int32Indices(b, indices);
         var shape = indices.Shape.Concat(new[] { table.Shape[1] }).ToArray();
         return b.Op("gather", new MilTensorType(table.Type.DType, shape), name, ("x", table), ("indices", idx),
             ("axis", MilTensor.Scalar(0)), ("batch_dims", MilTensor.Scalar(0)), ("validate_indices", MilTensor.Scalar(false)));
@@ -261,7 +268,7 @@ public static class MilRecipes
     public static MilVar EmbeddingWeightGrad(MilFunctionBuilder b, MilVar g, MilVar indices, int rows, string? name = null)
     {
         long count = indices.Shape.Aggregate(1L, (a, d) => a * d), dim = g.Shape[^1];
-        var idx = b.Reshape(b.Cast(indices, MilDType.Int32), new[] { count });
+        var idx = b.Reshape(Int32Indices(b, indices), new[] { count });
         var updates = b.Reshape(g, new[] { count, dim });
         return b.Op("scatter", new MilTensorType(g.Type.DType, new[] { (long)rows, dim }), name, ("data", b.Fill(new[] { (long)rows, dim }, 0f)),
             ("indices", idx), ("updates", updates), ("axis", MilTensor.Scalar(0)), ("mode", MilTensor.Scalar("add")), ("validate_indices", MilTensor.Scalar(false)));
