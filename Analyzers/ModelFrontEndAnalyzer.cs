@@ -38,7 +38,8 @@ public sealed class ModelFrontEndAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedAwait, DiagnosticDescriptors.UnsupportedMutation, DiagnosticDescriptors.NotDifferentiable, DiagnosticDescriptors.NoGradient,
         DiagnosticDescriptors.ShapeMismatch, DiagnosticDescriptors.RankTooHigh, DiagnosticDescriptors.NoOptimizer, DiagnosticDescriptors.LossNotScalar,
         DiagnosticDescriptors.NoParameters, DiagnosticDescriptors.AllFrozen, DiagnosticDescriptors.OnlyLoss, DiagnosticDescriptors.MissingModelAttribute,
-        DiagnosticDescriptors.InaccessibleLayer);
+        DiagnosticDescriptors.InaccessibleLayer,
+        DiagnosticDescriptors.IntegerWhereFloat, DiagnosticDescriptors.IntegerOutput, DiagnosticDescriptors.FloatWhereInteger);
 
     public override void Initialize(AnalysisContext context)
     {

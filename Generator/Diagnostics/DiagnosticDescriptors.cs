@@ -99,6 +99,21 @@ internal static class DiagnosticDescriptors
         "Layer property '{0}' of sub-model '{1}' is {2}, so the generated trainer cannot read its parameters; make it public or internal",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor IntegerWhereFloat = Create("TG0020",
+        "Integer tensor used where a float tensor is needed",
+        "'{0}' is an integer tensor (IntTensor), but {1} takes a float Tensor; integer tensors can only be the class labels of Ops.CrossEntropy and Ops.NllLoss and the indices of an Embedding",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor IntegerOutput = Create("TG0021",
+        "Integer tensor returned as an output",
+        "Output '{0}' of training model '{1}' is an integer tensor (IntTensor), but the outputs after the loss are float predictions; return only float Tensors after the loss",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor FloatWhereInteger = Create("TG0022",
+        "Float tensor passed for an IntTensor parameter",
+        "'{0}' is a float Tensor, but parameter '{1}' of '{2}' is an IntTensor; pass an IntTensor input (declare it '[Shape(...)] IntTensor {1}') or change the parameter to Tensor",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
         "Unsupported C# in Forward",
         "{0} is not supported in a Forward method: {1}",
@@ -183,6 +198,7 @@ internal static class DiagnosticDescriptors
     {
         LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
         GenericModel, OuterNotPartial, NoParameters, AllFrozen, OnlyLoss, LayerField, MissingModelAttribute, InaccessibleLayer,
+        IntegerWhereFloat, IntegerOutput, FloatWhereInteger,
         UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
         UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, RankTooHigh, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };

@@ -70,8 +70,8 @@ internal sealed partial class PackageEmitter
             using (w.Indent())
             {
                 w.Line($"{Literal(_ir.ClassName)}, {Literal(_ir.LossName)}, _batch,");
-                w.Line($"new global::TrainingGen.ManifestTensor[] {{ {List(_features, i => ManifestTensor(i.Name, i.Shape))} }},");
-                w.Line($"new global::TrainingGen.ManifestTensor[] {{ {List(labels, i => ManifestTensor(i.Name, i.Shape))} }},");
+                w.Line($"new global::TrainingGen.ManifestTensor[] {{ {List(_features, ManifestInput)} }},");
+                w.Line($"new global::TrainingGen.ManifestTensor[] {{ {List(labels, ManifestInput)} }},");
                 w.Line($"new global::TrainingGen.ManifestTensor[] {{ {List(_ir.Outputs, o => ManifestTensor(o.Name, _plan.Nodes[o.NodeId].Shape))} }},");
                 w.Line("_parameters, _optimizer, functions" + (dropouts.Count == 0 ? ");" : ","));
                 if (dropouts.Count > 0) w.Line($"new global::TrainingGen.ManifestDropout[] {{ {List(dropouts, d => ManifestDropout(d.Mask, d.P))} }});");
@@ -99,7 +99,7 @@ internal sealed partial class PackageEmitter
         using (Function("main", "features → predictions, the current parameters as constants; any batch size (shapeRange)"))
         {
             foreach (var i in _features)
-                w.Line($"{_ctx.V(i.NodeId)} = b.Input({Literal(i.Name)}, {Mil}.MilDType.Float32, {LongArgs(i.Shape, "-1L")});");
+                w.Line($"{_ctx.V(i.NodeId)} = b.Input({Literal(i.Name)}, {InputDType(i)}, {LongArgs(i.Shape, "-1L")});");
             for (int p = 0; p < _ir.Params.Count; p++)
                 w.Line($"{Param(p)} = b.Const({Mil}.MilTensor.Float32({IntArray(_ir.Params[p].Shape)}, (float[]){_ctx.Ref(Autodiff.ParamNode(_ir, p))}.Clone()), {Literal(_ir.Params[p].MilName)});");
             w.Line("MilPredictions(b, v, training: false, batch: -1);");
@@ -196,7 +196,7 @@ internal sealed partial class PackageEmitter
     private FunctionScope TrainingFunction(string name, string summary)
     {
         var scope = Function(name, summary);
-        foreach (var i in _ir.Inputs) w.Line($"{_ctx.V(i.NodeId)} = b.Input({Literal(i.Name)}, {Mil}.MilDType.Float32, {LongArgs(i.Shape)});");
+        foreach (var i in _ir.Inputs) w.Line($"{_ctx.V(i.NodeId)} = b.Input({Literal(i.Name)}, {InputDType(i)}, {LongArgs(i.Shape)});");
         for (int p = 0; p < _ir.Params.Count; p++) w.Line($"{Param(p)} = {ParamInput(p, Literal(_ir.Params[p].MilName))};");
         w.Line("MilPredictions(b, v, training: true, batch: _batch);");
         w.Line("b.Output(MilLoss(b, v, training: true));");
@@ -218,6 +218,14 @@ internal sealed partial class PackageEmitter
 
     private static string ManifestTensor(string name, EquatableArray<int> shape) =>
         $"new global::TrainingGen.ManifestTensor {{ Name = {Literal(name)}, Shape = {IntArray(shape)} }}";
+
+    /// <summary>An input's manifest entry; an integer input says <c>"dtype": "int32"</c> (fp32 is the default).</summary>
+    private static string ManifestInput(Input i) => i.IsInteger
+        ? $"new global::TrainingGen.ManifestTensor {{ Name = {Literal(i.Name)}, DType = global::TrainingGen.ManifestTensor.Int32, Shape = {IntArray(i.Shape)} }}"
+        : ManifestTensor(i.Name, i.Shape);
+
+    /// <summary>The MIL dtype of an input: int32 for an IntTensor (Core ML's integer type), else fp32.</summary>
+    private static string InputDType(Input i) => $"{Mil}.MilDType.{(i.IsInteger ? "Int32" : "Float32")}";
 
     /// <summary>A shape as C# long arguments; <paramref name="batch"/> stands for the batch dimension.</summary>
     private static string LongArgs(EquatableArray<int> shape, string batch = "_batch") => List(shape, d => d == Dims.Batch ? batch : d + "L");

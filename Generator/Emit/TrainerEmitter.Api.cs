@@ -36,7 +36,7 @@ internal sealed partial class TrainerEmitter
 
     private void GenerateStepMethods()
     {
-        string sig = List(_ir.Inputs, i => $"global::TrainingGen.Tensor {i.Name}");
+        string sig = List(_ir.Inputs, i => $"{TensorType(i)} {i.Name}");
         w.Line("/// <summary>One training step: forward, backward and the optimizer update. Returns the loss.</summary>");
         using (w.Block($"public float Step({sig})"))
             w.Line($"float loss = ComputeGradients({List(_ir.Inputs, i => i.Name)});").Line("ApplyUpdate();").Line("return loss;");
@@ -58,7 +58,7 @@ internal sealed partial class TrainerEmitter
         w.Line();
         if (_ir.Outputs.Count == 0) return;
         w.Line($"/// <summary>Predictions only. Returns a view of the trainer's '{_ir.Outputs[0].Name}' buffer, overwritten by the next call.</summary>");
-        using (w.Block($"public global::TrainingGen.Tensor Predict({List(_features, i => $"global::TrainingGen.Tensor {i.Name}")})"))
+        using (w.Block($"public global::TrainingGen.Tensor Predict({List(_features, i => $"{TensorType(i)} {i.Name}")})"))
         {
             Forward(training: false, _features, i => i.Name, withLoss: false);
             w.Line($"return {OutputField(_ir.Outputs[0])};");
@@ -78,13 +78,13 @@ internal sealed partial class TrainerEmitter
 
     private void GenerateInterfaceMethods()
     {
-        string inputs = List(Enumerable.Range(0, _ir.Inputs.Count), k => $"inputs[{k}]");
+        string inputs = List(Enumerable.Range(0, _ir.Inputs.Count), k => ListItem(_ir.Inputs[k], $"inputs[{k}]"));
         InterfaceMethod("float", "Step", "inputs", "InputNames", $"return Step({inputs});");
         InterfaceMethod("float", "Evaluate", "inputs", "InputNames", $"return Evaluate({inputs});");
-        using (w.Block($"{ReadOnlyList}<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict({ReadOnlyList}<global::TrainingGen.Tensor> features)"))
+        using (w.Block($"{ReadOnlyList}<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict({ReadOnlyList}<{InputType}> features)"))
         {
             w.Line("global::TrainingGen.TrainerChecks.Count(features, FeatureNames);");
-            Forward(training: false, _features, i => $"features[{_features.IndexOf(i)}]", withLoss: false);
+            w.Line($"Predict({List(_features, i => ListItem(i, $"features[{_features.IndexOf(i)}]"))});");
             w.Line("return _outputs;");
         }
         w.Line();
@@ -93,10 +93,27 @@ internal sealed partial class TrainerEmitter
 
     private void InterfaceMethod(string returns, string name, string list, string names, string body)
     {
-        using (w.Block($"{returns} global::TrainingGen.ITrainer.{name}({ReadOnlyList}<global::TrainingGen.Tensor> {list})"))
+        using (w.Block($"{returns} global::TrainingGen.ITrainer.{name}({ReadOnlyList}<{InputType}> {list})"))
             w.Line($"global::TrainingGen.TrainerChecks.Count({list}, {names});").Line(body);
         w.Line();
     }
+
+    private const string InputType = "global::TrainingGen.ITensorInput";
+
+    /// <summary>The C# type of an input: an IntTensor for integer inputs, else a Tensor.</summary>
+    private static string TensorType(Model.Input i) => i.IsInteger ? "global::TrainingGen.IntTensor" : "global::TrainingGen.Tensor";
+
+    /// <summary>
+    /// An entry of the list form as the typed method takes it: a float input must be a Tensor; an
+    /// integer input takes an IntTensor, or a float Tensor of whole numbers converted into the
+    /// trainer's own buffer (what Fit's float data sets give), so nothing is allocated per step.
+    /// </summary>
+    private string ListItem(Model.Input i, string item) => i.IsInteger
+        ? $"global::TrainingGen.TrainerChecks.Int({item}, {Literal(i.Name)}, {ConvertedField(i)})"
+        : $"global::TrainingGen.TrainerChecks.Float({item}, {Literal(i.Name)})";
+
+    /// <summary>The IntTensor field an integer input given as floats is converted into.</summary>
+    private string ConvertedField(Model.Input i) => "_" + _ctx.Names.Derived(i.NodeId, "ints");
 
     private void GenerateEagerInterop()
     {

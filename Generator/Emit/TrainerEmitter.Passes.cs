@@ -19,7 +19,7 @@ internal sealed partial class TrainerEmitter
         Pass($"private void RunBackward({List(_ir.Inputs, InputArg)})", Enumerable.Range(_plan.ForwardCount, _nodes.Count - _plan.ForwardCount));
     }
 
-    private string InputArg(Input i) => $"float[] {_ctx.Ref(i.NodeId)}";
+    private string InputArg(Input i) => $"{(i.IsInteger ? "int" : "float")}[] {_ctx.Ref(i.NodeId)}";
 
     private void Pass(string signature, IEnumerable<int> ids)
     {

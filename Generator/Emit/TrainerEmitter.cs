@@ -122,6 +122,8 @@ internal sealed partial class TrainerEmitter
             w.Line($"private readonly int[] {_ctx.ShapeField(n.Id)}; // {_ctx.Names[n.Id]}");
         foreach (var o in _ir.Outputs) w.Line($"private readonly global::TrainingGen.Tensor {OutputField(o)};");
         w.Line("private readonly global::TrainingGen.Tensor[] _outputs;");
+        foreach (var i in _ir.Inputs.Where(i => i.IsInteger))
+            w.Line($"private readonly global::TrainingGen.IntTensor {ConvertedField(i)}; // '{i.Name}' given to the list form as a float Tensor of whole numbers");
         w.Line();
     }
 
@@ -154,6 +156,8 @@ internal sealed partial class TrainerEmitter
                 if (OpRules.Get(n.Op).TrainerInit(_ctx, n) is { } init) w.Line($"{init} // {Comment(n.Source)}");
             foreach (var o in _ir.Outputs) w.Line($"{OutputField(o)} = new global::TrainingGen.Tensor({_ctx.S(o.NodeId)}, {_ctx.Ref(o.NodeId)});");
             w.Line($"_outputs = new global::TrainingGen.Tensor[] {{ {List(_ir.Outputs, OutputField)} }};");
+            foreach (var i in _ir.Inputs.Where(i => i.IsInteger))
+                w.Line($"{ConvertedField(i)} = new global::TrainingGen.IntTensor({_ctx.S(i.NodeId)});");
             w.Line($"InitializeParameters(seed, {List(Enumerable.Range(0, _ir.Params.Count), ParamField)});");
             GenerateParameterTable();
             w.Line("_optimizer.Bind(_parameters);");

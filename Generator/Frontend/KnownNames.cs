@@ -12,5 +12,6 @@ internal static class KnownNames
     public const string SgdAttribute = "TrainingGen.SgdAttribute";
     public const string OptimizerAttribute = "TrainingGen.OptimizerAttribute";
     public const string Tensor = "TrainingGen.Tensor";
+    public const string IntTensor = "TrainingGen.IntTensor";
     public const string ForwardMethod = "Forward";
 }

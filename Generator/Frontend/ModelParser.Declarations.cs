@@ -12,9 +12,9 @@ internal sealed partial class ModelParser
     {
         var shapeAttr = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.ShapeAttribute);
         var at = parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct);
-        if (parameter.Type.ToDisplayString() != KnownNames.Tensor)
+        if (parameter.Type.ToDisplayString() != KnownNames.Tensor && !IsIntTensor(parameter.Type))
         {
-            Fail(at!, $"The input '{parameter.Name}' of type {parameter.Type.ToDisplayString()}", "training model inputs are Tensors");
+            Fail(at!, $"The input '{parameter.Name}' of type {parameter.Type.ToDisplayString()}", "training model inputs are Tensors (float32) or IntTensors (int32 class labels and token ids)");
         }
         if (shapeAttr is null)
         {
@@ -44,6 +44,8 @@ internal sealed partial class ModelParser
     internal const int MaxRank = 5;
 
     // ---------------------------------------------------------------- symbols
+
+    private static bool IsIntTensor(ITypeSymbol? type) => type?.ToDisplayString() == KnownNames.IntTensor;
 
     private static bool HasAttribute(ISymbol symbol, string metadataName) =>
         symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);

@@ -40,6 +40,7 @@ internal sealed partial class ModelParser
                 if (neg.Operand is LiteralExpressionSyntax l && l.IsKind(SyntaxKind.NumericLiteralExpression))
                     return Add("const", Array.Empty<int>(), Array.Empty<int>(), -Convert.ToDouble(l.Token.Value, System.Globalization.CultureInfo.InvariantCulture), "", neg.ToString());
                 int a = Eval(neg.Operand, scope);
+                RequireFloat(a, neg.Operand, "the operator '-'");
                 return Add("neg", new[] { a }, _nodes[a].Shape.ToArray(), 0, "", neg.ToString());
             }
 
@@ -55,6 +56,8 @@ internal sealed partial class ModelParser
                 };
                 if (op is null) Fail(bin, $"The operator '{bin.OperatorToken.Text}'", "only + - * / are differentiable tensor operators");
                 int a = Eval(bin.Left, scope), b = Eval(bin.Right, scope);
+                RequireFloat(a, bin.Left, $"the operator '{bin.OperatorToken.Text}'");
+                RequireFloat(b, bin.Right, $"the operator '{bin.OperatorToken.Text}'");
                 return AddBinary(op!, a, b, bin);
             }
 
@@ -85,8 +88,10 @@ internal sealed partial class ModelParser
 
     private int EvalCall(InvocationExpressionSyntax call, Scope scope)
     {
-        if (scope.Model.GetSymbolInfo(call, _ct).Symbol is not IMethodSymbol method)
+        var info = scope.Model.GetSymbolInfo(call, _ct);
+        if (info.Symbol is not IMethodSymbol method)
         {
+            ReportIfIntegerMismatch(call, info, scope);
             Report(DiagnosticDescriptors.UnknownCall, call.Expression, call.Expression.ToString());
             throw new Abort();
         }

@@ -45,7 +45,13 @@ internal sealed partial class ModelParser
     {
         if (method.Parameters.Length != args.Length)
             Fail(call, $"Calling '{method.Name}' with {args.Length} arguments", "pass exactly one tensor per parameter");
-        for (int i = 0; i < args.Length; i++) scope.Locals[method.Parameters[i]] = args[i];
+        for (int i = 0; i < args.Length; i++)
+        {
+            var at = call.ArgumentList.Arguments.Count > i ? call.ArgumentList.Arguments[i] : (SyntaxNode)call;
+            if (IsIntTensor(method.Parameters[i].Type)) RequireInteger(args[i], at, method.Parameters[i].Name, method.Name);
+            else RequireFloat(args[i], at, $"parameter '{method.Parameters[i].Name}' of {method.Name}");
+            scope.Locals[method.Parameters[i]] = args[i];
+        }
     }
 
     private (IMethodSymbol? Method, MethodDeclarationSyntax? Syntax) FindForward(INamedTypeSymbol type, string attribute, SyntaxNode? usedAt = null)

@@ -21,6 +21,9 @@ internal sealed partial class ModelParser
     {
         if (args.Length != spec.Inputs)
             Fail(at, $"{spec.Display}.Forward with {(spec.Inputs == 0 ? "arguments" : "several arguments")}", $"it takes {spec.Takes}");
+        var entry = OpTable.Get(spec.Op);
+        for (int i = 0; i < args.Length; i++)
+            if (!entry.AcceptsInteger(i)) RequireFloat(args[i], ArgumentAt(at, i), $"{prop.Name}.Forward");
         var creation = LayerCreation(prop, at);
         var a = LayerArguments(spec, prop, creation);
         if (spec.TakesIndices && _fromTrainable.Contains(args[0]))

@@ -30,10 +30,12 @@ internal sealed partial class ModelParser
         var attrs = new List<double>();
         foreach (var arg in invocation.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0))
         {
-            if (arg.Parameter?.Type.ToDisplayString() == KnownNames.Tensor)
+            if (arg.Parameter?.Type.ToDisplayString() == KnownNames.Tensor || IsIntTensor(arg.Parameter?.Type))
             {
-                if (arg.Value.Syntax is not ExpressionSyntax e) Fail(call, $"The argument '{arg.Parameter.Name}'", "pass a tensor expression");
-                args.Add(Eval((ExpressionSyntax)arg.Value.Syntax, scope));
+                if (arg.Value.Syntax is not ExpressionSyntax e) Fail(call, $"The argument '{arg.Parameter!.Name}'", "pass a tensor expression");
+                int operand = Eval((ExpressionSyntax)arg.Value.Syntax, scope);
+                if (!op.AcceptsInteger(args.Count)) RequireFloat(operand, arg.Value.Syntax, $"parameter '{arg.Parameter!.Name}' of {op.Name}");
+                args.Add(operand);
                 continue;
             }
             if (arg.ArgumentKind == ArgumentKind.ParamArray && arg.Value is IArrayCreationOperation array)

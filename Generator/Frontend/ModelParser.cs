@@ -32,6 +32,8 @@ internal sealed partial class ModelParser
     private readonly List<string> _paramOrder = new();
     // Values that depend on a trainable parameter (for TG2001).
     private readonly HashSet<int> _fromTrainable = new();
+    // Values that are integer tensors (IntTensor inputs): data for integer operands only (TG0020–TG0022).
+    private readonly HashSet<int> _integer = new();
     private readonly List<DiagnosticInfo> _diagnostics = new();
 
     private ModelParser(Compilation compilation, CancellationToken ct)
@@ -85,9 +87,11 @@ internal sealed partial class ModelParser
         foreach (var parameter in forward.Parameters)
         {
             var shape = ReadShape(parameter, type);
+            bool integer = IsIntTensor(parameter.Type);
             int id = Add("input", Array.Empty<int>(), shape, 0, parameter.Name, parameter.Name);
+            if (integer) _integer.Add(id);
             scope.Locals[parameter] = id;
-            inputs.Add(new Input(InputName(parameter.Name), shape.ToEquatable(), false, id));
+            inputs.Add(new Input(InputName(parameter.Name), shape.ToEquatable(), false, id, integer));
         }
 
         var returned = EvaluateBody(syntax, scope, expectTuple: true);
@@ -99,6 +103,7 @@ internal sealed partial class ModelParser
         }
         if (returned.Count == 1) { ReportOnlyLoss(type, syntax); return null; }
         if (optimizer is null) return null;
+        if (ReportIfIntegerOutput(type, forward, syntax, returned)) return null;
 
         // An output that is an input or a parameter gets its own value (a copy), so every output
         // has a buffer in the trainer and a distinct name in the package.

@@ -33,8 +33,8 @@ internal sealed record Node(int Id, string Op, EquatableArray<int> Args, Equatab
 /// </summary>
 internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn, string Init = "uniform", bool IsBuffer = false);
 
-/// <summary>A <c>Forward</c> input and its role.</summary>
-internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabel, int NodeId);
+/// <summary>A <c>Forward</c> input and its role; <paramref name="IsInteger"/> for an <c>IntTensor</c> (int32 in the trainer and the package).</summary>
+internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabel, int NodeId, bool IsInteger = false);
 
 /// <summary>An output of <c>Forward</c> after the loss.</summary>
 internal sealed record Output(string Name, int NodeId);

@@ -59,6 +59,18 @@ internal sealed class OpEntry
     public OpEntry WithExpansion(Expansion expand) { Expand = expand; return this; }
     public OpEntry WithLabel(int index, string noun, string reason) { Label = new LabelOperand(index, noun, reason); return this; }
     public OpEntry WithMask(string maskOp) { MaskOp = maskOp; return this; }
+
+    /// <summary>
+    /// Operands that may be an int32 tensor (an <c>IntTensor</c> input): class labels, indices. The
+    /// runtime method has an <c>IntTensor</c> overload for them; every other operand is float, and an
+    /// integer value there is TG0020. Integer operands are data: autodiff never gives them an adjoint.
+    /// </summary>
+    public IReadOnlyList<int> IntegerOperands { get; private set; } = Array.Empty<int>();
+
+    public OpEntry WithInteger(params int[] operands) { IntegerOperands = operands; return this; }
+
+    /// <summary>Whether operand <paramref name="index"/> may be an integer tensor.</summary>
+    public bool AcceptsInteger(int index) => IntegerOperands.Contains(index);
 }
 
 /// <summary>Operand <paramref name="Index"/> is data: TG2001 names it <paramref name="Noun"/> and says <paramref name="Reason"/>.</summary>
@@ -165,8 +177,9 @@ internal static class OpTable
         // The mask is a node of its own (the parser adds it): the trainer fills it, the package takes it as an input.
         Call("dropout", 1, ShapeRules.Dropout, new DropoutRule(), new DropoutMaskRule()).WithMask("dropout_mask"),
 
-        Call("cross_entropy", 2, ShapeRules.CrossEntropy, new CrossEntropyRule(), new CrossEntropyGradRule()).WithLabel(1, "labels", "class indices have no derivative"),
-        Call("nll_loss", 2, ShapeRules.Nll, new NllRule(), new NllGradRule()).WithLabel(1, "labels", "class indices have no derivative"),
+        // Labels: float-stored class indices, or int32 (the IntTensor overloads; the kernels and MIL recipes take either).
+        Call("cross_entropy", 2, ShapeRules.CrossEntropy, new CrossEntropyRule(), new CrossEntropyGradRule()).WithLabel(1, "labels", "class indices have no derivative").WithInteger(1),
+        Call("nll_loss", 2, ShapeRules.Nll, new NllRule(), new NllGradRule()).WithLabel(1, "labels", "class indices have no derivative").WithInteger(1),
         Call("l1_loss", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("l1_loss", "L1"), new PointwiseLossGradRule("l1_loss")),
         Call("huber_loss", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("huber_loss", "Huber"), new PointwiseLossGradRule("huber_loss")),
         Call("smooth_l1_loss", 2, ShapeRules.PointwiseLoss, new PointwiseLossRule("smooth_l1_loss", "SmoothL1"), new PointwiseLossGradRule("smooth_l1_loss")),
@@ -179,7 +192,7 @@ internal static class OpTable
         Layer(LayerSpecs.Conv2d, new Conv2dRule(), new Conv2dGradRule("conv2d_dw"), new Conv2dGradRule("conv2d_db"), new Conv2dGradRule("conv2d_dx")),
         Layer(LayerSpecs.LayerNorm, new LayerNormRule(), new LayerNormGradRule("layer_norm_dx"), new LayerNormGradRule("layer_norm_dw"), new LayerNormGradRule("layer_norm_db")),
         Layer(LayerSpecs.BatchNorm2d, new BatchNormRule(), new BatchNormGradRule("batch_norm2d_dx"), new BatchNormGradRule("batch_norm2d_dw"), new BatchNormGradRule("batch_norm2d_db")),
-        Layer(LayerSpecs.Embedding, new EmbeddingRule(), new EmbeddingGradRule()),
+        Layer(LayerSpecs.Embedding, new EmbeddingRule(), new EmbeddingGradRule()).WithInteger(0),
     };
 
     /// <summary>Rules of IR values that no user-visible op declares: inputs, literals, the AD seed, un-broadcasting.</summary>

@@ -44,8 +44,14 @@ public sealed class TrainingManifest
 
 public sealed class ManifestTensor
 {
+    /// <summary>The dtype of a float tensor (the default).</summary>
+    public const string Float32 = "fp32";
+    /// <summary>The dtype of an integer input (an <see cref="IntTensor"/> of the model): class labels, token ids.</summary>
+    public const string Int32 = "int32";
+
     [JsonPropertyName("name")] public string Name { get; set; } = "";
-    [JsonPropertyName("dtype")] public string DType { get; set; } = "fp32";
+    /// <summary>The element type, as MIL names it: <see cref="Float32"/> or <see cref="Int32"/>.</summary>
+    [JsonPropertyName("dtype")] public string DType { get; set; } = Float32;
     [JsonPropertyName("shape")] public int[] Shape { get; set; } = System.Array.Empty<int>();
 }
 
