@@ -18,7 +18,8 @@ using TrainingGen.Tests.Harness;
 namespace TrainingGen.Tests;
 
 /// <summary>An <c>[Op]</c> the runtime declares: its name, whether it is on a layer class, and its Tensor parameters.</summary>
-internal sealed record RuntimeOp(string Name, bool IsClass, int TensorParameters, string Where);
+/// <summary>An [Op] in the runtime; <paramref name="IntegerOperands"/>: tensor operands an overload takes as IntTensor (a layer's Forward argument for a class).</summary>
+internal sealed record RuntimeOp(string Name, bool IsClass, int TensorParameters, string Where, int[]? IntegerOperands = null);
 
 /// <summary>
 /// The checks behind <see cref="OpTableTests"/>, kept apart from the real table so the tests can
@@ -32,13 +33,21 @@ internal static class OpTableCheck
         var list = new List<RuntimeOp>();
         foreach (var type in typeof(Tensor).Assembly.GetTypes())
         {
-            if (type.GetCustomAttribute<OpAttribute>() is { } onClass) list.Add(new RuntimeOp(onClass.Name, true, 0, type.FullName!));
+            if (type.GetCustomAttribute<OpAttribute>() is { } onClass)
+                list.Add(new RuntimeOp(onClass.Name, true, 0, type.FullName!, type.GetMethods().Where(m => m.Name == "Forward")
+                    .SelectMany(m => IntegerPositions(m.GetParameters())).Distinct().ToArray()));
             foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
                 if (m.GetCustomAttribute<OpAttribute>() is { } onMethod)
-                    list.Add(new RuntimeOp(onMethod.Name, false, m.GetParameters().Count(p => p.ParameterType == typeof(Tensor)), $"{type.FullName}.{m.Name}"));
+                    list.Add(new RuntimeOp(onMethod.Name, false, m.GetParameters().Count(p => p.ParameterType == typeof(Tensor) || p.ParameterType == typeof(IntTensor)),
+                        $"{type.FullName}.{m.Name}", IntegerPositions(m.GetParameters()).ToArray()));
         }
         return list;
     }
+
+    /// <summary>Positions (among the tensor parameters) of the IntTensor parameters.</summary>
+    private static IEnumerable<int> IntegerPositions(ParameterInfo[] parameters) =>
+        parameters.Where(p => p.ParameterType == typeof(Tensor) || p.ParameterType == typeof(IntTensor))
+            .Select((p, k) => (p, k)).Where(t => t.p.ParameterType == typeof(IntTensor)).Select(t => t.k);
 
     /// <summary>What is missing, one line per problem; empty when the table and the runtime agree and every entry is complete.</summary>
     public static List<string> Problems(IReadOnlyList<OpEntry> table, IReadOnlyList<RuntimeOp> runtime)
@@ -55,6 +64,10 @@ internal static class OpTableCheck
         foreach (var e in table)
         {
             var declared = runtime.Where(r => r.Name == e.Name).ToList();
+            // The entry's integer operands are exactly those some runtime overload takes as IntTensor.
+            var overloads = declared.SelectMany(r => r.IntegerOperands ?? Array.Empty<int>()).Distinct().OrderBy(k => k);
+            if (declared.Count > 0 && !overloads.SequenceEqual(e.IntegerOperands.OrderBy(k => k)))
+                problems.Add($"'{e.Name}': integer operands [{string.Join(", ", e.IntegerOperands)}] in the table, IntTensor overloads at [{string.Join(", ", overloads)}] in the runtime");
             switch (e.Kind)
             {
                 case OpKind.Call:
@@ -160,6 +173,17 @@ public class OpTableTests
         var problems = OpTableCheck.Problems(table, new[] { new RuntimeOp("softsign", false, 1, "Ops.Softsign") });
         Assert.That(problems, Has.Exactly(1).Items);
         Assert.That(problems[0], Does.StartWith("'softsign': its MIL lowering fails"));
+    }
+
+    [Test]
+    public void The_completeness_check_reports_integer_operands_the_table_and_the_runtime_disagree_on()
+    {
+        // The runtime has an IntTensor overload for the labels; an entry that does not declare them integer is caught.
+        var table = new[] { new OpEntry("nll_loss", OpKind.Call, 2, ShapeRules.Nll, new NllRule(), new OpRule[] { new NllGradRule() }, Array.Empty<string>(), false) };
+        var problems = OpTableCheck.Problems(table, new[] { new RuntimeOp("nll_loss", false, 2, "Ops.NllLoss", new[] { 1 }) });
+        Assert.That(problems, Is.EqualTo(new[] { "'nll_loss': integer operands [] in the table, IntTensor overloads at [1] in the runtime" }));
+        Assert.That(OpTable.Get("nll_loss").IntegerOperands, Is.EqualTo(new[] { 1 }));
+        Assert.That(OpTable.Get("embedding").IntegerOperands, Is.EqualTo(new[] { 0 }));
     }
 
     [Test]
