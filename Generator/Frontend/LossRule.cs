@@ -52,7 +52,14 @@ internal static class LossRule
         switch (e)
         {
             case InvocationExpressionSyntax call:
-                return model.GetSymbolInfo(call).Symbol is IMethodSymbol m && IsLossMethod(m);
+            {
+                // A call C# cannot bind yet (an argument has an error, e.g. an IntTensor where a Tensor
+                // goes) is a loss when every candidate is one: its C# error and the front end's say
+                // what is wrong; "the loss is not first" would not be true.
+                var info = model.GetSymbolInfo(call);
+                return info.Symbol is IMethodSymbol m ? IsLossMethod(m)
+                    : info.CandidateSymbols.Length > 0 && info.CandidateSymbols.All(c => c is IMethodSymbol cm && IsLossMethod(cm));
+            }
             case BinaryExpressionSyntax bin when bin.IsKind(SyntaxKind.AddExpression) || bin.IsKind(SyntaxKind.MultiplyExpression)
                                                  || bin.IsKind(SyntaxKind.SubtractExpression) || bin.IsKind(SyntaxKind.DivideExpression):
                 return IsLoss(bin.Left, model, depth + 1) || IsLoss(bin.Right, model, depth + 1);
