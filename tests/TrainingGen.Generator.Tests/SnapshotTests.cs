@@ -8,7 +8,7 @@ using TrainingGen.Tests.Harness;
 namespace TrainingGen.Tests;
 
 /// <summary>
-/// The generated files of the seed model, a LeNet CNN, the frozen-backbone head, the transformer and the BatchNorm CNN, compared exactly with approved copies in
+/// The generated files of the seed model, a LeNet CNN, the frozen-backbone head, the transformer, the BatchNorm CNN and the int32 token tagger, compared exactly with approved copies in
 /// Snapshots/*.verified.cs (hand-rolled: Verify is not served here). Set
 /// TRAININGGEN_UPDATE_SNAPSHOTS=1 to rewrite them after an intended change, then review the diff.
 /// </summary>
@@ -41,9 +41,10 @@ public class SnapshotTests
             Snapshot.Verify($"{name}.{hint.Replace(".g.cs", "", StringComparison.Ordinal)}", text);
     }
 
-    /// <summary>Test models kept as files in Models/: the transformer encoder and the BatchNorm CNN.</summary>
+    /// <summary>Test models kept as files in Models/: the transformer encoder, the BatchNorm CNN and the IntTensor token tagger.</summary>
     [TestCase("transformer", "TransformerModel.cs")]
     [TestCase("bn_cnn", "BatchNormModel.cs")]
+    [TestCase("int_tokens", "IntegerModels.cs")]
     public void Generated_files_of_model_files_match_the_approved_snapshots(string name, string file) =>
         Generated_files_match_the_approved_snapshots(name, File.ReadAllText(Path.Combine(Snapshot.TestsDirectory(), "Models", file)));
 

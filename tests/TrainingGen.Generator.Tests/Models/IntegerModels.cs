@@ -1,5 +1,6 @@
 // Models with integer (int32) inputs: token ids into an Embedding, class labels into
-// cross-entropy and nll_loss, and a [Loss] function and a sub-model that take IntTensors.
+// cross-entropy, through a [Loss] function and a sub-model that take IntTensors (IntegerNllModel.cs:
+// nll_loss). This file is also a generated-code snapshot (SnapshotTests, "int_tokens").
 using TrainingGen;
 
 namespace TrainingGen.Tests.Models.Integers;
@@ -30,18 +31,5 @@ public partial class TokenTagger
     {
         var logits = Model.Forward(ids);
         return (IntegerLosses.SmoothedCrossEntropy(logits, labels), logits);
-    }
-}
-
-/// <summary>nll_loss with int32 labels and float features (Adam, so the update has optimizer state).</summary>
-[TrainingModel, Adam(LearningRate = 0.05)]
-public partial class IntNllClassifier
-{
-    public Linear Fc { get; } = new(4, 3);
-
-    public (Tensor Loss, Tensor LogProbabilities) Forward([Shape(Dim.Batch, 4)] Tensor x, [Shape(Dim.Batch)] IntTensor labels)
-    {
-        var logp = Ops.LogSoftmax(Fc.Forward(x));
-        return (Ops.NllLoss(logp, labels, Reduction.Sum), logp);
     }
 }

@@ -204,31 +204,29 @@ namespace TrainingGen.Tests.Models.Bn
                 return _out_logits;
             }
 
-            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Step(inputs[0], inputs[1]);
+                return Step(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
-            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Evaluate(inputs[0], inputs[1]);
+                return Evaluate(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
-            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
+            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
-                _training = false;
-                RunPredictions(features[0].Data);
+                Predict(global::TrainingGen.TrainerChecks.Float(features[0], "x"));
                 return _outputs;
             }
 
-            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return ComputeGradients(inputs[0], inputs[1]);
+                return ComputeGradients(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
