@@ -71,7 +71,10 @@ internal sealed partial class ModelParser
                 else Reject(arg.Syntax, prop, usage);
                 continue;
             }
-            var c = arg.Value.ConstantValue;
+            // A nullable parameter (float? momentum) sees its constant through an implicit conversion.
+            var value = arg.Value;
+            while (!value.ConstantValue.HasValue && value is IConversionOperation { IsImplicit: true } conversion) value = conversion.Operand;
+            var c = value.ConstantValue;
             if (c.HasValue && c.Value is null && arg.Parameter?.Type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
             {
                 values[arg.Parameter.Name] = LayerArgs.Null; // momentum: null
