@@ -113,6 +113,21 @@ internal static class DiagnosticDescriptors
         "Float tensor passed for an IntTensor parameter",
         "'{0}' is a float Tensor, but parameter '{1}' of '{2}' is an IntTensor; pass an IntTensor input (declare it '[Shape(...)] IntTensor {1}') or change the parameter to Tensor",
         "TrainingGen.Model", DiagnosticSeverity.Error);
+    // [StateDictName] (state_dict names that match PyTorch's)
+    public static readonly DiagnosticDescriptor InvalidStateDictName = Create("TG0017",
+        "Invalid [StateDictName]",
+        "[StateDictName] on property '{0}' cannot give the name {1}: {2}; use dot-separated segments of ASCII letters, digits and '_', e.g. \"fc1\" or \"features.0\"",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor DuplicateStateDictName = Create("TG0018",
+        "[StateDictName] gives a parameter name another property already has",
+        "[StateDictName] on property '{0}' of '{1}' gives parameter name '{2}', which property '{3}' also gives; the state_dict and the training package need distinct names, so change one of them",
+        "TrainingGen.Model", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UselessStateDictName = Create("TG0019",
+        "[StateDictName] has no effect here",
+        "[StateDictName] on property '{0}' has no effect: {1}; put it on a layer or sub-model property of a [Model] or [TrainingModel] class, or remove it",
+        "TrainingGen.Model", DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Create("TG1001",
         "Unsupported C# in Forward",
@@ -199,6 +214,7 @@ internal static class DiagnosticDescriptors
         LossNotFirst, NotPartial, NoForward, MissingShape, UnsupportedLayer, DuplicateName, InvalidShape, DuplicateParameterName,
         GenericModel, OuterNotPartial, NoParameters, AllFrozen, OnlyLoss, LayerField, MissingModelAttribute, InaccessibleLayer,
         IntegerWhereFloat, IntegerOutput, FloatWhereInteger,
+        InvalidStateDictName, DuplicateStateDictName, UselessStateDictName,
         UnsupportedSyntax, UnknownCall, UnsupportedLoop, UnsupportedBranch, UnsupportedLinq, UnsupportedLambda, UnsupportedAwait,
         UnsupportedMutation, NotDifferentiable, NoGradient, ShapeMismatch, RankTooHigh, InvalidHyperParameter, NoOptimizer, LossNotScalar, InternalError,
     };

@@ -1,4 +1,5 @@
 using System.Linq;
+using TrainingGen.Generator.Ops;
 using static TrainingGen.Generator.Emit.EmitHelpers;
 
 namespace TrainingGen.Generator.Emit;
@@ -17,6 +18,8 @@ internal sealed partial class TrainerEmitter
             Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TrainerRandomStream> RandomStreams => new[] {{ new global::TrainingGen.TrainerRandomStream(\"dropout\", _dropoutRng) }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TrainerTensor> Parameters => _parameters;");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;");
+        if (_ir.Counters.Count > 0)
+            Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TrainerIntegerBuffer> IntegerBuffers {{ get; }}");
         Property("/// <summary>The optimizer (torch.optim semantics) created from the model's optimizer attribute.</summary>", "public global::TrainingGen.Optimizers.Optimizer Optimizer => _optimizer;");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> InputNames {{ get; }} = new string[] {{ {List(_ir.Inputs, i => Literal(i.Name))} }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> FeatureNames {{ get; }} = new string[] {{ {List(_features, i => Literal(i.Name))} }};");
@@ -119,12 +122,18 @@ internal sealed partial class TrainerEmitter
     {
         w.Line($"/// <summary>Copies the parameters of an eager <see cref=\"{_ir.ClassName}\"/> into this trainer.</summary>");
         using (w.Block($"public void CopyFrom({_ir.FullyQualifiedName} model)"))
+        {
             for (int p = 0; p < _ir.Params.Count; p++)
                 w.Line($"global::TrainingGen.TrainerChecks.CopyInto({_ir.Params[p].ModelAccess}, {ParamField(p)}, {Literal(_ir.Params[p].Path)});");
+            foreach (var k in _ir.Counters) w.Line($"{EmitContext.CounterField(k.Path)}[0] = {k.ModelAccess};");
+        }
         w.Line();
         w.Line($"/// <summary>Copies this trainer's parameters into an eager <see cref=\"{_ir.ClassName}\"/>.</summary>");
         using (w.Block($"public void CopyTo({_ir.FullyQualifiedName} model)"))
+        {
             for (int p = 0; p < _ir.Params.Count; p++)
                 w.Line($"global::TrainingGen.TrainerChecks.CopyOut({ParamField(p)}, {_ir.Params[p].ModelAccess}, {Literal(_ir.Params[p].Path)});");
+            foreach (var k in _ir.Counters) w.Line($"{k.ModelAccess} = {EmitContext.CounterField(k.Path)}[0];");
+        }
     }
 }

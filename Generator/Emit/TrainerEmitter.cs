@@ -110,6 +110,8 @@ internal sealed partial class TrainerEmitter
         w.Line("// Parameters in state_dict order (the optimizer holds its own state).");
         for (int p = 0; p < _ir.Params.Count; p++)
             w.Line($"private readonly float[] {ParamField(p)}; // {_ir.Params[p].Path} {EmitShape(_ir.Params[p].Shape)}{(_ir.Params[p].Trainable ? "" : " (frozen)")}");
+        foreach (var k in _ir.Counters)
+            w.Line($"private readonly long[] {EmitContext.CounterField(k.Path)} = new long[1]; // {k.Path} (int64 scalar): training forward passes");
         w.Line();
         w.Line("// Value buffers of the forward and backward passes. A buffer is reused by later values of the");
         w.Line("// same size once everything that reads its earlier value has run (see BufferPlan).");
@@ -160,6 +162,8 @@ internal sealed partial class TrainerEmitter
                 w.Line($"{ConvertedField(i)} = new global::TrainingGen.IntTensor({_ctx.S(i.NodeId)});");
             w.Line($"InitializeParameters(seed, {List(Enumerable.Range(0, _ir.Params.Count), ParamField)});");
             GenerateParameterTable();
+            if (_ir.Counters.Count > 0)
+                w.Line($"IntegerBuffers = new global::TrainingGen.TrainerIntegerBuffer[] {{ {List(_ir.Counters, k => $"new global::TrainingGen.TrainerIntegerBuffer({Literal(k.Path)}, {Literal(k.MilName)}, new int[0], {EmitContext.CounterField(k.Path)})")} }};");
             w.Line("_optimizer.Bind(_parameters);");
         }
         w.Line();

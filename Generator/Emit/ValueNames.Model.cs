@@ -22,7 +22,9 @@ internal sealed partial class ValueNames
             if (!fixedNames.ContainsKey(o.NodeId)) fixedNames[o.NodeId] = o.Name;
         foreach (var n in ir.Nodes.Where(n => n.Op == "dropout_mask")) fixedNames[n.Id] = "dropout_mask_" + n.Int(0).ToString(CultureInfo.InvariantCulture);
         // Optimizer slots (w_exp_avg), updated values (w_new) and output tensors (out_pred) are named from these prefixes.
-        var prefixes = ir.Params.Select(p => p.MilName + "_").Concat(ir.Outputs.Select(o => "out_" + o.Name)).Append("dropout_mask_");
+        // Counters (bn_num_batches_tracked) are trainer fields named after their path.
+        var prefixes = ir.Params.Select(p => p.MilName + "_").Concat(ir.Outputs.Select(o => "out_" + o.Name)).Append("dropout_mask_")
+            .Concat(ir.Counters.Select(k => k.MilName));
         return new ValueNames(plan.Nodes, fixedNames, prefixes);
     }
 }

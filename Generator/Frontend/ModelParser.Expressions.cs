@@ -107,7 +107,7 @@ internal sealed partial class ModelParser
         {
             var args = call.ArgumentList.Arguments.Select(a => Eval(a.Expression, scope)).ToArray();
             bool frozen = scope.Frozen || HasAttribute(prop, KnownNames.FrozenAttribute);
-            string prefix = Join(scope.Prefix, StateNames.ToSnake(prop.Name));
+            string prefix = Join(scope.Prefix, StateNames.Of(prop));
             string access = scope.Access + "." + prop.Name;
             string order = scope.Order + DeclarationKey(prop);
             ReportIfInaccessible(prop, scope);

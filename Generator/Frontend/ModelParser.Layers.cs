@@ -54,7 +54,8 @@ internal sealed partial class ModelParser
         }
         if (shape is null) return operands[operands.Count - 1];
         CheckRank(shape, at.Parent, $"The result of {prop.Name}.Forward");
-        return AddWithAttrs(spec.Op, operands.ToArray(), shape, spec.Attrs(a), "", at.Parent!.ToString());
+        string counter = spec.Counter is { } c ? CounterOf(prefix + "." + c.Name, access + "." + c.Member, order) : "";
+        return AddWithAttrs(spec.Op, operands.ToArray(), shape, spec.Attrs(a), counter, at.Parent!.ToString());
     }
 
     /// <summary>The constant constructor arguments of a layer (bools as 0/1), over the spec's defaults.</summary>
@@ -73,7 +74,15 @@ internal sealed partial class ModelParser
                 else Reject(arg.Syntax, prop, usage);
                 continue;
             }
-            var c = arg.Value.ConstantValue;
+            // A nullable parameter (float? momentum) sees its constant through an implicit conversion.
+            var value = arg.Value;
+            while (!value.ConstantValue.HasValue && value is IConversionOperation { IsImplicit: true } conversion) value = conversion.Operand;
+            var c = value.ConstantValue;
+            if (c.HasValue && c.Value is null && arg.Parameter?.Type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+            {
+                values[arg.Parameter.Name] = LayerArgs.Null; // momentum: null
+                continue;
+            }
             if (!c.HasValue || c.Value is null or string) Reject(arg.Syntax, prop, $"argument '{arg.Parameter?.Name}' must be a compile-time constant");
             values[arg.Parameter?.Name ?? ""] = c.Value is bool flag ? (flag ? 1 : 0) : Convert.ToDouble(c.Value, System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -100,6 +109,13 @@ internal sealed partial class ModelParser
             throw new Abort();
         }
         return creation;
+    }
+
+    /// <summary>A layer's int64 counter, once per path (a layer used twice counts both passes in one counter).</summary>
+    private string CounterOf(string path, string access, string order)
+    {
+        if (!_counters.Any(k => k.Counter.Path == path)) _counters.Add((new Counter(path, StateNames.ToMil(path), access), order));
+        return path;
     }
 
     private int ParamNode(string path, string access, int[] shape, bool frozen, int fanIn, string order, string init = "uniform", bool buffer = false)

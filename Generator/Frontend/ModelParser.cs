@@ -30,6 +30,7 @@ internal sealed partial class ModelParser
     private readonly List<Param> _params = new();
     private readonly Dictionary<string, int> _paramNodes = new(StringComparer.Ordinal);
     private readonly List<string> _paramOrder = new();
+    private readonly List<(Counter Counter, string Order)> _counters = new();
     // Values that depend on a trainable parameter (for TG2001).
     private readonly HashSet<int> _fromTrainable = new();
     // Values that are integer tensors (IntTensor inputs): data for integer operands only (TG0020–TG0022).
@@ -143,7 +144,8 @@ internal sealed partial class ModelParser
             loss,
             outputs.ToEquatable(),
             optimizer,
-            SpotOf(type));
+            SpotOf(type),
+            _counters.OrderBy(k => k.Order, StringComparer.Ordinal).Select(k => k.Counter).ToEquatable());
     }
 
     /// <summary>

@@ -11,8 +11,10 @@ namespace TrainingGen.Generator.Frontend;
 /// (<c>fc_1_weight</c>/<c>fc_1_bias</c> in the package), a <see cref="KnownNames"/> Parameter
 /// property its own path, a sub-model the names of its layers under its own. Two properties of
 /// one model whose names meet (<c>Fc1</c> and <c>FC1</c>, or <c>Fc</c> and a Parameter
-/// <c>FcWeight</c>) would silently share or overwrite weights, so that is an error. Shared by the
-/// analyzer (which reports it) and the generator (which then generates nothing for the model).
+/// <c>FcWeight</c>) would silently share or overwrite weights, so that is an error (TG0008, or
+/// TG0018 when a <c>[StateDictName]</c> made the names meet). A [StateDictName] whose name is not
+/// usable is TG0017. Shared by the analyzer (which reports them) and the generator (which then
+/// generates nothing for the model).
 /// </summary>
 internal static class ParameterNames
 {
@@ -44,7 +46,31 @@ internal static class ParameterNames
         return found;
     }
 
-    /// <summary>True when <paramref name="model"/> or any sub-model it holds has a collision.</summary>
+    /// <summary>A layer or sub-model property whose [StateDictName] cannot be used, and why.</summary>
+    public sealed class InvalidName
+    {
+        public InvalidName(IPropertySymbol property, AttributeData attribute, string? name, string why)
+        {
+            Property = property; Attribute = attribute; Name = name; Why = why;
+        }
+        public IPropertySymbol Property { get; }
+        public AttributeData Attribute { get; }
+        public string? Name { get; }
+        public string Why { get; }
+    }
+
+    /// <summary>The unusable [StateDictName]s on the layer and sub-model properties of <paramref name="model"/>.</summary>
+    public static List<InvalidName> InvalidNames(INamedTypeSymbol model)
+    {
+        bool topLevel = model.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.TrainingModelAttribute);
+        var found = new List<InvalidName>();
+        foreach (var p in LayerProperties(model))
+            if (StateNames.Explicit(p) is { } e && StateNames.Invalid(e.Name, topLevel) is { } why)
+                found.Add(new InvalidName(p, e.Attribute, e.Name, why));
+        return found;
+    }
+
+    /// <summary>True when <paramref name="model"/> or any sub-model it holds has a collision or an unusable [StateDictName].</summary>
     public static bool AnyCollision(INamedTypeSymbol model)
     {
         var seen = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
@@ -54,7 +80,7 @@ internal static class ParameterNames
         {
             var t = stack.Pop();
             if (!seen.Add(t) || seen.Count > 256) continue;
-            if (Collisions(t).Count > 0) return true;
+            if (Collisions(t).Count > 0 || InvalidNames(t).Count > 0) return true;
             foreach (var p in LayerProperties(t))
                 if (p.Type is INamedTypeSymbol sub && IsModel(sub)) stack.Push(sub);
         }
@@ -71,7 +97,7 @@ internal static class ParameterNames
     /// <summary>The package names (state_dict path with '_' for '.') a layer or sub-model property contributes.</summary>
     private static List<string> NamesOf(IPropertySymbol p, int depth, HashSet<ITypeSymbol> path)
     {
-        string prefix = StateNames.ToSnake(p.Name);
+        string prefix = StateNames.ToMil(StateNames.Of(p));
         var names = new List<string>();
         if (p.Type is not INamedTypeSymbol t) return names;
         if (LayerOp(t) is { } op)

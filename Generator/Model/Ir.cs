@@ -33,6 +33,13 @@ internal sealed record Node(int Id, string Op, EquatableArray<int> Args, Equatab
 /// </summary>
 internal sealed record Param(string Path, string MilName, string ModelAccess, EquatableArray<int> Shape, bool Trainable, int FanIn, string Init = "uniform", bool IsBuffer = false);
 
+/// <summary>
+/// An int64 state_dict buffer that counts training forward passes (BatchNorm's
+/// <c>num_batches_tracked</c>): its path, package name and C# access path on the eager model. The
+/// layer's nodes carry <see cref="Path"/> as their <see cref="Node.Name"/>.
+/// </summary>
+internal sealed record Counter(string Path, string MilName, string ModelAccess);
+
 /// <summary>A <c>Forward</c> input and its role; <paramref name="IsInteger"/> for an <c>IntTensor</c> (int32 in the trainer and the package).</summary>
 internal sealed record Input(string Name, EquatableArray<int> Shape, bool IsLabel, int NodeId, bool IsInteger = false);
 
@@ -64,7 +71,8 @@ internal sealed record TrainingModelIr(
     int LossNode,
     EquatableArray<Output> Outputs,
     Optimizer Optimizer,
-    SourceSpot? Spot = null);
+    SourceSpot? Spot = null,
+    EquatableArray<Counter> Counters = default);
 
 /// <summary>
 /// Where the model's class name is, as plain values (file, span, line/column), so a failure in a

@@ -66,6 +66,12 @@ internal sealed class EmitContext
     /// <summary>The trainer's working memory of a node (<see cref="OpRule.Scratch"/>), kept for its backward rule.</summary>
     public string Work(int id) => "_" + Names.Derived(id, "work");
 
+    /// <summary>
+    /// The trainer's <c>long[1]</c> field of an int64 counter (<see cref="Counter"/>), from its state_dict
+    /// path, which a counting layer's node carries as its name: <c>bn.num_batches_tracked</c> → <c>_bn_num_batches_tracked</c>.
+    /// </summary>
+    public static string CounterField(string path) => "_" + Frontend.StateNames.ToMil(path);
+
     /// <summary>The MIL value of a node inside a function being built.</summary>
     public string V(int id) => "v." + ValueNames.Verbatim(Names[id]);
 

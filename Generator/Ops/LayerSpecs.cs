@@ -20,6 +20,8 @@ internal sealed class LayerArgs
     public IReadOnlyList<int> Dims { get; }
 
     public double this[string name] => _values.TryGetValue(name, out var v) ? v : 0;
+    /// <summary>The value of a nullable argument given as <c>null</c> (−∞: no real argument has it, and it compares equal to itself).</summary>
+    public const double Null = double.NegativeInfinity;
     public int Int(string name) => (int)this[name];
     public bool Flag(string name) => this[name] != 0;
 }
@@ -95,6 +97,9 @@ internal sealed class LayerSpec
     public LayerSpec WithAttrs(Func<LayerArgs, double[]> attrs) { Attrs = attrs; return this; }
     public LayerSpec Indices() { TakesIndices = true; return this; }
     public LayerSpec FromDims(string usage) { DimsUsage = usage; return this; }
+    /// <summary>An int64 counter the layer keeps besides its parameters: state_dict suffix and C# member (BatchNorm's num_batches_tracked).</summary>
+    public (string Name, string Member)? Counter { get; private set; }
+    public LayerSpec WithCounter(string name, string member) { Counter = (name, member); return this; }
 }
 
 /// <summary>The layer classes a model can own (the op table's <see cref="OpKind.Layer"/> entries name these).</summary>
@@ -158,7 +163,11 @@ internal static class LayerSpecs
         .WithDefaults(("eps", 1e-5), ("elementwiseAffine", 1))
         .WithAttrs(a => new[] { a["eps"] });
 
-    /// <summary>BatchNorm2d: weight/bias [C] trainable, running_mean/running_var [C] buffers; attrs (ε, momentum).</summary>
+    /// <summary>
+    /// BatchNorm2d: weight/bias [C] trainable, running_mean/running_var [C] buffers, the int64
+    /// counter num_batches_tracked; attrs (ε, momentum — <see cref="LayerArgs.Null"/> for torch's
+    /// momentum=None, the cumulative average).
+    /// </summary>
     public static readonly LayerSpec BatchNorm2d = new LayerSpec("batch_norm2d", "BatchNorm2d", "one input",
             new[]
             {
@@ -171,6 +180,8 @@ internal static class LayerSpecs
             (a, x) => x.Count == 4 && x[1] == a.Int("numFeatures") && x[2] != Dims.Batch && x[3] != Dims.Batch ? x.ToArray() : null,
             (a, name) => $"BatchNorm2d({a.Int("numFeatures")}) '{name}' needs an input of shape [batch, {a.Int("numFeatures")}, h, w]")
         .WithDefaults(("eps", 1e-5), ("momentum", 0.1))
+        .Validate(a => a["momentum"] == LayerArgs.Null || a["momentum"] >= 0 && a["momentum"] <= 1 ? null : "the momentum must be in [0, 1], or null for the cumulative average")
+        .WithCounter("num_batches_tracked", "NumBatchesTracked")
         .WithAttrs(a => new[] { a["eps"], a["momentum"] });
 
     /// <summary>Embedding: indices [...] → [..., dim]; weight [num, dim] ~ N(0, 1).</summary>

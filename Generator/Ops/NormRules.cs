@@ -84,8 +84,13 @@ internal sealed class BatchNormRule : OpRule
 
     public override string? Scratch(EmitContext c, Node n) => $"{2 * n.Shape[1]}";
 
+    /// <summary>torch's momentum=None (the cumulative average) is <see cref="LayerArgs.Null"/> in the IR, −1 for the kernel.</summary>
+    internal static bool Cumulative(Node n) => n.Attrs[1] == LayerArgs.Null;
+
+    // The counter counts the pass first (training mode only); its result is the running statistics' factor.
     public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.BatchNorm.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, {c.Ref(n.Args[3])}, {c.Ref(n.Args[4])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Geometry(n.Shape)}, {Float(n.Attrs[0])}, {Float(n.Attrs[1])}, _training);";
+        $"{EmitContext.K}.BatchNorm.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Args[2])}, {c.Ref(n.Args[3])}, {c.Ref(n.Args[4])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Geometry(n.Shape)}, {Float(n.Attrs[0])}, " +
+        $"{EmitContext.K}.BatchNorm.Track({EmitContext.CounterField(n.Name)}, {(Cumulative(n) ? "-1f" : Float(n.Attrs[1]))}, _training), _training);";
 
     public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"training ? {EmitContext.Mil}.MilRecipes.BatchNormTrain(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {c.V(n.Args[2])}, {Float(n.Attrs[0])}{nm}) " +

@@ -10,6 +10,20 @@ namespace TrainingGen.Kernels;
 /// </summary>
 public static class BatchNorm
 {
+    /// <summary>
+    /// torch's <c>num_batches_tracked</c> bookkeeping, run before <see cref="Forward"/>: in training
+    /// mode the counter (<paramref name="numBatchesTracked"/>[0]) counts this forward pass. Returns
+    /// the factor the running statistics move by: <paramref name="momentum"/>, or — for a negative
+    /// momentum, which stands for torch's <c>momentum=None</c> — the cumulative average's
+    /// 1/num_batches_tracked (0 before the first training pass, when it is not used).
+    /// </summary>
+    public static float Track(Span<long> numBatchesTracked, float momentum, bool training)
+    {
+        if (training) numBatchesTracked[0]++;
+        if (momentum >= 0) return momentum;
+        return numBatchesTracked[0] > 0 ? (float)(1.0 / numBatchesTracked[0]) : 0f;
+    }
+
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> runningMean, Span<float> runningVar,
         Span<float> y, Span<float> stats, int n, int c, int plane, float eps, float momentum, bool training)
     {

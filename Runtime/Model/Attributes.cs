@@ -44,3 +44,21 @@ public sealed class OpAttribute : Attribute
     /// <summary>The op computes a loss, so it counts as a loss for "the first output is a loss" (TG0001).</summary>
     public bool IsLoss { get; set; }
 }
+
+/// <summary>
+/// The state_dict name of a layer or sub-model property, instead of the one derived from the C#
+/// name (<c>Fc1</c> → <c>fc_1</c>): <c>[StateDictName("fc1")] public Linear Fc1 { get; } = new(256, 120);</c>
+/// gives <c>fc1.weight</c> and <c>fc1.bias</c>, so a PyTorch state_dict loads by name. The name is
+/// used everywhere a parameter is named: safetensors import and export, checkpoints, the trainer's
+/// <see cref="ITrainer.Parameters"/> and the training package (<c>fc1_weight</c>). One or more
+/// dot-separated segments of ASCII letters, digits and '_' (<c>"0"</c> or <c>"features.0"</c> for a
+/// torch <c>nn.Sequential</c> index); the analyzer rejects other names (TG0017), names that meet
+/// another property's (TG0018) and the attribute on a property that holds no layer (TG0019).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class StateDictNameAttribute : Attribute
+{
+    public StateDictNameAttribute(string name) { Name = name; }
+    /// <summary>The state_dict path segment(s) this property contributes.</summary>
+    public string Name { get; }
+}

@@ -83,16 +83,19 @@ public sealed class Embedding
 
 /// <summary>
 /// Batch normalisation over the channels of NCHW input (<c>torch.nn.BatchNorm2d</c>): weight ones,
-/// bias zeros, running_mean zeros, running_var ones, ε = 1e-5, momentum 0.1. Trainers use batch
-/// statistics in <c>Step</c> (updating the running ones) and running statistics in
+/// bias zeros, running_mean zeros, running_var ones, ε = 1e-5, momentum 0.1 — or <c>momentum: null</c>
+/// for the cumulative moving average (factor 1/num_batches_tracked), as in torch. Trainers use batch
+/// statistics in <c>Step</c> (updating the running ones and counting the pass in
+/// <c>num_batches_tracked</c>, an int64 state_dict buffer) and running statistics in
 /// <c>Evaluate</c>/<c>Predict</c>; the eager layer follows <see cref="Training"/>.
 /// </summary>
 [Op("batch_norm2d")]
 public sealed class BatchNorm2d
 {
-    public BatchNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f)
+    public BatchNorm2d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f)
     {
         if (numFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(numFeatures));
+        if (momentum is float m && !(m >= 0 && m <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), m, "The momentum must be in [0, 1], or null for the cumulative average.");
         Channels = numFeatures; Eps = eps; Momentum = momentum;
         Weight = new Tensor(numFeatures); Array.Fill(Weight.Data, 1f);
         Bias = new Tensor(numFeatures);
@@ -102,11 +105,14 @@ public sealed class BatchNorm2d
 
     public int Channels { get; }
     public float Eps { get; }
-    public float Momentum { get; }
+    /// <summary>The running statistics' update factor; null for the cumulative average (1/<see cref="NumBatchesTracked"/>).</summary>
+    public float? Momentum { get; }
     public Tensor Weight { get; }
     public Tensor Bias { get; }
     public Tensor RunningMean { get; }
     public Tensor RunningVar { get; }
+    /// <summary>torch's <c>num_batches_tracked</c>: forward passes in training mode so far.</summary>
+    public long NumBatchesTracked { get; set; }
     /// <summary>torch's <c>module.training</c>: batch statistics when true, running statistics when false.</summary>
     public bool Training { get; set; } = true;
 
@@ -115,8 +121,11 @@ public sealed class BatchNorm2d
         if (x.Rank != 4 || x.Shape[1] != Channels)
             throw new ArgumentException($"BatchNorm2d({Channels}): input has shape {ShapeUtil.Format(x.Shape)}, expected [n, {Channels}, h, w].");
         var y = new Tensor(x.Shape);
+        Span<long> counter = stackalloc long[] { NumBatchesTracked };
+        float factor = Kernels.BatchNorm.Track(counter, Momentum ?? -1f, Training);
+        NumBatchesTracked = counter[0];
         Kernels.BatchNorm.Forward(x.Data, Weight.Data, Bias.Data, RunningMean.Data, RunningVar.Data, y.Data, new float[2 * Channels],
-            x.Shape[0], Channels, x.Shape[2] * x.Shape[3], Eps, Momentum, Training);
+            x.Shape[0], Channels, x.Shape[2] * x.Shape[3], Eps, factor, Training);
         return y;
     }
 }

@@ -30,8 +30,16 @@ public sealed class CheckpointException : TrainingFileException
     public CheckpointException(string path, string? tensor, string problem) : base(path, tensor, problem) { }
 }
 
-/// <summary>One tensor stored in a checkpoint.</summary>
-public sealed record CheckpointTensor(string Name, bool IsOptimizerState, int[] Shape, float[] Values);
+/// <summary>
+/// One tensor stored in a checkpoint: a parameter or optimizer state (fp32 <see cref="Values"/>), or
+/// (from version 3) an integer buffer such as <c>num_batches_tracked</c> (<see cref="Integers"/>, int64;
+/// <see cref="Values"/> then holds the same numbers as fp32).
+/// </summary>
+public sealed record CheckpointTensor(string Name, bool IsOptimizerState, int[] Shape, float[] Values)
+{
+    /// <summary>The values of an integer buffer; null for a parameter or optimizer state.</summary>
+    public long[]? Integers { get; init; }
+}
 
 /// <summary>The saved state of one of the trainer's random generators (<see cref="ITrainer.RandomStreams"/>).</summary>
 public sealed record CheckpointRandomStream(string Name, ulong State);
@@ -56,11 +64,13 @@ public sealed record CheckpointContents(int Version, string OptimizerKind, long 
 ///    i32 epochs without improvement · u8 stopped
 /// u32 random stream count, then per stream: string name · u64 generator state     (not in version 1)
 /// u32 tensor count, then per tensor: string name (state_dict name; optimizer state as
-///    <c>{param}.{slot}</c>) · u8 kind (0 parameter, 1 optimizer state) · u8 rank · i32 dims[rank] · f32 values
+///    <c>{param}.{slot}</c>) · u8 kind (0 parameter, 1 optimizer state, 2 integer buffer — not in
+///    versions 1 and 2) · u8 rank · i32 dims[rank] · f32 values (i64 values for kind 2)
 /// 32-byte SHA-256 of everything before it
 /// </code>
 /// Version 1 files (no random streams) are still read; loading one leaves the trainer's random
-/// generators where they are.
+/// generators where they are. Versions 1 and 2 have no integer buffers (BatchNorm's
+/// <c>num_batches_tracked</c>); loading one leaves the trainer's counters where they are.
 /// <para>Writes are atomic (temporary file, then a move over the destination) and replace only an
 /// existing checkpoint (a file starting with the magic); a non-finite parameter or optimizer state
 /// is refused unless the caller opts in, so a diverged run never overwrites a good checkpoint.
@@ -69,8 +79,10 @@ public sealed record CheckpointContents(int Version, string OptimizerKind, long 
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
     private const int FirstVersionWithRandomStreams = 2;
+    private const int FirstVersionWithIntegerBuffers = 3;
+    private const byte IntegerBufferKind = 2;
     private static readonly byte[] Magic = "TGCKPT\r\n"u8.ToArray();
     private const int HashSize = 32;
 
@@ -112,7 +124,8 @@ public static class Checkpoint
                     w.Write(r.Generator.State);
                 }
                 var tensors = trainer.Parameters.Select(p => (p, 0)).Concat(trainer.OptimizerState.Select(s => (s, 1))).ToList();
-                w.Write((uint)tensors.Count);
+                var counters = trainer.IntegerBuffers;
+                w.Write((uint)(tensors.Count + counters.Count));
                 foreach (var (t, kind) in tensors)
                 {
                     if (t.Value.Length != ShapeUtil.Count(t.Shape))
@@ -124,6 +137,16 @@ public static class Checkpoint
                     var bytes = new byte[t.Value.Length * sizeof(float)];
                     for (int i = 0; i < t.Value.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), t.Value[i]);
                     w.Write(bytes);
+                }
+                foreach (var c in counters)
+                {
+                    if (c.Value.Length != ShapeUtil.Count(c.Shape))
+                        throw new InvalidOperationException($"Integer buffer '{c.Name}' holds {c.Value.Length} values but its shape {ShapeUtil.Format(c.Shape)} needs {ShapeUtil.Count(c.Shape)}.");
+                    WriteString(w, c.Name);
+                    w.Write(IntegerBufferKind);
+                    w.Write(checked((byte)c.Shape.Length));
+                    foreach (var d in c.Shape) w.Write(d);
+                    foreach (var v in c.Value) w.Write(v);
                 }
             }
             stream.Write(hashing.Finish());
@@ -148,7 +171,7 @@ public static class Checkpoint
 
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="trainer"/>: parameters, optimizer state,
-    /// step count and learning rate. Returns the saved <see cref="TrainingState"/> (null if none).
+    /// integer buffers, step count and learning rate. Returns the saved <see cref="TrainingState"/> (null if none).
     /// Throws <see cref="CheckpointException"/> — naming the tensor and the problem — for a corrupt,
     /// truncated or mismatched file; the trainer is modified only when the whole file is valid.
     /// </summary>
@@ -167,13 +190,26 @@ public static class Checkpoint
             string what = isState ? "optimizer state" : "parameter";
             if (!byName.TryGetValue(t.Name, out var saved))
                 throw new CheckpointException(path, t.Name, $"missing: the trainer has this {what} but the checkpoint does not.");
-            if (saved.IsOptimizerState != isState)
-                throw new CheckpointException(path, t.Name, $"is stored as {(saved.IsOptimizerState ? "optimizer state" : "a parameter")} but the trainer has it as {what}.");
+            if (saved.Integers is not null || saved.IsOptimizerState != isState)
+                throw new CheckpointException(path, t.Name, $"is stored as {(saved.Integers is not null ? "an integer buffer" : saved.IsOptimizerState ? "optimizer state" : "a parameter")} but the trainer has it as {what}.");
             if (!saved.Shape.AsSpan().SequenceEqual(t.Shape))
                 throw new CheckpointException(path, t.Name, $"shape mismatch: {ShapeUtil.Format(saved.Shape)} in the checkpoint, {ShapeUtil.Format(t.Shape)} in the trainer.");
             plan.Add((t.Value, saved.Values));
             byName.Remove(t.Name);
         }
+        var counterPlan = new List<(long[] Destination, long[] Source)>();
+        if (c.Version >= FirstVersionWithIntegerBuffers)
+            foreach (var t in trainer.IntegerBuffers)
+            {
+                if (!byName.TryGetValue(t.Name, out var saved))
+                    throw new CheckpointException(path, t.Name, "missing: the trainer has this integer buffer but the checkpoint does not.");
+                if (saved.Integers is null)
+                    throw new CheckpointException(path, t.Name, $"is stored as {(saved.IsOptimizerState ? "optimizer state" : "a parameter")} but the trainer has it as an integer buffer.");
+                if (!saved.Shape.AsSpan().SequenceEqual(t.Shape))
+                    throw new CheckpointException(path, t.Name, $"shape mismatch: {ShapeUtil.Format(saved.Shape)} in the checkpoint, {ShapeUtil.Format(t.Shape)} in the trainer.");
+                counterPlan.Add((t.Value, saved.Integers));
+                byName.Remove(t.Name);
+            }
         if (byName.Count > 0)
         {
             var extra = byName.Keys.First();
@@ -183,6 +219,7 @@ public static class Checkpoint
         var streamPlan = MatchRandomStreams(path, c, trainer);
         // Everything checked: now apply.
         foreach (var (dst, src) in plan) src.AsSpan().CopyTo(dst);
+        foreach (var (dst, src) in counterPlan) src.AsSpan().CopyTo(dst);
         foreach (var (rng, saved) in streamPlan) rng.State = saved;
         trainer.StepCount = c.StepCount;
         trainer.LearningRate = c.LearningRate;
@@ -254,7 +291,8 @@ public static class Checkpoint
         {
             string name = r.String($"the name of tensor #{k}");
             byte tkind = r.U8(name);
-            if (tkind > 1) throw new CheckpointException(path, name, $"corrupt: unknown tensor kind {tkind}.");
+            if (tkind > (version >= FirstVersionWithIntegerBuffers ? IntegerBufferKind : 1))
+                throw new CheckpointException(path, name, $"corrupt: unknown tensor kind {tkind}.");
             int rank = r.U8(name);
             var shape = new int[rank];
             long n = 1;
@@ -264,9 +302,10 @@ public static class Checkpoint
                 if (shape[i] < 0) throw new CheckpointException(path, name, $"corrupt: negative dimension {shape[i]}.");
                 n *= shape[i];
             }
-            var values = r.Floats(n, name);
+            long[]? integers = tkind == IntegerBufferKind ? r.Longs(n, name) : null;
+            var values = integers is null ? r.Floats(n, name) : Array.ConvertAll(integers, v => (float)v);
             if (!seen.Add(name)) throw new CheckpointException(path, name, "corrupt: the tensor appears twice.");
-            tensors.Add(new CheckpointTensor(name, tkind == 1, shape, values));
+            tensors.Add(new CheckpointTensor(name, tkind == 1, shape, values) { Integers = integers });
         }
         int remaining = bytes.Length - r.Position;
         if (remaining < HashSize)
@@ -313,6 +352,13 @@ public static class Checkpoint
         public float F32(string w) => BinaryPrimitives.ReadSingleLittleEndian(Take(4, w));
         public double F64(string w) => BinaryPrimitives.ReadDoubleLittleEndian(Take(8, w));
         public string String(string w) { int n = BinaryPrimitives.ReadUInt16LittleEndian(Take(2, w)); return Encoding.UTF8.GetString(Take(n, w)); }
+        public long[] Longs(long n, string w)
+        {
+            var s = Take(checked(n * 8), w);
+            var v = new long[n];
+            for (int i = 0; i < v.Length; i++) v[i] = BinaryPrimitives.ReadInt64LittleEndian(s.Slice(8 * i));
+            return v;
+        }
         public float[] Floats(long n, string w)
         {
             var s = Take(checked(n * 4), w);

@@ -14,6 +14,18 @@ namespace TrainingGen;
 /// <param name="IsBuffer">A state_dict buffer (e.g. BatchNorm's running statistics): not trained, updated by the forward pass in training mode.</param>
 public sealed record TrainerTensor(string Name, string MilName, int[] Shape, bool Trainable, float[] Value, float[]? Gradient, bool IsBuffer = false);
 
+/// <summary>
+/// An integer buffer of a trainer, live (int64, as torch keeps it): BatchNorm's
+/// <c>num_batches_tracked</c>, which counts the forward passes in training mode. It is part of the
+/// state_dict (exported and imported as I64 by <see cref="SafeTensors"/>) and of checkpoints, but
+/// not a parameter: no optimizer, no gradient, no averaging.
+/// </summary>
+/// <param name="Name">PyTorch state_dict path, e.g. <c>bn.num_batches_tracked</c>.</param>
+/// <param name="MilName">The name the training package would use for it.</param>
+/// <param name="Shape">Static shape (<c>[]</c>, a scalar, for num_batches_tracked).</param>
+/// <param name="Value">The values, owned by the trainer.</param>
+public sealed record TrainerIntegerBuffer(string Name, string MilName, int[] Shape, long[] Value);
+
 /// <summary>One of a trainer's random generators, live (e.g. <c>dropout</c>, which draws the masks).</summary>
 /// <param name="Name">A stable name, the key in checkpoints.</param>
 /// <param name="Generator">The generator itself; checkpoints save and restore its <see cref="Rng.State"/>.</param>
@@ -39,6 +51,11 @@ public interface ITrainer
     /// resumed run is bit-identical. Empty for a model without randomness.
     /// </summary>
     IReadOnlyList<TrainerRandomStream> RandomStreams => Array.Empty<TrainerRandomStream>();
+    /// <summary>
+    /// The integer buffers of the state_dict (BatchNorm's <c>num_batches_tracked</c>), in state_dict
+    /// order; saved by checkpoints and safetensors exports. Empty for a model without any.
+    /// </summary>
+    IReadOnlyList<TrainerIntegerBuffer> IntegerBuffers => Array.Empty<TrainerIntegerBuffer>();
     /// <summary>Names of the <c>Forward</c> inputs in order (features, then labels as declared).</summary>
     IReadOnlyList<string> InputNames { get; }
     /// <summary>

@@ -14,8 +14,43 @@ public sealed class SafeTensorsException : TrainingFileException
     public SafeTensorsException(string path, string? tensor, string problem) : base(path, tensor, problem) { }
 }
 
-/// <summary>One tensor of a safetensors file, converted to fp32. <see cref="DType"/> is the stored type (F32, F16, BF16, F64).</summary>
-public sealed record SafeTensor(string Name, string DType, int[] Shape, float[] Values);
+/// <summary>
+/// One tensor of a safetensors file. <see cref="DType"/> is the stored type: F32, F16, BF16 or F64
+/// (floating point; <see cref="Values"/> holds them converted to fp32 and <see cref="Integers"/> is
+/// null), or I64, I32, U8 or BOOL (integer; <see cref="Integers"/> holds the exact values, BOOL as
+/// 0/1, and <see cref="Values"/> the same values as fp32, exact up to 2²⁴ in magnitude). Build one
+/// with <see cref="Float32"/>, <see cref="Int64"/>, <see cref="Int32"/>, <see cref="UInt8"/> or
+/// <see cref="Bool"/> to write it with <see cref="SafeTensors.Write(string, IEnumerable{SafeTensor}, IReadOnlyDictionary{string, string}?)"/>.
+/// </summary>
+public sealed record SafeTensor(string Name, string DType, int[] Shape, float[] Values)
+{
+    /// <summary>The exact values of an integer tensor (I64, I32, U8, BOOL as 0/1); null for a floating-point one.</summary>
+    public long[]? Integers { get; init; }
+
+    /// <summary>True for I64, I32, U8 and BOOL tensors (<see cref="Integers"/> is set).</summary>
+    public bool IsInteger => Integers is not null;
+
+    /// <summary>An F32 tensor.</summary>
+    public static SafeTensor Float32(string name, int[] shape, float[] values) => new(name, "F32", shape, values);
+
+    /// <summary>An I64 tensor (torch.int64, e.g. BatchNorm's <c>num_batches_tracked</c> or class labels).</summary>
+    public static SafeTensor Int64(string name, int[] shape, long[] values) => Integer(name, "I64", shape, values);
+
+    /// <summary>An I32 tensor; every value must fit in 32 bits when it is written.</summary>
+    public static SafeTensor Int32(string name, int[] shape, int[] values) =>
+        Integer(name, "I32", shape, Array.ConvertAll(values ?? throw new ArgumentNullException(nameof(values)), v => (long)v));
+
+    /// <summary>A U8 tensor (torch.uint8).</summary>
+    public static SafeTensor UInt8(string name, int[] shape, byte[] values) =>
+        Integer(name, "U8", shape, Array.ConvertAll(values ?? throw new ArgumentNullException(nameof(values)), v => (long)v));
+
+    /// <summary>A BOOL tensor (torch.bool, one byte per element, 0 or 1).</summary>
+    public static SafeTensor Bool(string name, int[] shape, bool[] values) =>
+        Integer(name, "BOOL", shape, Array.ConvertAll(values ?? throw new ArgumentNullException(nameof(values)), v => v ? 1L : 0L));
+
+    private static SafeTensor Integer(string name, string dtype, int[] shape, long[] values) =>
+        new(name, dtype, shape, Array.ConvertAll(values ?? throw new ArgumentNullException(nameof(values)), v => (float)v)) { Integers = values };
+}
 
 /// <summary>The tensors (in file order) and <c>__metadata__</c> of a safetensors file.</summary>
 public sealed record SafeTensorsFile(IReadOnlyList<SafeTensor> Tensors, IReadOnlyDictionary<string, string> Metadata)
@@ -45,7 +80,9 @@ public sealed record SafeTensorsImportReport(IReadOnlyList<string> Loaded, IRead
 /// "__metadata__": {"key": "value"}}</c> — then the raw little-endian tensor data, offsets
 /// relative to the first byte after the header. Parameters are named by their PyTorch state_dict
 /// names, so <c>torch.save</c>'s counterpart <c>safetensors.torch.save_file(model.state_dict(), path)</c>
-/// loads by name. F32 is written; F32, F16, BF16 and F64 are read (converted to fp32).
+/// loads by name. F32, F16, BF16 and F64 (as fp32) and I64, I32, U8 and BOOL (as exact int64, see
+/// <see cref="SafeTensor"/>) are read and written; a trainer's parameters are exported as F32 and its
+/// integer buffers (BatchNorm's <c>num_batches_tracked</c>) as I64, as torch stores them.
 /// <para>Writes are atomic and replace only an existing safetensors file; tensors whose
 /// <c>data_offsets</c> overlap make a file invalid.</para>
 /// </summary>
@@ -54,22 +91,43 @@ public static class SafeTensors
     private const long MaxHeader = 100L << 20;
 
     /// <summary>
-    /// Writes tensors (in the given order) to <paramref name="path"/>, atomically. The header is padded
+    /// Writes F32 tensors (in the given order) to <paramref name="path"/>, atomically. The header is padded
     /// with spaces to 8 bytes. An existing file there is replaced only if it is a safetensors file.
     /// Values are written as they are, NaN included (see <see cref="Export"/> for the checked export of a trainer).
     /// </summary>
     /// <exception cref="OverwriteRefusedException"><paramref name="path"/> exists and is not a safetensors file (or is a directory).</exception>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, float[] Values)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, (tensors ?? throw new ArgumentNullException(nameof(tensors))).Select(t => SafeTensor.Float32(t.Name, t.Shape, t.Values)), metadata);
+
+    /// <summary>
+    /// Writes tensors of any supported dtype (in the given order) to <paramref name="path"/>,
+    /// atomically: floating-point ones (F32, F16, BF16, F64) from <see cref="SafeTensor.Values"/>,
+    /// integer ones (I64, I32, U8, BOOL) from <see cref="SafeTensor.Integers"/>, little-endian. The
+    /// header is padded with spaces to 8 bytes; an existing file there is replaced only if it is a
+    /// safetensors file.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is empty, reserved or repeated; a value count does not fit the shape;
+    /// an integer does not fit its dtype (e.g. 300 in U8), naming the tensor and the element.</exception>
+    /// <exception cref="OverwriteRefusedException"><paramref name="path"/> exists and is not a safetensors file (or is a directory).</exception>
+    public static void Write(string path, IEnumerable<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.ToList();
+        var list = (tensors ?? throw new ArgumentNullException(nameof(tensors))).ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, shape, values) in list)
+        foreach (var t in list)
         {
+            string name = t.Name;
             if (string.IsNullOrEmpty(name) || name == "__metadata__") throw new ArgumentException($"Invalid tensor name '{name}'.");
             if (!names.Add(name)) throw new ArgumentException($"Tensor '{name}' appears twice.");
-            if (values.Length != ShapeUtil.Count(shape))
-                throw new ArgumentException($"Tensor '{name}' has {values.Length} values but its shape {ShapeUtil.Format(shape)} needs {ShapeUtil.Count(shape)}.");
+            int size = SafeTensorDTypes.Size(t.DType);
+            if (size == 0) throw new ArgumentException($"Tensor '{name}': unsupported dtype {t.DType} ({SafeTensorDTypes.Supported} can be written).");
+            bool integer = SafeTensorDTypes.IsInteger(t.DType);
+            if (integer && t.Integers is null) throw new ArgumentException($"Tensor '{name}' has dtype {t.DType} but no Integers.");
+            int count = integer ? t.Integers!.Length : t.Values.Length;
+            if (count != ShapeUtil.Count(t.Shape))
+                throw new ArgumentException($"Tensor '{name}' has {count} values but its shape {ShapeUtil.Format(t.Shape)} needs {ShapeUtil.Count(t.Shape)}.");
+            if (integer && SafeTensorDTypes.FirstOutOfRange(t.DType, t.Integers!) is int bad and >= 0)
+                throw new ArgumentException($"Tensor '{name}': element {bad} is {t.Integers![bad]}, which {t.DType} cannot hold.");
         }
         var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms))
@@ -82,14 +140,15 @@ public static class SafeTensors
                 j.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, shape, values) in list)
+            foreach (var t in list)
             {
-                j.WriteStartObject(name);
-                j.WriteString("dtype", "F32");
-                j.WriteStartArray("shape"); foreach (var d in shape) j.WriteNumberValue(d); j.WriteEndArray();
-                j.WriteStartArray("data_offsets"); j.WriteNumberValue(offset); j.WriteNumberValue(offset + 4L * values.Length); j.WriteEndArray();
+                long bytes = (long)SafeTensorDTypes.Size(t.DType) * ShapeUtil.Count(t.Shape);
+                j.WriteStartObject(t.Name);
+                j.WriteString("dtype", t.DType);
+                j.WriteStartArray("shape"); foreach (var d in t.Shape) j.WriteNumberValue(d); j.WriteEndArray();
+                j.WriteStartArray("data_offsets"); j.WriteNumberValue(offset); j.WriteNumberValue(offset + bytes); j.WriteEndArray();
                 j.WriteEndObject();
-                offset += 4L * values.Length;
+                offset += bytes;
             }
             j.WriteEndObject();
         }
@@ -102,12 +161,7 @@ public static class SafeTensors
             s.Write(len);
             s.Write(header);
             for (int i = header.Length; i < padded; i++) s.WriteByte((byte)' ');
-            foreach (var (_, _, values) in list)
-            {
-                var bytes = new byte[values.Length * 4];
-                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
-                s.Write(bytes);
-            }
+            foreach (var t in list) s.Write(SafeTensorDTypes.Encode(t));
         }, WhyNotReplaceable);
     }
 
@@ -125,7 +179,8 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Exports every parameter of <paramref name="trainer"/> by its state_dict name (metadata <c>format: pt</c>).
+    /// Exports every parameter of <paramref name="trainer"/> by its state_dict name as F32, then its
+    /// integer buffers (BatchNorm's <c>num_batches_tracked</c>) as I64 (metadata <c>format: pt</c>).
     /// Parameters holding NaN or ±∞ are refused unless <paramref name="allowNonFinite"/>.
     /// </summary>
     /// <exception cref="NonFiniteValueException">A parameter holds NaN or ±∞; nothing was written.</exception>
@@ -135,64 +190,84 @@ public static class SafeTensors
         NonFinite.ThrowIfAny(trainer.Parameters, path, allowNonFinite);
         var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt" };
         if (metadata is not null) foreach (var kv in metadata) meta[kv.Key] = kv.Value;
-        Write(path, trainer.Parameters.Select(p => (p.Name, p.Shape, p.Value)), meta);
+        Write(path, trainer.Parameters.Select(p => SafeTensor.Float32(p.Name, p.Shape, p.Value))
+            .Concat(trainer.IntegerBuffers.Select(c => SafeTensor.Int64(c.Name, c.Shape, c.Value))), meta);
     }
 
-    /// <summary>Reads a safetensors file, converting every tensor to fp32 (unsupported dtypes are an error naming the tensor).</summary>
+    /// <summary>
+    /// Reads a safetensors file: floating-point tensors as fp32, integer tensors exactly (and as fp32);
+    /// an unsupported dtype is an error naming the tensor.
+    /// </summary>
     public static SafeTensorsFile Read(string path) => ReadCore(path, _ => true, out _);
 
     /// <summary>
-    /// Loads parameters of <paramref name="trainer"/> by state_dict name. By default every trainer
-    /// parameter must be in the file and every file tensor must be a trainer parameter, each with the
-    /// same shape; see <see cref="SafeTensorsImportOptions"/> to relax that. Errors name the tensor and
-    /// the problem (missing, unexpected, shape mismatch, unsupported dtype, bad offsets). The trainer
-    /// is changed only when the whole import is valid.
+    /// Loads parameters and integer buffers of <paramref name="trainer"/> by state_dict name. By
+    /// default every trainer parameter and buffer must be in the file and every file tensor must be
+    /// one of them, each with the same shape; see <see cref="SafeTensorsImportOptions"/> to relax that.
+    /// A parameter takes a floating-point tensor (F32, F16, BF16, F64), an integer buffer an integer
+    /// one (I64, I32, U8). Errors name the tensor and the problem (missing, unexpected, shape or dtype
+    /// mismatch, unsupported dtype, bad offsets); when a file name and a trainer name differ only by
+    /// '_' (<c>fc1.weight</c> and <c>fc_1.weight</c>) the message says which <c>[StateDictName]</c>
+    /// to add. The trainer is changed only when the whole import is valid.
     /// </summary>
     public static SafeTensorsImportReport Import(string path, ITrainer trainer, SafeTensorsImportOptions? options = null)
     {
         if (trainer is null) throw new ArgumentNullException(nameof(trainer));
         options ??= new SafeTensorsImportOptions();
-        var byName = trainer.Parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var byName = trainer.Parameters.ToDictionary(p => p.Name, p => (Float: p, Int: (TrainerIntegerBuffer?)null), StringComparer.Ordinal);
+        foreach (var c in trainer.IntegerBuffers) byName.Add(c.Name, (null!, c));
         string? Target(string fileName) => options.MapName is null ? fileName : options.MapName(fileName);
-        // Only tensors that will be loaded need a supported dtype (torch state_dicts carry int buffers).
+        // Only tensors that will be loaded need a supported dtype (a file may carry tensors of other kinds).
         var file = ReadCore(path, n => Target(n) is string t && byName.ContainsKey(t), out var skipped);
         var loaded = new List<string>();
         var unexpected = new List<string>();
-        var plan = new List<(float[] Dst, float[] Src)>();
+        var plan = new List<Action>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        SafeTensorsException Unexpected(string name) => new(path, name, "unexpected: the file has this tensor but the trainer has no such parameter" +
+            (StateDictNameHint.For(name, byName.Keys) ?? $" (parameters: {string.Join(", ", byName.Keys)})."));
         foreach (var name in skipped)
         {
             if (Target(name) is null) continue;
-            if (!options.IgnoreUnexpected)
-                throw new SafeTensorsException(path, name, "unexpected: the file has this tensor but the trainer has no such parameter " +
-                    $"(parameters: {string.Join(", ", byName.Keys)}).");
+            if (!options.IgnoreUnexpected) throw Unexpected(name);
             unexpected.Add(name);
         }
         foreach (var t in file.Tensors)
         {
             string? target = Target(t.Name);
             if (target is null) continue;
-            if (!byName.TryGetValue(target, out var p))
+            if (!byName.TryGetValue(target, out var dst))
             {
-                if (!options.IgnoreUnexpected)
-                    throw new SafeTensorsException(path, t.Name, "unexpected: the file has this tensor but the trainer has no such parameter " +
-                        $"(parameters: {string.Join(", ", byName.Keys)}).");
+                if (!options.IgnoreUnexpected) throw Unexpected(t.Name);
                 unexpected.Add(t.Name);
                 continue;
             }
             if (!seen.Add(target)) throw new SafeTensorsException(path, t.Name, $"maps to parameter '{target}', which another tensor of the file already fills.");
-            if (!t.Shape.AsSpan().SequenceEqual(p.Shape))
-                throw new SafeTensorsException(path, t.Name, $"shape mismatch: {ShapeUtil.Format(t.Shape)} in the file, {ShapeUtil.Format(p.Shape)} in the trainer ('{p.Name}').");
-            if (options.RejectNonFinite && NonFinite.FirstIndex(t.Values) is int bad and >= 0)
-                throw new SafeTensorsException(path, t.Name, $"holds {t.Values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {bad} (RejectNonFinite is set).");
-            plan.Add((p.Value, t.Values));
-            loaded.Add(p.Name);
+            int[] shape = dst.Int?.Shape ?? dst.Float.Shape;
+            if (!t.Shape.AsSpan().SequenceEqual(shape))
+                throw new SafeTensorsException(path, t.Name, $"shape mismatch: {ShapeUtil.Format(t.Shape)} in the file, {ShapeUtil.Format(shape)} in the trainer ('{target}').");
+            if (dst.Int is { } counter)
+            {
+                if (t.Integers is not { } ints || t.DType == "BOOL")
+                    throw new SafeTensorsException(path, t.Name, $"dtype mismatch: {t.DType} in the file, but the trainer's '{target}' is an integer buffer (int64; I64, I32 or U8 can be loaded).");
+                plan.Add(() => ints.AsSpan().CopyTo(counter.Value));
+            }
+            else
+            {
+                if (t.IsInteger)
+                    throw new SafeTensorsException(path, t.Name, $"dtype mismatch: {t.DType} in the file, but the trainer's '{target}' is a float32 parameter (F32, F16, BF16 or F64 can be loaded).");
+                if (options.RejectNonFinite && NonFinite.FirstIndex(t.Values) is int bad and >= 0)
+                    throw new SafeTensorsException(path, t.Name, $"holds {t.Values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {bad} (RejectNonFinite is set).");
+                var values = dst.Float.Value;
+                plan.Add(() => t.Values.AsSpan().CopyTo(values));
+            }
+            loaded.Add(target);
         }
         var missing = byName.Keys.Where(n => !seen.Contains(n)).ToList();
         if (missing.Count > 0 && !options.AllowMissing)
             throw new SafeTensorsException(path, missing[0], "missing: the trainer has this parameter but the file does not" +
-                (missing.Count > 1 ? $" (nor {string.Join(", ", missing.Skip(1))})." : "."));
-        foreach (var (dst, src) in plan) src.AsSpan().CopyTo(dst);
+                (missing.Count > 1 ? $" (nor {string.Join(", ", missing.Skip(1))})." : ".") +
+                (StateDictNameHint.For(missing[0], file.Tensors.Select(t => t.Name).Concat(skipped), fileSide: false) ?? ""));
+        foreach (var apply in plan) apply();
         return new SafeTensorsImportReport(loaded, missing, unexpected);
     }
 
@@ -261,22 +336,15 @@ public static class SafeTensors
                 string dtype = dtypeEl.GetString()!;
                 ranges.Add((begin, end, name));
                 if (!decode(name)) { skipped.Add(name); continue; }
-                int size = dtype switch { "F32" => 4, "F16" or "BF16" => 2, "F64" => 8, _ => 0 };
+                int size = SafeTensorDTypes.Size(dtype);
                 if (size == 0)
-                    throw new SafeTensorsException(path, name, $"unsupported dtype {dtype} (F32, F16, BF16 and F64 can be imported).");
+                    throw new SafeTensorsException(path, name, $"unsupported dtype {dtype} ({SafeTensorDTypes.Supported} can be read).");
                 if (end - begin != count * size)
                     throw new SafeTensorsException(path, name, $"its data_offsets span {end - begin} bytes but shape {ShapeUtil.Format(shape)} of {dtype} needs {count * size}.");
-                var src = bytes.AsSpan(dataStart + (int)begin, (int)(end - begin));
-                var values = new float[count];
-                for (int i = 0; i < values.Length; i++)
-                    values[i] = dtype switch
-                    {
-                        "F32" => BinaryPrimitives.ReadSingleLittleEndian(src.Slice(4 * i)),
-                        "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(src.Slice(2 * i)),
-                        "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(2 * i)) << 16),
-                        _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(src.Slice(8 * i)),
-                    };
-                tensors.Add(new SafeTensor(name, dtype, shape, values));
+                var (values, integers) = SafeTensorDTypes.Decode(dtype, bytes.AsSpan(dataStart + (int)begin, (int)(end - begin)), count, out int badBool);
+                if (badBool >= 0)
+                    throw new SafeTensorsException(path, name, $"corrupt: BOOL element {badBool} is the byte {integers![badBool]} (only 0 and 1 are booleans).");
+                tensors.Add(new SafeTensor(name, dtype, shape, values) { Integers = integers });
             }
             CheckDisjoint(path, ranges);
             return new SafeTensorsFile(tensors, metadata);

@@ -65,6 +65,8 @@ public sealed class ManifestParameter
     [JsonPropertyName("trainable")] public bool Trainable { get; set; }
     /// <summary>True for buffers (running statistics): inputs of every function, updated by train_step.</summary>
     [JsonPropertyName("buffer")] public bool Buffer { get; set; }
+    /// <summary>The element type when it is not fp32: <c>int32</c> for a counter such as BatchNorm's num_batches_tracked (absent = fp32).</summary>
+    [JsonPropertyName("dtype"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? DType { get; set; }
     [JsonPropertyName("gradient")] public string? Gradient { get; set; }
     [JsonPropertyName("updated")] public string? Updated { get; set; }
     /// <summary>Optimizer slots of this parameter: slot name → function input name.</summary>

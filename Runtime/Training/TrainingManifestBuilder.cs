@@ -11,7 +11,7 @@ public static class TrainingManifestBuilder
     public static TrainingManifest Build(string model, string loss, int batchSize,
         IReadOnlyList<ManifestTensor> features, IReadOnlyList<ManifestTensor> labels, IReadOnlyList<ManifestTensor> predictions,
         IReadOnlyList<TrainerTensor> parameters, Optimizer optimizer, IReadOnlyList<MilFunction> functions,
-        IReadOnlyList<ManifestDropout>? dropouts = null)
+        IReadOnlyList<ManifestDropout>? dropouts = null, IReadOnlyList<TrainerIntegerBuffer>? counters = null)
     {
         var m = new TrainingManifest
         {
@@ -52,6 +52,14 @@ public static class TrainingManifestBuilder
                     roles[TrainingNames.Updated(name)] = "updated_optimizer_state";
                 }
             }
+            m.Parameters.Add(mp);
+        }
+        // Integer buffers (num_batches_tracked): int32 [1] inputs of train_step, which returns them counted.
+        foreach (var c in counters ?? System.Array.Empty<TrainerIntegerBuffer>())
+        {
+            var mp = new ManifestParameter { Name = c.Name, Input = c.MilName, Shape = new[] { 1 }, Buffer = true, DType = "int32", Updated = TrainingNames.Updated(c.MilName) };
+            roles[c.MilName] = "buffer";
+            roles[mp.Updated] = "updated_buffer";
             m.Parameters.Add(mp);
         }
 

@@ -135,12 +135,52 @@ public class BatchNormTests
     }
 
     [Test]
+    public void With_momentum_null_the_package_train_step_keeps_the_cumulative_average_like_the_trainer()
+    {
+        var trainer = CumulativeBnCnn.CreateTrainer(4, seed: 6);
+        using var ev = Evaluator.FromSpec(trainer.BuildPackage());
+        var state = new Dictionary<string, MilTensor>();
+        foreach (var t in trainer.Parameters.Concat(trainer.OptimizerState)) state[t.MilName] = TestUtil.Mil(t.Shape, t.Value);
+        state["norm_num_batches_tracked"] = MilTensor.Int32(new[] { 1 }, new[] { 0 });
+        var rng = new Rng(8);
+        var seen = new List<double[]>();   // per step, each channel's conv-output mean, from the trainer's own statistics
+        for (int step = 0; step < 3; step++)
+        {
+            var x = Images(rng, 4); var y = Classes(rng, 4);
+            var outputs = ev.Run("train_step", new Dictionary<string, MilTensor>(state)
+            {
+                ["x"] = TestUtil.Mil(x), ["y"] = TestUtil.Mil(y),
+                ["learning_rate"] = MilTensor.Float32(new[] { 1 }, new[] { trainer.LearningRate }),
+                ["step"] = MilTensor.Int32(new[] { 1 }, new[] { step }),
+            });
+            var p = trainer.Parameters.Select(q => TestUtil.ToDouble(q.Value)).ToArray();
+            var conv = Conv2dRef(TestUtil.ToDouble(x.Data), p[0], null, 4, 1, 8, 8, 4, 3, 1, 1, 1);
+            seen.Add(Enumerable.Range(0, 4).Select(c => Enumerable.Range(0, 4).SelectMany(n => conv.Skip((n * 4 + c) * 64).Take(64)).Average()).ToArray());
+            trainer.Step(x, y);
+            foreach (var t in trainer.Parameters.Where(q => q.Trainable || q.IsBuffer).Concat(trainer.OptimizerState))
+            {
+                var v = outputs.Single(o => o.Key == TrainingNames.Updated(t.MilName)).Value.Floats!;
+                Assert.That(TestUtil.RelativeError(v, t.Value), Is.LessThanOrEqualTo(1e-5), $"{t.Name} after step {step}");
+                state[t.MilName] = TestUtil.Mil(t.Shape, v);
+            }
+            state["norm_num_batches_tracked"] = outputs.Single(o => o.Key == "norm_num_batches_tracked_new").Value;
+        }
+        // Cumulative average: running_mean = (0 + Σ batch means) / 3 after three passes from zero, not 0.1-momentum's.
+        for (int c = 0; c < 4; c++)
+            Assert.That(trainer.Parameters[3].Value[c], Is.EqualTo(seen.Average(m => m[c])).Within(1e-5), $"running_mean[{c}]");
+        Assert.That(trainer.IntegerBuffers.Single().Value[0], Is.EqualTo(3L));
+        Assert.That(state["norm_num_batches_tracked"].Ints, Is.EqualTo(new[] { 3 }));
+    }
+
+    [Test]
     public void Package_train_step_updates_parameters_state_and_running_statistics_like_the_trainer()
     {
         var trainer = BnCnn.CreateTrainer(4, seed: 6);
         using var ev = Evaluator.FromSpec(trainer.BuildPackage());
         var state = new Dictionary<string, MilTensor>();
         foreach (var t in trainer.Parameters.Concat(trainer.OptimizerState)) state[t.MilName] = TestUtil.Mil(t.Shape, t.Value);
+        var counter = trainer.IntegerBuffers.Single();
+        state[counter.MilName] = MilTensor.Int32(new[] { 1 }, new[] { 0 });
         var rng = new Rng(7);
         for (int step = 0; step < 3; step++)
         {
@@ -160,6 +200,9 @@ public class BatchNormTests
                 Assert.That(TestUtil.RelativeError(v, t.Value), Is.LessThanOrEqualTo(1e-5), $"{t.Name} after step {step}");
                 state[t.MilName] = TestUtil.Mil(t.Shape, v);
             }
+            var counted = outputs.Single(o => o.Key == TrainingNames.Updated(counter.MilName)).Value;
+            Assert.That((counted.DType, counted.Ints![0], counter.Value[0]), Is.EqualTo((MilDType.Int32, step + 1, (long)(step + 1))), "num_batches_tracked counts the step in both");
+            state[counter.MilName] = counted;
         }
         // main uses the running statistics, as Predict does
         var probe = Images(rng, 4);
@@ -170,6 +213,10 @@ public class BatchNormTests
         var manifest = TrainingManifest.FromJson(trained.Metadata[TrainingManifest.MetadataKey]);
         Assert.That(manifest.Parameters.Single(q => q.Name == "norm.running_var").Buffer, Is.True);
         Assert.That(manifest.Functions["train_step"].Outputs.Single(o => o.Name == "norm_running_var_new").Role, Is.EqualTo("updated_buffer"));
+        var tracked = manifest.Parameters.Single(q => q.Name == "norm.num_batches_tracked");
+        Assert.That((tracked.Input, tracked.DType, tracked.Buffer, tracked.Updated), Is.EqualTo(("norm_num_batches_tracked", "int32", true, "norm_num_batches_tracked_new")));
+        Assert.That(manifest.Functions["train_step"].Inputs.Single(o => o.Name == "norm_num_batches_tracked").Role, Is.EqualTo("buffer"));
+        Assert.That(manifest.Functions["init"].Outputs.Select(o => o.Name), Does.Contain("norm_num_batches_tracked"));
         _ = main;
     }
 }

@@ -28,9 +28,9 @@ public class CheckpointTests : TempDirTest
         Checkpoint.Save(path, t, new TrainingState { Epoch = 2, BatchInEpoch = 5, SchedulePosition = 7, ShuffleSeed = 123 });
         var bytes = File.ReadAllBytes(path);
         Assert.That(bytes.Take(8), Is.EqualTo("TGCKPT\r\n"u8.ToArray()));
-        Assert.That(BitConverter.ToUInt32(bytes, 8), Is.EqualTo(2u), "version");
+        Assert.That(BitConverter.ToUInt32(bytes, 8), Is.EqualTo(3u), "version");
         var c = Checkpoint.Read(path);
-        Assert.That(c.Version, Is.EqualTo(2));
+        Assert.That(c.Version, Is.EqualTo(3));
         Assert.That(c.RandomStreams, Is.Empty, "AdamNet has no dropout");
         Assert.That(c.OptimizerKind, Is.EqualTo("adam"));
         Assert.That(c.StepCount, Is.EqualTo(3));

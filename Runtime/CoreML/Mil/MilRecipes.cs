@@ -254,6 +254,29 @@ public static class MilRecipes
     /// </summary>
     public static MilVar Int32Indices(MilFunctionBuilder b, MilVar indices) =>
         indices.Type.DType == MilDType.Int32 ? indices : b.Cast(indices, MilDType.Int32);
+    /// The running statistics moved by a factor computed in the program (torch's momentum=None:
+    /// 1/num_batches_tracked, see <see cref="CumulativeFactor"/>): running + f·(batch − running).
+    /// </summary>
+    public static MilVar[] BatchNormRunning(MilFunctionBuilder b, MilVar x, MilVar runningMean, MilVar runningVar, MilVar factor, string meanName, string varName)
+    {
+        var (_, _, mean, variance) = ChannelNormalise(b, x, 0f);
+        long count = x.Shape[0] * x.Shape[2] * x.Shape[3];
+        var m = b.Reshape(mean, new[] { x.Shape[1] });
+        var v = b.Mul(b.Reshape(variance, new[] { x.Shape[1] }), b.Scalar(count > 1 ? (float)count / (count - 1) : 1f));
+        return new[]
+        {
+            b.Add(runningMean, b.Mul(b.Sub(m, runningMean), factor), meanName),
+            b.Add(runningVar, b.Mul(b.Sub(v, runningVar), factor), varName),
+        };
+    }
+
+    /// <summary>num_batches_tracked + 1 (int32 [1]): a BatchNorm counts a training pass, as torch's does.</summary>
+    public static MilVar CountPass(MilFunctionBuilder b, MilVar counter, string? name = null) =>
+        b.Add(counter, b.Const(MilTensor.Int32(new[] { 1 }, new[] { 1 })), name);
+
+    /// <summary>torch's cumulative-average factor 1/num_batches_tracked (fp32 [1], broadcast over the channels), from the counter after this pass.</summary>
+    public static MilVar CumulativeFactor(MilFunctionBuilder b, MilVar counted) =>
+        b.RealDiv(b.Scalar(1f), b.Cast(counted, MilDType.Float32));
 
     /// <summary>gather rows of the table at the (float-stored) indices.</summary>
     public static MilVar Embedding(MilFunctionBuilder b, MilVar indices, MilVar table, string? name = null)
