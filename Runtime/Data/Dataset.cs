@@ -158,6 +158,8 @@ public static class Dataset
     public static (ITensorDataset Train, ITensorDataset Validation) Split(ITensorDataset data, double validationFraction, ulong seed)
     {
         if (data is null) throw new ArgumentNullException(nameof(data));
+        // A features/labels set stays one, so its halves are still matched by role.
+        if (data is IDataset roles) return Split(roles, validationFraction, seed);
         if (!(validationFraction > 0 && validationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be in (0, 1).");
         var order = Enumerable.Range(0, data.Count).ToArray();

@@ -211,6 +211,11 @@ public class MultiInputFitTests : TempDirTest
         // the same split as the features/labels overload gives
         var legacy = Dataset.Split(TestUtil.RegressionData(20, 1), 0.25, seed: 18);
         Assert.That(((SubsetDataset)legacy.Validation).Indices, Is.EqualTo(order.Take(5)));
+        // a features/labels set split through the named overload stays one (matched by role)
+        ITensorDataset roles = TestUtil.RegressionData(20, 1);
+        var viaNamed = Dataset.Split(roles, 0.25, seed: 18);
+        Assert.That(viaNamed.Validation, Is.InstanceOf<SubsetDataset>());
+        Assert.That(Trainer.Evaluate(SgdNet.CreateTrainer(5), viaNamed.Validation).Samples, Is.EqualTo(5));
     }
 
     // ---- errors: each names the tensor and shows what the trainer expects ----
