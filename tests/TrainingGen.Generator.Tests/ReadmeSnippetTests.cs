@@ -16,7 +16,7 @@ namespace TrainingGen.Tests;
 /// errors or TrainingGen warnings, so the docs cannot rot. A block is compiled alone (with the
 /// usings the README says are in scope), as a console program when it has top-level statements;
 /// a block right after the line <c>&lt;!-- snippet: continues the previous one --&gt;</c> is compiled
-/// together with the block before it. Blocks fenced otherwise (<c>```</c>, <c>```python</c>, …) are not C#.
+/// together with the block before it. Blocks with statements also run. Blocks fenced otherwise (<c>```</c>, <c>```python</c>, …) are not C#.
 /// </summary>
 public class ReadmeSnippetTests
 {
@@ -70,15 +70,63 @@ public class ReadmeSnippetTests
             "a complete Fit example with a data set and its model");
     }
 
-    [TestCaseSource(nameof(Snippets))]
-    public void Compiles(object boxed)
+    private static IEnumerable<TestCaseData> Programs() =>
+        Extract(ReadReadme()).Where(s => HasStatements(Trees(s))).Select(s => new TestCaseData(s).SetName($"README_program_at_line_{s.Line:D3}_runs"));
+
+    private static SyntaxTree[] Trees(Snippet snippet)
     {
-        var snippet = (Snippet)boxed;
         var files = new List<string> { Usings };
         if (snippet.Previous is Snippet previous) files.Add(previous.Code);
         files.Add(snippet.Code);
-        var trees = files.Select((s, i) => GeneratorHarness.Parse(s, $"/readme/Snippet{i}.cs")).ToArray();
-        bool program = trees.Any(t => t.GetRoot().DescendantNodes().OfType<GlobalStatementSyntax>().Any());
+        return files.Select((s, i) => GeneratorHarness.Parse(s, $"/readme/Snippet{i}.cs")).ToArray();
+    }
+
+    private static bool HasStatements(SyntaxTree[] trees) => trees.Any(t => t.GetRoot().DescendantNodes().OfType<GlobalStatementSyntax>().Any());
+
+    [TestCaseSource(nameof(Snippets))]
+    public void Compiles(object boxed) => Compile((Snippet)boxed);
+
+    /// <summary>
+    /// A snippet with statements also runs: compiled with the generator, loaded into a collectible
+    /// context and executed in an empty temporary directory (the files it writes land there).
+    /// </summary>
+    [TestCaseSource(nameof(Programs))]
+    [NonParallelizable]   // sets the process's current directory and console output
+    public void Runs(object boxed)
+    {
+        var snippet = (Snippet)boxed;
+        var output = Compile(snippet);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.That(emitted.Success, Is.True, string.Join("\n", emitted.Diagnostics));
+        image.Position = 0;
+        var context = new System.Runtime.Loader.AssemblyLoadContext("readme-snippet", isCollectible: true);
+        string dir = Path.Combine(Path.GetTempPath(), "traininggen-readme", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string cwd = Environment.CurrentDirectory;
+        var console = Console.Out;
+        var printed = new StringWriter();
+        try
+        {
+            var entry = context.LoadFromStream(image).EntryPoint ?? throw new InvalidOperationException("no entry point");
+            Environment.CurrentDirectory = dir;
+            Console.SetOut(printed);
+            entry.Invoke(null, entry.GetParameters().Length == 0 ? null : new object[] { Array.Empty<string>() });
+        }
+        finally
+        {
+            Console.SetOut(console);
+            Environment.CurrentDirectory = cwd;
+            context.Unload();
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+        TestContext.Out.WriteLine($"{snippet} printed:\n{printed}");
+    }
+
+    private static Compilation Compile(Snippet snippet)
+    {
+        var trees = Trees(snippet);
+        bool program = HasStatements(trees);
         var compilation = GeneratorHarness.Empty
             .WithOptions(GeneratorHarness.Empty.Options.WithOutputKind(program ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary))
             .AddSyntaxTrees(trees);
@@ -89,6 +137,7 @@ public class ReadmeSnippetTests
         Assert.That(problems, Is.Empty, $"{snippet}:\n{string.Join("\n", problems)}\n\n{snippet.Code}");
         if (snippet.Code.Contains("[TrainingModel", StringComparison.Ordinal))
             Assert.That(run.Sources.Any(s => s.HintName.EndsWith(".Trainer.g.cs", StringComparison.Ordinal)), $"{snippet}: no trainer was generated");
+        return run.Output;
     }
 
     [Test]
@@ -98,6 +147,6 @@ public class ReadmeSnippetTests
         var broken = Extract("```csharp\n[TrainingModel, Sgd]\npublic partial class M {\n public Linear L { get; } = new(2, 1);\n" +
             " public (Tensor P, Tensor Loss) Forward([Shape(Dim.Batch, 2)] Tensor x, [Shape(Dim.Batch, 1)] Tensor y) { var p = L.Forward(x); return (p, Ops.MseLoss(p, y)); }\n}\n```\n");
         Assert.That(broken, Has.Count.EqualTo(1));
-        Assert.Throws<AssertionException>(() => Compiles(broken[0]));
+        Assert.Throws<AssertionException>(() => Compile(broken[0]));
     }
 }
