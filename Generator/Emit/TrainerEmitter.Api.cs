@@ -23,6 +23,7 @@ internal sealed partial class TrainerEmitter
         Property("/// <summary>The optimizer (torch.optim semantics) created from the model's optimizer attribute.</summary>", "public global::TrainingGen.Optimizers.Optimizer Optimizer => _optimizer;");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> InputNames {{ get; }} = new string[] {{ {List(_ir.Inputs, i => Literal(i.Name))} }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> FeatureNames {{ get; }} = new string[] {{ {List(_features, i => Literal(i.Name))} }};");
+        Property("/// <inheritdoc/>", $"public {ReadOnlyList}<int[]> InputShapes {{ get; }} = new int[][] {{ {List(_ir.Inputs, i => $"new int[] {{ {List(i.Shape, d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))} }}")} }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> OutputNames {{ get; }} = new string[] {{ {List(_ir.Outputs, o => Literal(o.Name))} }};");
         Property("/// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>", "public bool IsTraining => _training;");
         if (_dropout)
@@ -79,24 +80,28 @@ internal sealed partial class TrainerEmitter
         if (withLoss) w.Line($"RunLoss({List(inputs, i => tensor(i) + ".Data")});");
     }
 
+    // The list forms are public, not explicit ITrainer implementations: an explicit one would be
+    // hidden on the concrete trainer type behind the typed Step(x, y) (CS7036 for trainer.Step(list)).
     private void GenerateInterfaceMethods()
     {
         string inputs = List(Enumerable.Range(0, _ir.Inputs.Count), k => ListItem(_ir.Inputs[k], $"inputs[{k}]"));
-        InterfaceMethod("float", "Step", "inputs", "InputNames", $"return Step({inputs});");
-        InterfaceMethod("float", "Evaluate", "inputs", "InputNames", $"return Evaluate({inputs});");
-        using (w.Block($"{ReadOnlyList}<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict({ReadOnlyList}<{InputType}> features)"))
+        ListMethod("float", "Step", "inputs", "InputNames", $"return Step({inputs});");
+        ListMethod("float", "Evaluate", "inputs", "InputNames", $"return Evaluate({inputs});");
+        w.Line("/// <inheritdoc/>");
+        using (w.Block($"public {ReadOnlyList}<global::TrainingGen.Tensor> Predict({ReadOnlyList}<{InputType}> features)"))
         {
             w.Line("global::TrainingGen.TrainerChecks.Count(features, FeatureNames);");
             w.Line($"Predict({List(_features, i => ListItem(i, $"features[{_features.IndexOf(i)}]"))});");
             w.Line("return _outputs;");
         }
         w.Line();
-        InterfaceMethod("float", "ComputeGradients", "inputs", "InputNames", $"return ComputeGradients({inputs});");
+        ListMethod("float", "ComputeGradients", "inputs", "InputNames", $"return ComputeGradients({inputs});");
     }
 
-    private void InterfaceMethod(string returns, string name, string list, string names, string body)
+    private void ListMethod(string returns, string name, string list, string names, string body)
     {
-        using (w.Block($"{returns} global::TrainingGen.ITrainer.{name}({ReadOnlyList}<{InputType}> {list})"))
+        w.Line("/// <inheritdoc/>");
+        using (w.Block($"public {returns} {name}({ReadOnlyList}<{InputType}> {list})"))
             w.Line($"global::TrainingGen.TrainerChecks.Count({list}, {names});").Line(body);
         w.Line();
     }

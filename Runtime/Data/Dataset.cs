@@ -8,17 +8,26 @@ namespace TrainingGen.Data;
 /// A labelled data set of fixed-shape samples. Each sample is one feature tensor and one label
 /// tensor (row-major fp32). Class labels are stored as the class index in a rank-0 label
 /// (<see cref="LabelShape"/> = <c>[]</c>) or one-hot.
+/// <para>As an <see cref="ITensorDataset"/> it holds two tensors, <c>features</c> and <c>labels</c>,
+/// which Fit, Evaluate and Predict match by role to a trainer with one feature input and one label
+/// input. For any other trainer use a <see cref="TensorDataset"/> named after <c>Forward</c>'s parameters.</para>
 /// </summary>
-public interface IDataset
+public interface IDataset : ITensorDataset
 {
-    /// <summary>Number of samples.</summary>
-    int Count { get; }
     /// <summary>Shape of one sample's features (without the batch dimension).</summary>
     int[] FeatureShape { get; }
     /// <summary>Shape of one sample's label (without the batch dimension); <c>[]</c> for a class index.</summary>
     int[] LabelShape { get; }
     /// <summary>Copies sample <paramref name="index"/> into a batch slot. Must not allocate.</summary>
     void CopySample(int index, Span<float> features, Span<float> label);
+
+    /// <summary>The role names an <see cref="IDataset"/> has as an <see cref="ITensorDataset"/>.</summary>
+    internal static readonly string[] RoleNames = { "features", "labels" };
+
+    IReadOnlyList<string> ITensorDataset.Names => RoleNames;
+    IReadOnlyList<int[]> ITensorDataset.SampleShapes => new[] { FeatureShape, LabelShape };
+    void ITensorDataset.CopySample(int index, ReadOnlySpan<Memory<float>> destinations) =>
+        CopySample(index, destinations[0].Span, destinations[1].Span);
 }
 
 /// <summary>A data set held in two flat arrays.</summary>
@@ -140,6 +149,23 @@ public static class Dataset
         Shuffle(order, new Rng(seed));
         int nVal = (int)Math.Floor(validationFraction * data.Count);
         return (new SubsetDataset(data, order.Skip(nVal)), new SubsetDataset(data, order.Take(nVal)));
+    }
+
+    /// <summary>
+    /// <see cref="Split(IDataset, double, ulong)"/> for a data set of named tensors: the same
+    /// seeded order, returned as <see cref="TensorSubset"/> views.
+    /// </summary>
+    public static (ITensorDataset Train, ITensorDataset Validation) Split(ITensorDataset data, double validationFraction, ulong seed)
+    {
+        if (data is null) throw new ArgumentNullException(nameof(data));
+        // A features/labels set stays one, so its halves are still matched by role.
+        if (data is IDataset roles) return Split(roles, validationFraction, seed);
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be in (0, 1).");
+        var order = Enumerable.Range(0, data.Count).ToArray();
+        Shuffle(order, new Rng(seed));
+        int nVal = (int)Math.Floor(validationFraction * data.Count);
+        return (new TensorSubset(data, order.Skip(nVal)), new TensorSubset(data, order.Take(nVal)));
     }
 
     /// <summary>A copy with class-index labels turned into one-hot vectors of <paramref name="classes"/> entries.</summary>

@@ -64,6 +64,20 @@ public sealed class Tensor : ITensorInput
         return t;
     }
 
+    /// <summary>
+    /// A tensor of <paramref name="shape"/> holding a copy of <paramref name="values"/> (row-major), e.g.
+    /// from a slice of a larger buffer. (<c>new Tensor(shape, array)</c> uses the array itself.)
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape needs a different number of values.</exception>
+    public static Tensor FromSpan(ReadOnlySpan<float> values, params int[] shape)
+    {
+        var t = new Tensor(shape);
+        if (values.Length != t.Count)
+            throw new ArgumentException($"Shape {ShapeUtil.Format(shape)} needs {t.Count} values, got {values.Length}.", nameof(values));
+        values.CopyTo(t.Data);
+        return t;
+    }
+
     /// <summary>The single value of a tensor with one element.</summary>
     public float ToScalar() => Count == 1 ? Data[0] : throw new InvalidOperationException($"ToScalar() needs one element; this tensor is {ShapeUtil.Format(Shape)}.");
 

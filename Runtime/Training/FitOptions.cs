@@ -11,8 +11,8 @@ public sealed class FitOptions
     public int Epochs { get; init; } = 1;
     /// <summary>Shuffle seed: each epoch visits the samples in <see cref="Dataset.EpochOrder"/>(seed, epoch); null keeps the data set's order.</summary>
     public ulong? ShuffleSeed { get; init; }
-    /// <summary>Evaluated after every epoch (loss, and accuracy for classifiers).</summary>
-    public IDataset? Validation { get; init; }
+    /// <summary>Evaluated after every epoch (loss, and accuracy for classifiers); matched to the trainer's inputs as the training set is.</summary>
+    public ITensorDataset? Validation { get; init; }
     /// <summary>Learning-rate schedule; its base rate (torch's <c>base_lrs</c>) is the optimizer's declared rate, or the trainer's <see cref="ITrainer.LearningRate"/> if that was changed before the run.</summary>
     public LearningRateSchedule? Schedule { get; init; }
     /// <summary>Clip the global L2 norm of the (accumulated) gradients to this value before each update (torch.nn.utils.clip_grad_norm_).</summary>

@@ -77,6 +77,12 @@ public interface ITrainer
     float Evaluate(IReadOnlyList<ITensorInput> inputs);
     /// <summary>Names of the feature inputs (the subset of <see cref="InputNames"/> predictions depend on).</summary>
     IReadOnlyList<string> FeatureNames { get; }
+    /// <summary>
+    /// The declared shape of each <c>Forward</c> input, in <see cref="InputNames"/> order, with
+    /// <see cref="Dim.Batch"/> (−1) where the batch dimension is (the trainer's <see cref="BatchSize"/>).
+    /// <see cref="Trainer.Fit(ITrainer, Data.ITensorDataset, FitOptions?)"/> matches data sets against it.
+    /// </summary>
+    IReadOnlyList<int[]> InputShapes { get; }
     /// <summary>Names of the prediction outputs, in order.</summary>
     IReadOnlyList<string> OutputNames { get; }
     /// <summary>

@@ -11,6 +11,11 @@ namespace TrainingGen;
 /// trains, <see cref="Evaluate"/> measures, <see cref="Predict"/> predicts. The trainer's own
 /// <c>Step(x, y)</c> remains the one-line update; <see cref="TrainingSession"/> exposes Fit's loop
 /// step by step.
+/// <para>The data is an <see cref="ITensorDataset"/>: a <see cref="TensorDataset"/> whose tensors are
+/// named after <c>Forward</c>'s parameters (any number of inputs), or a features/labels
+/// <see cref="IDataset"/> for a trainer with one feature and one label input. A missing, extra or
+/// mis-shaped tensor is an <see cref="ArgumentException"/> naming it and listing the inputs the
+/// trainer expects with their shapes.</para>
 /// <para>Batches have the trainer's <see cref="ITrainer.BatchSize"/>; in training and evaluation the
 /// last partial batch of an epoch is dropped (torch's <c>drop_last=True</c>), and with gradient
 /// accumulation over k micro-batches so is an incomplete group of fewer than k batches.
@@ -30,7 +35,7 @@ public static class Trainer
     /// loop tests <c>float.IsFinite(loss)</c> itself, or calls <see cref="NonFinite.Find(ITrainer)"/>.)</para>
     /// </summary>
     /// <exception cref="TrainingDivergedException">The loss, the gradient norm or the state became NaN or ±∞.</exception>
-    public static FitHistory Fit(ITrainer trainer, IDataset train, FitOptions? options = null)
+    public static FitHistory Fit(ITrainer trainer, ITensorDataset train, FitOptions? options = null)
     {
         var session = new TrainingSession(trainer, train, options ?? new FitOptions());
         while (session.RunStep()) { }
@@ -38,41 +43,42 @@ public static class Trainer
     }
 
     /// <summary>The loop of <see cref="Fit"/>, one optimizer step at a time.</summary>
-    public static TrainingSession CreateSession(ITrainer trainer, IDataset train, FitOptions? options = null) =>
+    public static TrainingSession CreateSession(ITrainer trainer, ITensorDataset train, FitOptions? options = null) =>
         new(trainer, train, options ?? new FitOptions());
 
     /// <summary>
-    /// Mean loss over the full batches of <paramref name="data"/>, and accuracy when the first
-    /// prediction has more than one value per sample: the argmax of each sample's prediction against
-    /// its label (a class index, or the argmax of a one-hot label).
+    /// Mean loss over the full batches of <paramref name="data"/>, and accuracy when the trainer has
+    /// one label input and the first prediction has more than one value per sample: the argmax of
+    /// each sample's prediction against its label (a class index, or the argmax of a one-hot label).
+    /// With several label inputs (several heads) only the loss is reported.
     /// </summary>
-    public static EvaluationResult Evaluate(ITrainer trainer, IDataset data)
-    {
-        CheckInputs(trainer, data);
-        return EvaluateWith(trainer, data, new BatchBuffer(data, trainer.BatchSize));
-    }
+    public static EvaluationResult Evaluate(ITrainer trainer, ITensorDataset data) =>
+        EvaluateWith(trainer, data, InputBatch.Create(trainer, data, featuresOnly: false, "Trainer.Evaluate", nameof(data)));
 
-    internal static EvaluationResult EvaluateWith(ITrainer trainer, IDataset data, BatchBuffer batch)
+    internal static EvaluationResult EvaluateWith(ITrainer trainer, ITensorDataset data, InputBatch batch)
     {
         int b = trainer.BatchSize, batches = data.Count / b;
         if (batches == 0)
             throw new ArgumentException($"The data set has {data.Count} samples, fewer than one batch of {b}.", nameof(data));
         double lossSum = 0;
         long correct = 0;
-        bool classifier = true;
+        bool classifier = batch.Label is not null;
         for (int k = 0; k < batches; k++)
         {
             batch.FillRange(k * b, b);
             lossSum += trainer.Evaluate(batch.Inputs);
             if (!classifier) continue;
-            var pred = trainer.Predict(batch.FeaturesOnly)[0];
+            var outputs = trainer.Predict(batch.Features);
+            if (outputs.Count == 0) { classifier = false; continue; }
+            var pred = outputs[0];
+            var labels = batch.Label!;
             int classes = pred.Count / b;
-            int labelSize = batch.Labels.Count / b;
-            if (classes < 2 || (labelSize != 1 && labelSize != classes)) { classifier = false; continue; }
+            int labelSize = labels.Count / b;
+            if (classes < 2 || pred.Shape[0] != b || (labelSize != 1 && labelSize != classes)) { classifier = false; continue; }
             for (int i = 0; i < b; i++)
             {
                 int predicted = TensorPrimitives.IndexOfMax(pred.Data.AsSpan(i * classes, classes));
-                int actual = labelSize == 1 ? (int)batch.Labels.Data[i] : TensorPrimitives.IndexOfMax(batch.Labels.Data.AsSpan(i * classes, classes));
+                int actual = labelSize == 1 ? (int)labels.Data[i] : TensorPrimitives.IndexOfMax(labels.Data.AsSpan(i * classes, classes));
                 if (predicted == actual) correct++;
             }
         }
@@ -81,20 +87,21 @@ public static class Trainer
     }
 
     /// <summary>
-    /// Predictions for every sample of <paramref name="data"/> (labels are ignored): one tensor per
-    /// prediction output, [Count, …]. The last batch is padded with copies of the last sample.
+    /// The model's predictions for every sample of <paramref name="data"/>: one tensor per prediction
+    /// output (every output of <c>Forward</c> after the loss), in <see cref="ITrainer.OutputNames"/>
+    /// order, each [Count, …]. Only the feature inputs are needed; label tensors in the data set are
+    /// ignored. The last batch is padded with copies of the last sample.
     /// </summary>
-    public static Tensor[] Predict(ITrainer trainer, IDataset data)
+    public static Tensor[] Predict(ITrainer trainer, ITensorDataset data)
     {
-        CheckInputs(trainer, data);
+        var batch = InputBatch.Create(trainer, data, featuresOnly: true, "Trainer.Predict", nameof(data));
         int b = trainer.BatchSize;
-        var batch = new BatchBuffer(data, b);
         Tensor[]? result = null;
         for (int first = 0; first < data.Count; first += b)
         {
             int n = Math.Min(b, data.Count - first);
             batch.FillRange(first, n);
-            var outputs = trainer.Predict(batch.FeaturesOnly);
+            var outputs = trainer.Predict(batch.Features);
             if (result is null)
             {
                 result = new Tensor[outputs.Count];
@@ -142,13 +149,6 @@ public static class Trainer
         return total;
     }
 
-    internal static void CheckInputs(ITrainer trainer, IDataset data)
-    {
-        if (trainer is null) throw new ArgumentNullException(nameof(trainer));
-        if (data is null) throw new ArgumentNullException(nameof(data));
-        if (trainer.InputNames.Count != 2 || trainer.FeatureNames.Count != 1)
-            throw new ArgumentException($"Fit, Evaluate and Predict need a trainer with one feature input and one label input; this one takes ({string.Join(", ", trainer.InputNames)}).");
-    }
 }
 
 /// <summary>
@@ -161,10 +161,10 @@ public static class Trainer
 public sealed class TrainingSession
 {
     private readonly ITrainer _trainer;
-    private readonly IDataset _train;
+    private readonly ITensorDataset _train;
     private readonly FitOptions _o;
-    private readonly BatchBuffer _batch;
-    private readonly BatchBuffer? _validationBatch;
+    private readonly InputBatch _batch;
+    private readonly InputBatch? _validationBatch;
     private readonly int[] _order;
     private readonly int _batchesPerEpoch;   // micro-batches used per epoch (a multiple of AccumulationSteps)
     private readonly float[][] _accumulated;
@@ -175,22 +175,19 @@ public sealed class TrainingSession
     private int _epochSamples;
     private bool _finished;
 
-    internal TrainingSession(ITrainer trainer, IDataset train, FitOptions options)
+    internal TrainingSession(ITrainer trainer, ITensorDataset train, FitOptions options)
     {
-        Trainer.CheckInputs(trainer, train);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(options);
+        _batch = InputBatch.Create(trainer, train, featuresOnly: false, "Trainer.Fit", nameof(train));
         options.Validate();
         _trainer = trainer; _train = train; _o = options;
         int b = trainer.BatchSize, k = options.AccumulationSteps;
         _batchesPerEpoch = train.Count / b / k * k;
         if (_batchesPerEpoch == 0)
             throw new ArgumentException($"The training set has {train.Count} samples, fewer than one step's {b * k} (batch size {b} × {k} accumulation steps).", nameof(train));
-        _batch = new BatchBuffer(train, b);
         if (options.Validation is not null)
-        {
-            if (!options.Validation.FeatureShape.AsSpan().SequenceEqual(train.FeatureShape) || !options.Validation.LabelShape.AsSpan().SequenceEqual(train.LabelShape))
-                throw new ArgumentException("The validation set's sample shapes differ from the training set's.", nameof(options));
-            _validationBatch = new BatchBuffer(options.Validation, b);
-        }
+            _validationBatch = InputBatch.Create(trainer, options.Validation, featuresOnly: false, "Trainer.Fit (FitOptions.Validation)", nameof(options));
         _order = new int[train.Count];
         var trainable = new List<float[]>();
         foreach (var p in trainer.Parameters) if (p.Trainable && p.Gradient is not null) trainable.Add(p.Gradient);

@@ -23,6 +23,7 @@ internal sealed class FakeTrainer : ITrainer
     public IReadOnlyList<TrainerTensor> OptimizerState { get; }
     public IReadOnlyList<string> InputNames => _inner.InputNames;
     public IReadOnlyList<string> FeatureNames => _inner.FeatureNames;
+    public IReadOnlyList<int[]> InputShapes => _inner.InputShapes;
     public IReadOnlyList<string> OutputNames => _inner.OutputNames;
     public Optimizers.Optimizer Optimizer => _inner.Optimizer;
     public float Step(IReadOnlyList<ITensorInput> inputs) => throw new NotSupportedException();

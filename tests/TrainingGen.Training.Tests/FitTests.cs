@@ -157,7 +157,8 @@ public class FitTests
     public void Fit_checks_the_trainer_inputs_and_the_sample_shapes()
     {
         var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(SgdNet.CreateTrainer(2), Blobs(12, 1)))!;
-        Assert.That(e.Message, Does.Contain("'x'").And.Contain("[2, 4]").And.Contain("[2, 2]"));
+        // checked before the first step, per sample: the data set's [4] against x's [batch, 2]
+        Assert.That(e.Message, Does.Contain("samples of shape [4]").And.Contain("input 'x' is [batch, 2]").And.Contain("one sample must be [2]"));
     }
 
     // ---- data ----

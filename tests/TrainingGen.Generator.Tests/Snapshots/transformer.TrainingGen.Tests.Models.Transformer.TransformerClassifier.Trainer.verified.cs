@@ -520,6 +520,8 @@ namespace TrainingGen.Tests.Models.Transformer
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { "tokens" };
             /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<int[]> InputShapes { get; } = new int[][] { new int[] { -1, 6 }, new int[] { -1 } };
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "logits" };
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
             public bool IsTraining => _training;
@@ -568,29 +570,35 @@ namespace TrainingGen.Tests.Models.Transformer
                 return _out_logits;
             }
 
-            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            /// <inheritdoc/>
+            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Step(global::TrainingGen.TrainerChecks.Float(inputs[0], "tokens"), global::TrainingGen.TrainerChecks.Float(inputs[1], "label"));
+                return Step(inputs[0], inputs[1]);
             }
 
-            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            /// <inheritdoc/>
+            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Evaluate(global::TrainingGen.TrainerChecks.Float(inputs[0], "tokens"), global::TrainingGen.TrainerChecks.Float(inputs[1], "label"));
+                return Evaluate(inputs[0], inputs[1]);
             }
 
-            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                Predict(global::TrainingGen.TrainerChecks.Float(features[0], "tokens"));
+                global::TrainingGen.TrainerChecks.Shape(features[0], "tokens", _tokens_shape, _batch);
+                _training = false;
+                RunPredictions(features[0].Data);
                 return _outputs;
             }
 
-            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            /// <inheritdoc/>
+            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return ComputeGradients(global::TrainingGen.TrainerChecks.Float(inputs[0], "tokens"), global::TrainingGen.TrainerChecks.Float(inputs[1], "label"));
+                return ComputeGradients(inputs[0], inputs[1]);
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
