@@ -254,6 +254,8 @@ public static class MilRecipes
     /// </summary>
     public static MilVar Int32Indices(MilFunctionBuilder b, MilVar indices) =>
         indices.Type.DType == MilDType.Int32 ? indices : b.Cast(indices, MilDType.Int32);
+
+    /// <summary>
     /// The running statistics moved by a factor computed in the program (torch's momentum=None:
     /// 1/num_batches_tracked, see <see cref="CumulativeFactor"/>): running + f·(batch − running).
     /// </summary>

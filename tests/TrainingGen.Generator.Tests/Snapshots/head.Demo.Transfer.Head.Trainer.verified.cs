@@ -173,34 +173,32 @@ namespace Demo.Transfer
             }
 
             /// <inheritdoc/>
-            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Step(inputs[0], inputs[1]);
+                return Step(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
             /// <inheritdoc/>
-            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Evaluate(inputs[0], inputs[1]);
+                return Evaluate(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
             /// <inheritdoc/>
-            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
-                _training = false;
-                RunPredictions(features[0].Data);
+                Predict(global::TrainingGen.TrainerChecks.Float(features[0], "x"));
                 return _outputs;
             }
 
             /// <inheritdoc/>
-            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return ComputeGradients(inputs[0], inputs[1]);
+                return ComputeGradients(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>

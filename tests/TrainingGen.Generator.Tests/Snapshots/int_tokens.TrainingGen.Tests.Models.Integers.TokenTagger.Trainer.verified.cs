@@ -128,6 +128,8 @@ namespace TrainingGen.Tests.Models.Integers
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { "ids" };
             /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<int[]> InputShapes { get; } = new int[][] { new int[] { -1, 3 }, new int[] { -1 } };
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "logits" };
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
             public bool IsTraining => _training;
@@ -176,26 +178,30 @@ namespace TrainingGen.Tests.Models.Integers
                 return _out_logits;
             }
 
-            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            /// <inheritdoc/>
+            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
                 return Step(global::TrainingGen.TrainerChecks.Int(inputs[0], "ids", _ids_ints), global::TrainingGen.TrainerChecks.Int(inputs[1], "labels", _labels_ints));
             }
 
-            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            /// <inheritdoc/>
+            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
                 return Evaluate(global::TrainingGen.TrainerChecks.Int(inputs[0], "ids", _ids_ints), global::TrainingGen.TrainerChecks.Int(inputs[1], "labels", _labels_ints));
             }
 
-            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
                 Predict(global::TrainingGen.TrainerChecks.Int(features[0], "ids", _ids_ints));
                 return _outputs;
             }
 
-            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            /// <inheritdoc/>
+            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
                 return ComputeGradients(global::TrainingGen.TrainerChecks.Int(inputs[0], "ids", _ids_ints), global::TrainingGen.TrainerChecks.Int(inputs[1], "labels", _labels_ints));
