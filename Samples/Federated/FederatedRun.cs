@@ -88,6 +88,7 @@ public static class FederatedRun
         var s = Load(o, output);
         int userCount = o.Users ?? s.Users, iterations = o.Iterations ?? s.Iterations;
         var users = Partition.Dirichlet(s.Train, userCount, o.Alpha, o.Seed);
+        double loadSeconds = total.Elapsed.TotalSeconds;
         var simOptions = SimulationOptions(o, s);
 
         double z = 0;
@@ -104,9 +105,12 @@ public static class FederatedRun
             {
                 Privacy = new CentralPrivacyOptions { ClippingBound = o.ClippingBound, NoiseMultiplier = z, NoiseCohortSize = o.NoiseCohortSize },
             };
-            ledger = new CachedLedger(PrivacyLedger.For(accountant, simOptions, o.AccountingPopulation, o.Delta), o.EvaluateEvery, iterations);
+            ledger = PrivacyLedger.For(accountant, simOptions, o.AccountingPopulation, o.Delta);
         }
-        var sim = new FederatedSimulation(s.Factory, users, simOptions, ledger);
+        double calibrationSeconds = total.Elapsed.TotalSeconds - loadSeconds;
+        // No ledger in the simulation: a PLD composition per iteration would cost more than the
+        // training, so ε is computed where it is reported (with each evaluation and at the end).
+        var sim = new FederatedSimulation(s.Factory, users, simOptions);
         string tag = o.Privacy ? "dp-on" : "dp-off";
         Directory.CreateDirectory(o.OutputDirectory);
         string csvPath = Path.Combine(o.OutputDirectory, $"federated-{tag}.csv");
@@ -127,7 +131,7 @@ public static class FederatedRun
         if (o.Privacy)
             output.WriteLine(string.Create(c,
                 $"Central DP: ε {o.Epsilon}, δ {o.Delta}, clipping bound {o.ClippingBound}, noise cohort {o.NoiseCohortSize}, accounting population {o.AccountingPopulation:N0} " +
-                $"(q = {(double)o.NoiseCohortSize / o.AccountingPopulation}); PLD-calibrated noise multiplier z = {z:F4}, noise std on the mean {z * o.ClippingBound / o.NoiseCohortSize:G3}."));
+                $"(q = {(double)o.NoiseCohortSize / o.AccountingPopulation}); PLD-calibrated noise multiplier z = {z:F4} ({calibrationSeconds:F1} s), noise std on the mean {z * o.ClippingBound / o.NoiseCohortSize:G3}."));
 
         // Evaluation on a trainer with a large batch (a divisor of the test set, so every sample counts).
         int evalBatch = Enumerable.Range(1, Math.Min(500, s.Test.Count)).Reverse().First(b => s.Test.Count % b == 0);
@@ -146,9 +150,11 @@ public static class FederatedRun
             while (sim.Iteration < iterations)
             {
                 var r = sim.RunIteration();
+                bool evaluate = sim.Iteration % o.EvaluateEvery == 0 || sim.Iteration == iterations;
+                r = r with { Epsilon = ledger is null ? double.PositiveInfinity : evaluate ? ledger.Epsilon(sim.Iteration) : null };
                 trainSeconds += r.Seconds; usersTrained += r.Users.Count; images += r.LocalImages;
                 EvaluationResult? e = null;
-                if (sim.Iteration % o.EvaluateEvery == 0 || sim.Iteration == iterations)
+                if (evaluate)
                 {
                     var now = Evaluate();
                     e = now;
@@ -167,7 +173,7 @@ public static class FederatedRun
             var last = Evaluate();   // a resumed run that had nothing left to do
             final = new EvaluationPoint(sim.Iteration, last.Loss, last.Accuracy ?? double.NaN, ledger?.Epsilon(sim.Iteration));
         }
-        double epsilon = o.Privacy ? ledger!.Epsilon(sim.Iteration) : double.PositiveInfinity;
+        double epsilon = o.Privacy ? final.Epsilon ?? ledger!.Epsilon(sim.Iteration) : double.PositiveInfinity;
 
         // The next training package for the devices: the central model in the trainer's own package.
         sim.Model.ExportPackage(packagePath);
@@ -200,29 +206,5 @@ public static class FederatedRun
                 double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture), eps));
         }
         return points.Count > 0 ? points : fallback;
-    }
-
-    /// <summary>
-    /// ε after t iterations from the accountant, computed where it is reported (every k iterations and
-    /// at the end) and carried forward in between — the PLD composition is not free, and nothing
-    /// needs the intermediate values. The value at the last iteration is always exact.
-    /// </summary>
-    private sealed class CachedLedger : IPrivacyLedger
-    {
-        private readonly IPrivacyLedger _inner;
-        private readonly int _every, _last;
-        private int _at = -1;
-        private double _value;
-        public CachedLedger(IPrivacyLedger inner, int every, int last) { _inner = inner; _every = every; _last = last; }
-        public double Epsilon(int iterations)
-        {
-            if (iterations == _at) return _value;
-            if (_at < 0 || iterations % _every == 0 || iterations >= _last || iterations < _at)
-            {
-                _value = _inner.Epsilon(iterations);
-                _at = iterations;
-            }
-            return _value;
-        }
     }
 }

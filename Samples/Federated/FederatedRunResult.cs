@@ -22,6 +22,6 @@ public sealed record FederatedRunResult(
 {
     /// <summary>The machine-readable summary line: <c>federated dp=off accuracy=0.8123 epsilon=inf iterations=N users_per_s=X images_per_s=Y</c>.</summary>
     public string SummaryLine() => string.Create(CultureInfo.InvariantCulture,
-        $"federated dp={(Privacy ? "on" : "off")} accuracy={Accuracy:F4} epsilon={(double.IsPositiveInfinity(Epsilon) ? "inf" : Epsilon.ToString("F2", CultureInfo.InvariantCulture))} " +
+        $"federated dp={(Privacy ? "on" : "off")} accuracy={Accuracy:F4} epsilon={(double.IsPositiveInfinity(Epsilon) ? "inf" : Epsilon.ToString("F3", CultureInfo.InvariantCulture))} " +
         $"iterations={Iterations} users_per_s={UsersPerSecond:F1} images_per_s={ImagesPerSecond:F0}");
 }
