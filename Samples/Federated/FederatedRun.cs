@@ -57,7 +57,7 @@ public static class FederatedRun
         output.WriteLine($"Digits: {path} (UCI Optical Recognition of Handwritten Digits, CC BY 4.0, Alpaydin & Kaynak 1998).");
         var (dtrain, dtest) = Dataset.Split(Digits.Load(path, image: true), 0.25, 42);
         int dseed = o.InitSeed;
-        return new Setting("digits", dtrain, dtest, b => FederatedDigitsCnn.CreateTrainer(b, dseed), 100, 10, 150);
+        return new Setting("digits", dtrain, dtest, b => FederatedDigitsCnn.CreateTrainer(b, dseed), 100, 10, 300);
     }
 
     private static InMemoryDataset Standardise(InMemoryDataset d, double mean, double std)

@@ -16,7 +16,7 @@ public sealed class FederatedRunOptions
 
     /// <summary>Central DP on (Gaussian mechanism, noise calibrated with the PLD accountant) or off.</summary>
     public bool Privacy { get; set; }
-    /// <summary>Central iterations (default: 300 on Fashion-MNIST, 150 on digits).</summary>
+    /// <summary>Central iterations (default: 300, on Fashion-MNIST and on digits; ≈ 83.5 % and 95 % test accuracy without DP).</summary>
     public int? Iterations { get; set; }
     /// <summary>Central evaluation on the whole test set every this many iterations (and after the last).</summary>
     public int EvaluateEvery { get; set; } = 10;
