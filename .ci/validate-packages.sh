@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Checks every kind of Core ML package TrainingGen writes with Apple's coremltools loader.
+# Samples/Federated writes the central model's training package (federated-dp-off/-on.mlpackage).
 # The generator tests write the training and the inference package of each of their models
 # (PackageRoundTripTests, with TRAININGGEN_PACKAGE_OUT set); ../shared/tools/ctvalidator/ctvalidate
 # then loads each one. Exit status: 0 all valid (inconclusive ones are listed, not failed) or
@@ -29,6 +30,15 @@ if ! TRAININGGEN_PACKAGE_OUT="$out" dotnet test tests/TrainingGen.Generator.Test
      --filter "FullyQualifiedName~PackageRoundTripTests.Every_tensor_of_both_packages" -v q >"$out/test.log" 2>&1; then
   cat "$out/test.log" >&2
   echo "validate-packages: writing the packages failed" >&2
+  exit 1
+fi
+
+# Samples/Federated's next training package for devices (one iteration of each run is enough: the
+# package's structure does not depend on how long the central model trained).
+echo "== Writing Samples/Federated's training packages to $out"
+if ! dotnet run -c Release --project Samples/Federated -- --iterations 1 --no-plot --out "$out" >"$out/federated.log" 2>&1; then
+  cat "$out/federated.log" >&2
+  echo "validate-packages: the federated sample failed" >&2
   exit 1
 fi
 

@@ -26,7 +26,7 @@ namespace TrainingGen.Federated;
 /// for (int t = 0; t &lt; 100; t++) sim.RunIteration();
 /// var result = Trainer.Evaluate(sim.Model, test);
 /// </code></example>
-public sealed class FederatedSimulation
+public sealed partial class FederatedSimulation
 {
     /// <summary>Users summed sequentially into one accumulator; the blocks are then added in order. Fixed so the result does not depend on the thread count.</summary>
     public const int UsersPerBlock = 4;
@@ -134,6 +134,7 @@ public sealed class FederatedSimulation
     /// <summary>One central iteration (see the class summary).</summary>
     public IterationResult RunIteration()
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int iteration = Iteration;
         int population = _users.Count;
         var cohort = _o.SamplingRate is double q
@@ -216,16 +217,22 @@ public sealed class FederatedSimulation
             }
         }
 
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;   // before the ledger: accounting is not training
         Iteration = iteration + 1;
         double lossSum = 0;
-        foreach (var u in updates) lossSum += u.Loss;
-        return new IterationResult(iteration, updates, cohort.Length > 0 ? lossSum / cohort.Length : double.NaN, bound, noiseStd, _ledger?.Epsilon(Iteration));
+        long images = 0;
+        foreach (var u in updates) { lossSum += u.Loss; images += u.Images; }
+        return new IterationResult(iteration, updates, cohort.Length > 0 ? lossSum / cohort.Length : double.NaN, bound, noiseStd, _ledger?.Epsilon(Iteration))
+        {
+            LocalImages = images,
+            Seconds = seconds,
+        };
     }
 
     private UserUpdate TrainAndAccumulate(FederatedWorker worker, int user, int iteration, double? bound, Block block)
     {
         var data = _users[user];
-        var (loss, steps) = worker.TrainUser(user, data, iteration, _o.Seed, _o.Local);
+        var (loss, steps, images) = worker.TrainUser(user, data, iteration, _o.Seed, _o.Local);
         var delta = worker.Delta;
         double norm = GaussianMechanism.Norm(delta);
         if (!double.IsFinite(norm))
@@ -248,6 +255,6 @@ public sealed class FederatedSimulation
         var buffers = worker.BufferValues;
         for (int j = 0; j < buffers.Length; j++) block.Buffers[j] += w * buffers[j];
         block.Weight += w;
-        return new UserUpdate(user, data.Count, steps, loss, norm, Math.Sqrt(clippedSq), w);
+        return new UserUpdate(user, data.Count, steps, loss, norm, Math.Sqrt(clippedSq), w, images);
     }
 }

@@ -62,9 +62,10 @@ internal sealed class FederatedWorker
 
     /// <summary>
     /// Trains user <paramref name="user"/> on <paramref name="data"/> from the central parameters;
-    /// returns the mean loss over its local steps and the number of steps.
+    /// returns the mean loss over its local steps, the number of steps and the number of samples
+    /// those steps trained on (a sample seen in two epochs counts twice).
     /// </summary>
-    public (double MeanLoss, int Steps) TrainUser(int user, IDataset data, int iteration, ulong seed, LocalTrainingOptions o)
+    public (double MeanLoss, int Steps, long Images) TrainUser(int user, IDataset data, int iteration, ulong seed, LocalTrainingOptions o)
     {
         int n = data.Count, b = o.BatchSize;
         int full = n / b, rem = n % b;
@@ -77,6 +78,7 @@ internal sealed class FederatedWorker
 
         Slot? active = null;
         double lossSum = 0;
+        long images = 0;
         float mu = (float)o.ProximalMu;
         for (int step = 0; step < steps; step++)
         {
@@ -94,6 +96,7 @@ internal sealed class FederatedWorker
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"Local training diverged: user {user}, iteration {iteration}, local step {step}: the loss is {loss}.");
             lossSum += loss;
+            images += size;
             if (mu > 0) AddProximalGradient(t, mu);
             if (o.ClipGradNorm is double c) Trainer.ClipGradNorm(t, c);
             t.ApplyUpdate();
@@ -113,7 +116,7 @@ internal sealed class FederatedWorker
             ps[i].Value.AsSpan().CopyTo(BufferValues.AsSpan(off));
             off += ps[i].Value.Length;
         }
-        return (lossSum / steps, steps);
+        return (lossSum / steps, steps, images);
     }
 
     /// <summary>A fresh local model: the central parameters and buffers, a zeroed optimizer (pfl-research creates a new local optimizer per user), the user's own random streams.</summary>

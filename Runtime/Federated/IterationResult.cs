@@ -10,7 +10,8 @@ namespace TrainingGen.Federated;
 /// <param name="Norm">L2 norm of the delta (all trainable parameters) before clipping.</param>
 /// <param name="ClippedNorm">L2 norm of what entered the sum: the delta after clipping (equals <paramref name="Norm"/> without DP).</param>
 /// <param name="Weight">The user's weight in the average.</param>
-public readonly record struct UserUpdate(int User, int Samples, int LocalSteps, double Loss, double Norm, double ClippedNorm, double Weight);
+/// <param name="Images">Samples its local steps trained on (<paramref name="Samples"/> × epochs, or the samples of <paramref name="LocalSteps"/> batches).</param>
+public readonly record struct UserUpdate(int User, int Samples, int LocalSteps, double Loss, double Norm, double ClippedNorm, double Weight, long Images = 0);
 
 /// <summary>What one central iteration did.</summary>
 /// <param name="Iteration">0-based index of the iteration.</param>
@@ -19,4 +20,14 @@ public readonly record struct UserUpdate(int User, int Samples, int LocalSteps, 
 /// <param name="ClippingBound">The bound C used this iteration (null without DP).</param>
 /// <param name="NoiseStdDev">Standard deviation of the noise added to each coordinate of the sum (0 without noise).</param>
 /// <param name="Epsilon">ε spent after this iteration, from the <see cref="IPrivacyLedger"/> (null without one).</param>
-public sealed record IterationResult(int Iteration, IReadOnlyList<UserUpdate> Users, double MeanLoss, double? ClippingBound, double NoiseStdDev, double? Epsilon);
+public sealed record IterationResult(int Iteration, IReadOnlyList<UserUpdate> Users, double MeanLoss, double? ClippingBound, double NoiseStdDev, double? Epsilon)
+{
+    /// <summary>Samples the cohort's local steps trained on, all users together (a sample seen in two local epochs counts twice).</summary>
+    public long LocalImages { get; init; }
+    /// <summary>Wall time of the iteration in seconds: cohort sampling, local training on all workers, aggregation and the central update.</summary>
+    public double Seconds { get; init; }
+    /// <summary>Users trained per second of wall time (<see cref="Users"/>.Count ÷ <see cref="Seconds"/>).</summary>
+    public double UsersPerSecond => Seconds > 0 ? Users.Count / Seconds : 0;
+    /// <summary>Local training samples per second of wall time, all workers together (<see cref="LocalImages"/> ÷ <see cref="Seconds"/>).</summary>
+    public double ImagesPerSecond => Seconds > 0 ? LocalImages / Seconds : 0;
+}

@@ -1,0 +1,43 @@
+using System;
+using System.Globalization;
+using System.IO;
+using TrainingGen.Federated;
+
+namespace FederatedSample;
+
+/// <summary>
+/// The sample's timed mode (<c>--benchmark N</c>): the local-training throughput of the sample's
+/// setting — Fashion-MNIST over 1,000 Dirichlet(0.1) users, cohort 50, one local epoch of batch 10 at
+/// lr 0.1, FedAvg with central lr 1, no DP, no evaluation — over N iterations after 2 warm-up ones.
+/// tests/Benchmarks/pytorch/fedavg_throughput.py measures a plain PyTorch FedAvg loop on the same
+/// setting; docs/benchmarks.md compares the two.
+/// </summary>
+public static class ThroughputBenchmark
+{
+    /// <summary>Timed figures: users and images trained per second of wall time, all workers together.</summary>
+    public sealed record Figures(string DataSet, int Iterations, int Threads, long Users, long Images, double Seconds)
+    {
+        public double UsersPerSecond => Users / Seconds;
+        public double ImagesPerSecond => Images / Seconds;
+        public string Line() => string.Create(CultureInfo.InvariantCulture,
+            $"benchmark impl=traininggen data={DataSet} iterations={Iterations} threads={Threads} users_per_s={UsersPerSecond:F1} images_per_s={ImagesPerSecond:F0} seconds={Seconds:F2}");
+    }
+
+    public static Figures Run(FederatedRunOptions options, int iterations)
+    {
+        if (iterations <= 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "The benchmark needs at least one iteration.");
+        var s = FederatedRun.Load(options, TextWriter.Null);
+        var users = Partition.Dirichlet(s.Train, options.Users ?? s.Users, options.Alpha, options.Seed);
+        var simOptions = FederatedRun.SimulationOptions(options, s);
+        var sim = new FederatedSimulation(s.Factory, users, simOptions);
+        sim.Run(2);   // warm-up: JIT, the workers' trainers
+        long trained = 0, images = 0;
+        double seconds = 0;
+        for (int t = 0; t < iterations; t++)
+        {
+            var r = sim.RunIteration();
+            trained += r.Users.Count; images += r.LocalImages; seconds += r.Seconds;
+        }
+        return new Figures(s.Name, iterations, simOptions.Threads, trained, images, seconds);
+    }
+}
