@@ -96,6 +96,22 @@ public static unsafe class WorkerPool
     /// <summary>Worker threads started so far (for tests and diagnostics).</summary>
     public static int WorkerCount => Volatile.Read(ref s_workers).Length;
 
+    /// <summary>
+    /// Bytes the worker threads have allocated so far, as of the end of their latest job (each
+    /// records <see cref="GC.GetAllocatedBytesForCurrentThread"/>). With the caller's own
+    /// per-thread count this gives exactly what a parallel call allocated, unlike
+    /// <see cref="GC.GetTotalAllocatedBytes(bool)"/>, which also counts unrelated threads (a test host's).
+    /// </summary>
+    public static long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            foreach (var w in Volatile.Read(ref s_workers)) sum += Volatile.Read(ref w.AllocatedBytes);
+            return sum;
+        }
+    }
+
     private static void Invoke<TState>(void* body, void* state, int i) where TState : unmanaged =>
         ((delegate*<in TState, int, void>)body)(in *(TState*)state, i);
 
@@ -133,6 +149,7 @@ public static unsafe class WorkerPool
         private readonly int _index;
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
+        public long AllocatedBytes;
 
         public Worker(int index)
         {
@@ -160,6 +177,7 @@ public static unsafe class WorkerPool
                 _seen = (int)(job >> 32);
                 if (_index >= (int)(uint)job) continue; // not taking part in this one
                 RunItems();
+                Volatile.Write(ref AllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
                 Interlocked.Decrement(ref s_pending);
             }
         }

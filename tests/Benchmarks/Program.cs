@@ -18,6 +18,8 @@ using TrainingGen.Benchmarks;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 if (args.Contains("--check")) return AllocationCheck.Run();
+if (args.Length == 1 && args[0] == "--alloc-kernels") return TrainingGen.Benchmarks.Peer.AllocationTrace.Kernels();
+if (args.Length >= 2 && args[0] == "--alloc-trace") return TrainingGen.Benchmarks.Peer.AllocationTrace.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2000);
 if (args.Contains("--peer")) return TrainingGen.Benchmarks.Peer.SameRun.Run(args);
 
 bool quick = args.Contains("--quick");
