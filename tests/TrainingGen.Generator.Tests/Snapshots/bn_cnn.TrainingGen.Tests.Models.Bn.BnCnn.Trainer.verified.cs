@@ -31,6 +31,7 @@ namespace TrainingGen.Tests.Models.Bn
             private float _learningRate; // finite and >= 0 (the setter checks)
             // Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.
             private bool _training;
+            private int _threads; // kernel thread cap, 0 = KernelThreads.Default (the setter checks)
             private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = new global::TrainingGen.SgdAttribute { LearningRate = 0.05d, Momentum = 0.9d }.CreateOptimizer();
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
@@ -146,6 +147,8 @@ namespace TrainingGen.Tests.Models.Bn
             /// <inheritdoc/>
             public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }
             /// <inheritdoc/>
+            public int Threads { get => _threads; set => _threads = global::TrainingGen.Kernels.KernelThreads.Check(value); }
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;
@@ -177,6 +180,7 @@ namespace TrainingGen.Tests.Models.Bn
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = true;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
@@ -189,6 +193,7 @@ namespace TrainingGen.Tests.Models.Bn
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
@@ -199,6 +204,7 @@ namespace TrainingGen.Tests.Models.Bn
             public global::TrainingGen.Tensor Predict(global::TrainingGen.Tensor x)
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(x.Data);
                 return _out_logits;
@@ -220,6 +226,7 @@ namespace TrainingGen.Tests.Models.Bn
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
                 global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(features[0].Data);
                 return _outputs;
@@ -285,6 +292,7 @@ namespace TrainingGen.Tests.Models.Bn
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
             public void ApplyUpdate()
             {
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _optimizer.Step(LearningRate, _step);
                 _step++;
             }

@@ -31,6 +31,7 @@ namespace TrainingGen.Tests.Models.Transformer
             private float _learningRate; // finite and >= 0 (the setter checks)
             // Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.
             private bool _training;
+            private int _threads; // kernel thread cap, 0 = KernelThreads.Default (the setter checks)
             private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = new global::TrainingGen.AdamAttribute { LearningRate = 0.001d }.CreateOptimizer();
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
@@ -510,6 +511,8 @@ namespace TrainingGen.Tests.Models.Transformer
             /// <inheritdoc/>
             public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }
             /// <inheritdoc/>
+            public int Threads { get => _threads; set => _threads = global::TrainingGen.Kernels.KernelThreads.Check(value); }
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;
@@ -541,6 +544,7 @@ namespace TrainingGen.Tests.Models.Transformer
             {
                 global::TrainingGen.TrainerChecks.Shape(tokens, "tokens", _tokens_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(label, "label", _label_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = true;
                 RunPredictions(tokens.Data);
                 RunLoss(tokens.Data, label.Data);
@@ -553,6 +557,7 @@ namespace TrainingGen.Tests.Models.Transformer
             {
                 global::TrainingGen.TrainerChecks.Shape(tokens, "tokens", _tokens_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(label, "label", _label_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(tokens.Data);
                 RunLoss(tokens.Data, label.Data);
@@ -563,6 +568,7 @@ namespace TrainingGen.Tests.Models.Transformer
             public global::TrainingGen.Tensor Predict(global::TrainingGen.Tensor tokens)
             {
                 global::TrainingGen.TrainerChecks.Shape(tokens, "tokens", _tokens_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(tokens.Data);
                 return _out_logits;
@@ -584,6 +590,7 @@ namespace TrainingGen.Tests.Models.Transformer
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
                 global::TrainingGen.TrainerChecks.Shape(features[0], "tokens", _tokens_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(features[0].Data);
                 return _outputs;
@@ -913,6 +920,7 @@ namespace TrainingGen.Tests.Models.Transformer
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
             public void ApplyUpdate()
             {
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _optimizer.Step(LearningRate, _step);
                 _step++;
             }
