@@ -9,12 +9,17 @@ public readonly record struct StepTiming(double MedianUs, double MinUs, double M
 /// <summary>
 /// The timing method both sides share (the TorchSharp baseline's): warm-up of at least 20 steps and
 /// 150 ms, which also calibrates the steps per repeat to about <c>targetMs</c>; then <c>repeats</c>
-/// timed repeats; the median µs/step. Bytes are <see cref="GC.GetTotalAllocatedBytes(bool)"/> (every
-/// thread, so the kernel workers count too) over all the timed steps.
+/// timed repeats; the median µs/step, and the bytes allocated per step over all the timed steps.
 /// </summary>
 public static class StepTimer
 {
-    public static StepTiming Measure(Func<float> step, int repeats, double targetMs)
+    /// <param name="ownThreadsOnly">Count only this thread's and the kernel workers' bytes (exact for
+    /// TrainingGen; <see cref="GC.GetTotalAllocatedBytes(bool)"/> also counts the runtime's tiering and
+    /// finalizer threads) instead of every thread's.</param>
+    private static long Bytes(bool ownThreadsOnly) =>
+        ownThreadsOnly ? GC.GetAllocatedBytesForCurrentThread() + Kernels.WorkerPool.WorkerAllocatedBytes : GC.GetTotalAllocatedBytes(true);
+
+    public static StepTiming Measure(Func<float> step, int repeats, double targetMs, bool ownThreadsOnly = false)
     {
         var sw = Stopwatch.StartNew();
         int warm = 0;
@@ -27,11 +32,11 @@ public static class StepTimer
         for (int r = 0; r < repeats; r++)
         {
             GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
-            long b0 = GC.GetTotalAllocatedBytes(true);
+            long b0 = Bytes(ownThreadsOnly);
             long t0 = Stopwatch.GetTimestamp();
             for (int i = 0; i < steps; i++) step();
             long t1 = Stopwatch.GetTimestamp();
-            bytes += GC.GetTotalAllocatedBytes(true) - b0;
+            bytes += Bytes(ownThreadsOnly) - b0;
             perStep[r] = (t1 - t0) * 1e6 / Stopwatch.Frequency / steps;
         }
         Array.Sort(perStep);

@@ -7,6 +7,8 @@ using static TorchSharp.torch;
 
 namespace TrainingGen.Benchmarks.Peer;
 
+using Tensor = TorchSharp.torch.Tensor; // not TrainingGen.Tensor
+
 /// <summary>
 /// The same five cases in TorchSharp-cpu 0.107 (libtorch 2.10, MKL): model, loss and optimizer as in
 /// docs/benchmarks.md, <c>torch.manual_seed(1234)</c>, one fixed batch; a step is zero_grad, forward,
