@@ -14,6 +14,7 @@ internal sealed partial class TrainerEmitter
         Property("/// <inheritdoc/>", "public int BatchSize => _batch;");
         Property("/// <inheritdoc/>", "public long StepCount { get => _step; set => _step = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"The step count cannot be negative.\"); }");
         Property("/// <inheritdoc/>", "public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }");
+        Property("/// <inheritdoc/>", "public int Threads { get => _threads; set => _threads = global::TrainingGen.Kernels.KernelThreads.Check(value); }");
         if (_dropout)
             Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TrainerRandomStream> RandomStreams => new[] {{ new global::TrainingGen.TrainerRandomStream(\"dropout\", _dropoutRng) }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TrainerTensor> Parameters => _parameters;");
@@ -75,10 +76,14 @@ internal sealed partial class TrainerEmitter
     {
         foreach (var i in inputs)
             w.Line($"global::TrainingGen.TrainerChecks.Shape({tensor(i)}, {Literal(i.Name)}, {_ctx.S(i.NodeId)}, _batch);");
+        w.Line(ThreadScope);
         w.Line($"_training = {(training ? "true" : "false")};");
         w.Line($"RunPredictions({List(inputs.Where(i => !i.IsLabel), i => tensor(i) + ".Data")});");
         if (withLoss) w.Line($"RunLoss({List(inputs, i => tensor(i) + ".Data")});");
     }
+
+    /// <summary>Caps the kernels' threads at <c>Threads</c> for the rest of the method (a thread-static, restored on exit; no allocation).</summary>
+    internal const string ThreadScope = "using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);";
 
     // The list forms are public, not explicit ITrainer implementations: an explicit one would be
     // hidden on the concrete trainer type behind the typed Step(x, y) (CS7036 for trainer.Step(list)).

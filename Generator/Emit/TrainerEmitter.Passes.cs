@@ -34,7 +34,7 @@ internal sealed partial class TrainerEmitter
     {
         w.Line("/// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>");
         using (w.Block("public void ApplyUpdate()"))
-            w.Line("_optimizer.Step(LearningRate, _step);").Line("_step++;");
+            w.Line(ThreadScope).Line("_optimizer.Step(LearningRate, _step);").Line("_step++;");
         w.Line();
     }
 

@@ -103,6 +103,7 @@ internal sealed partial class TrainerEmitter
         w.Line("private float _learningRate; // finite and >= 0 (the setter checks)");
         w.Line("// Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.");
         w.Line("private bool _training;");
+        w.Line("private int _threads; // kernel thread cap, 0 = KernelThreads.Default (the setter checks)");
         if (_dropout) w.Line("private readonly global::TrainingGen.Rng _dropoutRng; // dropout masks, seeded from the trainer's seed");
         w.Line($"private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = {OptimizerCreation(_ir.Optimizer)};");
         w.Line("private readonly global::TrainingGen.TrainerTensor[] _parameters;");

@@ -3,12 +3,42 @@ using System;
 namespace TrainingGen.Kernels;
 
 /// <summary>Backward kernels of activations.</summary>
-public static class Activations
+public static unsafe class Activations
 {
-    /// <summary><c>dx = g · [y &gt; 0]</c> for <c>y = relu(x)</c> (reading the saved output, not the input).</summary>
+    /// <summary>Elements per parallel block of elementwise kernels (tens of µs of work).</summary>
+    internal const int ParallelBlock = 64 * 1024;
+
+    /// <summary>
+    /// <c>dx = g · [y &gt; 0]</c> for <c>y = relu(x)</c> (reading the saved output, not the input).
+    /// Large tensors are split into blocks over the kernel threads (elementwise: the same bits).
+    /// </summary>
     public static void ReluBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> y, Span<float> dx)
     {
         if (g.Length != y.Length || dx.Length != y.Length) throw new ArgumentException("relu backward: lengths differ.");
-        for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f ? g[i] : 0f;
+        fixed (float* pg = g, py = y, pdx = dx)
+        {
+            var job = new Elementwise { A = pg, B = py, Out = pdx, Length = dx.Length };
+            int blocks = (dx.Length + ParallelBlock - 1) / ParallelBlock;
+            if (blocks <= 1) ReluBackwardRange(pg, py, pdx, 0, dx.Length);
+            else WorkerPool.For(blocks, in job, &ReluBackwardBlock);
+        }
+    }
+
+    private static void ReluBackwardBlock(in Elementwise j, int block)
+    {
+        int start = block * ParallelBlock;
+        ReluBackwardRange(j.A, j.B, j.Out, start, Math.Min(j.Length, start + ParallelBlock));
+    }
+
+    private static void ReluBackwardRange(float* g, float* y, float* dx, int start, int end)
+    {
+        for (int i = start; i < end; i++) dx[i] = y[i] > 0f ? g[i] : 0f;
+    }
+
+    /// <summary>Two inputs and one output of an elementwise kernel, shared by its blocks.</summary>
+    internal struct Elementwise
+    {
+        public float* A, B, Out;
+        public int Length;
     }
 }

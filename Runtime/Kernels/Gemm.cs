@@ -18,7 +18,9 @@ namespace TrainingGen.Kernels;
 /// always computes a full tile; edge tiles go through a small buffer and only their valid part is
 /// written. The micro-kernel is AVX2 + FMA (6×16: twelve 256-bit accumulators) where the CPU has
 /// them, and a portable <see cref="Vector{T}"/> loop otherwise. Packing buffers are per thread,
-/// grown once to the largest size seen, so calls do not allocate. Single-threaded.
+/// grown once to the largest size seen, so calls do not allocate. Large products run on the
+/// <see cref="WorkerPool"/>: C is split into blocks of whole columns (or rows) on the tile grid, so
+/// every element is the same sum over k in the same order whatever the thread count (same bits).
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -87,12 +89,79 @@ public static unsafe class Gemm
             return;
         }
 
-        if (!transA && transB && m <= DotKernelMaxRows && k >= DotKernelMinDepth && UsesAvx2)
+        bool dot = !transA && transB && m <= DotKernelMaxRows && k >= DotKernelMinDepth && UsesAvx2;
+        var job = new Job
         {
-            fixed (float* pa = a, pb = b, pcm = c) DotNT(m, n, k, alpha, pa, lda, pb, ldb, beta, pcm, ldc);
-            return;
+            TransA = transA, TransB = transB, Avx = UsesAvx2, TransposeAvx = Avx.IsSupported && !ForceFallback, Dot = dot,
+            M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, Alpha = alpha, Beta = beta,
+        };
+        fixed (float* pa = a, pb = b, pcm = c)
+        {
+            job.A = pa; job.B = pb; job.C = pcm;
+            int threads = (long)m * n * k >= ParallelMinProduct ? Math.Min(KernelThreads.Current, MaxUsefulThreads(m, n)) : 1;
+            if (threads <= 1)
+            {
+                Run(in job, m, n, pa, pb, pcm);
+                return;
+            }
+            // Split C into blocks of whole columns (or rows), on the micro-kernel's tile grid: every
+            // element is still one thread's sum over k in the same order, so any thread count gives
+            // the same bits. Splitting n re-packs A per block and splitting m re-packs B: split the
+            // dimension whose blocks re-pack the smaller operand.
+            job.SplitColumns = m <= n || dot;
+            int extent = job.SplitColumns ? n : m, unit = dot ? 3 : job.SplitColumns ? NR : MR;
+            int units = (extent + unit - 1) / unit;
+            int blocks = Math.Min(units, threads * BlocksPerThread);
+            job.Chunk = (units + blocks - 1) / blocks * unit;
+            WorkerPool.For((extent + job.Chunk - 1) / job.Chunk, in job, &RunBlock);
         }
+    }
 
+    /// <summary>Products with at least this many multiply-adds run on several threads (when allowed).</summary>
+    internal const long ParallelMinProduct = 1L << 18;
+
+    /// <summary>Blocks per thread when a product is split: a few, so a thread slowed by other load is balanced by the others.</summary>
+    internal const int BlocksPerThread = 2;
+
+    private static int MaxUsefulThreads(int m, int n) => Math.Max(1, Math.Max((n + NR - 1) / NR, (m + MR - 1) / MR));
+
+    /// <summary>One call's arguments, shared by the threads of a parallel product.</summary>
+    private struct Job
+    {
+        public bool TransA, TransB, Avx, TransposeAvx, Dot, SplitColumns;
+        public int M, N, K, Lda, Ldb, Ldc, Chunk;
+        public float Alpha, Beta;
+        public float* A, B, C;
+    }
+
+    private static void RunBlock(in Job j, int index)
+    {
+        int start = index * j.Chunk;
+        if (j.SplitColumns)
+        {
+            int n = Math.Min(j.Chunk, j.N - start);
+            float* b = j.TransB ? j.B + (long)start * j.Ldb : j.B + start;
+            Run(in j, j.M, n, j.A, b, j.C + start);
+        }
+        else
+        {
+            int m = Math.Min(j.Chunk, j.M - start);
+            float* a = j.TransA ? j.A + start : j.A + (long)start * j.Lda;
+            Run(in j, m, j.N, a, j.B, j.C + (long)start * j.Ldc);
+        }
+    }
+
+    /// <summary>The m×n block of C at <paramref name="c"/> from the operands at <paramref name="a"/>, <paramref name="b"/>, on this thread.</summary>
+    private static void Run(in Job j, int m, int n, float* a, float* b, float* c)
+    {
+        if (j.Dot) DotNT(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
+        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Avx, j.TransposeAvx);
+    }
+
+    /// <summary>The blocked, packed product on this thread (packing buffers are this thread's).</summary>
+    private static void Packed(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* pa, int lda, float* pb, int ldb, float beta, float* pcm, int ldc, bool avx, bool transposeAvx)
+    {
         int kcMax = Math.Min(k, KC);
         int needA = RoundUp(Math.Min(m, MC), MR) * kcMax;
         int needB = RoundUp(Math.Min(n, NC), NR) * kcMax;
@@ -101,10 +170,8 @@ public static unsafe class Gemm
         var packB = t_packB;
         if (packB is null || packB.Length < needB) t_packB = packB = GC.AllocateUninitializedArray<float>(Math.Max(needB, 4096), pinned: true);
 
-        bool avx = UsesAvx2;
-        bool transposeAvx = Avx.IsSupported && !ForceFallback;
         float* tile = stackalloc float[MR * NR];
-        fixed (float* pa = a, pb = b, pcm = c, wa = packA, wb = packB)
+        fixed (float* wa = packA, wb = packB)
         {
             for (int jc = 0; jc < n; jc += NC)
             {
@@ -519,7 +586,8 @@ public static unsafe class Gemm
             if (beta == 0f)
                 for (int j = 0; j < nr; j++) c[j] = alpha * tile[j];
             else
-                for (int j = 0; j < nr; j++) c[j] = alpha * tile[j] + beta * c[j];
+                // Rounded like the full tiles' fused store (StoreRow), so a tile's bits do not depend on where it sits.
+                for (int j = 0; j < nr; j++) c[j] = Fma.IsSupported ? MathF.FusedMultiplyAdd(c[j], beta, alpha * tile[j]) : alpha * tile[j] + beta * c[j];
         }
     }
 }

@@ -68,8 +68,48 @@ public sealed class Sgd : Optimizer
         return (p, buf is null ? Array.Empty<MilVar>() : new[] { buf });
     }
 
-    /// <summary>The update kernel (no allocation); <paramref name="momentumBuffer"/> is empty without momentum.</summary>
-    public static void Update(Span<float> param, ReadOnlySpan<float> grad, Span<float> momentumBuffer,
+    /// <summary>
+    /// The update kernel (no allocation); <paramref name="momentumBuffer"/> is empty without momentum.
+    /// Large tensors are split into blocks of elements over the kernel threads: every operation is
+    /// elementwise, so the bits do not depend on the split.
+    /// </summary>
+    public static unsafe void Update(Span<float> param, ReadOnlySpan<float> grad, Span<float> momentumBuffer,
+        Span<float> scratch, bool firstStep, float learningRate, in SgdOptions o)
+    {
+        int blocks = (param.Length + ParallelBlock - 1) / ParallelBlock;
+        if (blocks <= 1 || grad.Length != param.Length || scratch.Length < param.Length || (!momentumBuffer.IsEmpty && momentumBuffer.Length != param.Length))
+        {
+            UpdateRange(param, grad, momentumBuffer, scratch, firstStep, learningRate, o);
+            return;
+        }
+        fixed (float* p = param, g = grad, b = momentumBuffer, s = scratch)
+        {
+            var job = new SgdJob { P = p, G = g, B = b, S = s, Length = param.Length, HasMomentum = !momentumBuffer.IsEmpty,
+                FirstStep = firstStep, LearningRate = learningRate, Options = o };
+            Kernels.WorkerPool.For(blocks, in job, &UpdateBlock);
+        }
+    }
+
+    /// <summary>Elements per parallel block of the update.</summary>
+    private const int ParallelBlock = 64 * 1024;
+
+    private unsafe struct SgdJob
+    {
+        public float* P, G, B, S;
+        public int Length;
+        public bool HasMomentum, FirstStep;
+        public float LearningRate;
+        public SgdOptions Options;
+    }
+
+    private static unsafe void UpdateBlock(in SgdJob j, int block)
+    {
+        int start = block * ParallelBlock, n = Math.Min(ParallelBlock, j.Length - start);
+        UpdateRange(new Span<float>(j.P + start, n), new ReadOnlySpan<float>(j.G + start, n),
+            j.HasMomentum ? new Span<float>(j.B + start, n) : default, new Span<float>(j.S + start, n), j.FirstStep, j.LearningRate, j.Options);
+    }
+
+    private static void UpdateRange(Span<float> param, ReadOnlySpan<float> grad, Span<float> momentumBuffer,
         Span<float> scratch, bool firstStep, float learningRate, in SgdOptions o)
     {
         float mu = (float)o.Momentum, wd = (float)o.WeightDecay, damp = (float)o.Dampening;

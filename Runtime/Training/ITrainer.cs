@@ -42,6 +42,13 @@ public interface ITrainer
     long StepCount { get; set; }
     /// <summary>The learning rate of the next update; setting a negative or non-finite value throws <see cref="ArgumentOutOfRangeException"/>.</summary>
     float LearningRate { get; set; }
+    /// <summary>
+    /// How many threads the trainer's kernels may use: 0 (the default) means
+    /// <see cref="Kernels.KernelThreads.Default"/> (<c>TRAININGGEN_THREADS</c>, else every core); 1 runs
+    /// everything on the calling thread. Results are bit-identical for every value. A trainer that
+    /// does not support a cap keeps 0 and throws <see cref="NotSupportedException"/> when set.
+    /// </summary>
+    int Threads { get => 0; set => throw new NotSupportedException("This trainer does not take a thread cap."); }
     /// <summary>Parameters in state_dict order.</summary>
     IReadOnlyList<TrainerTensor> Parameters { get; }
     /// <summary>Optimizer state tensors (e.g. SGD momentum buffers), in package order.</summary>

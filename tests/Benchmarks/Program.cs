@@ -1,7 +1,9 @@
 // Benchmarks of one training step per case of docs/benchmarks.md.
 //   dotnet run -c Release --project tests/Benchmarks -- --filter '*'            full run (BenchmarkDotNet)
 //   dotnet run -c Release --project tests/Benchmarks -- --filter '*' --quick    Job.Dry smoke run
-//   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step, fails if any
+//   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step (1 and 2 threads), fails if any
+//   dotnet run -c Release --project tests/Benchmarks -p:TorchPeer=true -- --peer [--threads 1,2] [--rounds 3] [--out FILE]
+//                                                                               TrainingGen and TorchSharp in the same run (docs/benchmarks.md)
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -16,6 +18,9 @@ using TrainingGen.Benchmarks;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 if (args.Contains("--check")) return AllocationCheck.Run();
+if (args.Length == 1 && args[0] == "--alloc-kernels") return TrainingGen.Benchmarks.Peer.AllocationTrace.Kernels();
+if (args.Length >= 2 && args[0] == "--alloc-trace") return TrainingGen.Benchmarks.Peer.AllocationTrace.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2000);
+if (args.Contains("--peer")) return TrainingGen.Benchmarks.Peer.SameRun.Run(args);
 
 bool quick = args.Contains("--quick");
 var rest = args.Where(a => a != "--quick").ToArray();
@@ -38,22 +43,25 @@ internal static class AllocationCheck
         var cases = new Cases();
         cases.Warm();
         int failures = 0;
+        foreach (int threads in new[] { 1, 2 })
         foreach (var (name, mflop, torch) in Cases.Reference)
         {
+            cases.SetThreads(threads);
             var step = cases.ByName(name);
             for (int i = 0; i < 5; i++) step();
             const int steps = 100;
             var process = Process.GetCurrentProcess();
             var cpu0 = process.TotalProcessorTime;
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long before = GC.GetTotalAllocatedBytes(true);
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < steps; i++) step();
             long end = Stopwatch.GetTimestamp();
-            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            long bytes = GC.GetTotalAllocatedBytes(true) - before;
             process.Refresh();
             double cpuUs = (process.TotalProcessorTime - cpu0).TotalMilliseconds * 1000 / steps;
             double us = (end - start) * 1e6 / Stopwatch.Frequency / steps;
-            // CPU time is the steadier figure on a shared machine (the process is single-threaded and does not allocate).
+            // CPU time (all threads of the process) is the steadier figure on a shared machine with 1 thread.
+            Console.Write($"{threads}T ");
             Console.WriteLine($"{name,-8} {bytes / (double)steps,8:0.##} B/step  wall {us,10:0.0} µs/step  cpu {cpuUs,10:0.0} µs/step  {mflop / cpuUs * 1000,7:0.00} GFLOP/s (cpu)  ×{cpuUs / torch:0.00} TorchSharp");
             if (bytes != 0) failures++;
         }

@@ -31,6 +31,7 @@ namespace Demo
             private float _learningRate; // finite and >= 0 (the setter checks)
             // Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.
             private bool _training;
+            private int _threads; // kernel thread cap, 0 = KernelThreads.Default (the setter checks)
             private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = new global::TrainingGen.SgdAttribute { LearningRate = 0.001d, Momentum = 0.9d }.CreateOptimizer();
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
@@ -126,6 +127,8 @@ namespace Demo
             /// <inheritdoc/>
             public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }
             /// <inheritdoc/>
+            public int Threads { get => _threads; set => _threads = global::TrainingGen.Kernels.KernelThreads.Check(value); }
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;
@@ -135,8 +138,6 @@ namespace Demo
             public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new string[] { "x", "y" };
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { "x" };
-            /// <inheritdoc/>
-            public global::System.Collections.Generic.IReadOnlyList<int[]> InputShapes { get; } = new int[][] { new int[] { -1, 2 }, new int[] { -1, 3 } };
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "pred" };
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
@@ -159,6 +160,7 @@ namespace Demo
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = true;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
@@ -171,6 +173,7 @@ namespace Demo
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(y, "y", _y_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(x.Data);
                 RunLoss(x.Data, y.Data);
@@ -181,38 +184,38 @@ namespace Demo
             public global::TrainingGen.Tensor Predict(global::TrainingGen.Tensor x)
             {
                 global::TrainingGen.TrainerChecks.Shape(x, "x", _x_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(x.Data);
                 return _out_pred;
             }
 
-            /// <inheritdoc/>
-            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Step(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
+                return Step(inputs[0], inputs[1]);
             }
 
-            /// <inheritdoc/>
-            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Evaluate(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
+                return Evaluate(inputs[0], inputs[1]);
             }
 
-            /// <inheritdoc/>
-            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
+            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                Predict(global::TrainingGen.TrainerChecks.Float(features[0], "x"));
+                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
+                _training = false;
+                RunPredictions(features[0].Data);
                 return _outputs;
             }
 
-            /// <inheritdoc/>
-            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
+            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return ComputeGradients(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
+                return ComputeGradients(inputs[0], inputs[1]);
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
@@ -259,6 +262,7 @@ namespace Demo
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
             public void ApplyUpdate()
             {
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _optimizer.Step(LearningRate, _step);
                 _step++;
             }
