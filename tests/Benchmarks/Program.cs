@@ -2,6 +2,8 @@
 //   dotnet run -c Release --project tests/Benchmarks -- --filter '*'            full run (BenchmarkDotNet)
 //   dotnet run -c Release --project tests/Benchmarks -- --filter '*' --quick    Job.Dry smoke run
 //   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step, fails if any
+//   dotnet run -c Release --project tests/Benchmarks -- --conv [rounds]         convolution variants per shape, interleaved
+//   dotnet run -c Release --project tests/Benchmarks -- --cnn-ab [rounds]       cnn step before/after the direct convolutions, interleaved
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -16,6 +18,10 @@ using TrainingGen.Benchmarks;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 if (args.Contains("--check")) return AllocationCheck.Run();
+int Rounds(int fallback) => args.Length > 1 && int.TryParse(args[1], out int r) ? r : fallback;
+if (args.Length > 0 && args[0] == "--conv") return ConvTable.Run(Rounds(9));
+if (args.Length > 0 && args[0] == "--cnn-parts") return ConvTable.RunParts(Rounds(5));
+if (args.Length > 0 && args[0] == "--cnn-ab") return ConvTable.RunStepAb(Rounds(9));
 
 bool quick = args.Contains("--quick");
 var rest = args.Where(a => a != "--quick").ToArray();
