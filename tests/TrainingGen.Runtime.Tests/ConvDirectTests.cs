@@ -218,6 +218,34 @@ public class ConvDirectTests
     }
 
     [Test]
+    public void A_warm_step_allocates_nothing()
+    {
+        var s1 = new Conv2dShape(32, 1, 28, 28, 6, 5, 1, 0, 1, 1);
+        var s2 = new Conv2dShape(32, 6, 12, 12, 16, 5, 1, 2, 1, 1); // padded: exercises the copies too
+        var rng = new Random(9);
+        var x1 = Random(rng, 32 * 784); var w1 = Random(rng, 150); var b1 = Random(rng, 6); var y1 = new float[32 * 6 * 576];
+        var x2 = Random(rng, 32 * 6 * 144); var w2 = Random(rng, 16 * 150); var y2 = new float[32 * 16 * 144];
+        var f1 = new float[Conv2dDirect.ForwardWorkLength(s1, ConvTile.P2C6)]; var f2 = new float[Conv2dDirect.ForwardWorkLength(s2, ConvTile.P3C4)];
+        var d2 = new float[Conv2dDirect.InputGradWorkLength(s2, ConvTile.P2C6)];
+        var dw1 = new float[150]; var dw2 = new float[w2.Length]; var dx2 = new float[x2.Length];
+        var p1 = new float[32 * 6 * 144]; var dp1 = new float[y1.Length];
+        void Step()
+        {
+            Conv2dDirect.Forward(x1, w1, b1, y1, f1, s1, ConvTile.P2C6, ConvEpilogue.BiasRelu);
+            MaxPool2x2.ForwardRange(y1, p1, 24, 24, 0, 32 * 6);
+            Conv2dDirect.Forward(x2, w2, default, y2, f2, s2, ConvTile.P3C4, ConvEpilogue.Bias);
+            Conv2dDirect.WeightGrad(y2, x2, f2, dw2, s2, ConvTile.P3C4);
+            Conv2dDirect.InputGrad(y2, w2, dx2, d2, s2, ConvTile.P2C6);
+            MaxPool2x2.BackwardRange(p1, y1, dp1, 24, 24, true, 0, 32 * 6);
+            Conv2dDirect.WeightGrad(dp1, x1, f1, dw1, s1, ConvTile.P2C6);
+        }
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step(); Step();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
     public void Buffers_too_small_are_rejected_with_sizes()
     {
         var s = new Conv2dShape(2, 1, 28, 28, 6, 5, 1, 0, 1, 1);
