@@ -58,7 +58,7 @@ internal sealed class Conv2dGradRule : OpRule
         if (Name != "conv2d_dx") return null;
         var plan = ConvKernelChoice.For(n.Shape, c.Shape(n.Args[0]), n);
         string geometry = Conv2dRule.Geometry(n.Shape, c.Shape(n.Args[0]), n);
-        return plan.DirectInputGrad ? $"{EmitContext.K}.Conv2dDirect.InputGradWorkLength({geometry}, {plan.InputGradTile})" : $"{geometry}.PatchLength";
+        return plan.Direct ? $"{EmitContext.K}.Conv2dDirect.InputGradScatterWorkLength({geometry})" : $"{geometry}.PatchLength";
     }
 
     public override string? Trainer(EmitContext c, Node n)
@@ -86,8 +86,8 @@ internal sealed class Conv2dGradRule : OpRule
             {
                 var plan = ConvKernelChoice.For(n.Shape, c.Shape(g), n);
                 string geometry = Conv2dRule.Geometry(n.Shape, c.Shape(g), n);
-                return plan.DirectInputGrad
-                    ? $"{EmitContext.K}.Conv2dDirect.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry}, {plan.InputGradTile});"
+                return plan.Direct
+                    ? $"{EmitContext.K}.Conv2dDirect.InputGradScatter({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry});"
                     : $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry});";
             }
             default:

@@ -307,6 +307,109 @@ public static unsafe class Conv2dDirect
     }
 
     // ------------------------------------------------------------------------------------------------
+    // Input gradient, scatter form: no zero taps. For 2 positions (runs of 8 output columns) × 6 input
+    // channels and one tap (ky, kx), 12 registers sum W[co, ci, ky, kx] · dy[n, co, run] over the output
+    // channels, then each is added once to dx[n, ci, oy + ky − p, ox + kx − p .. + 8]. The 6 channels of a
+    // tile write 6 different planes, so its read-modify-writes never overlap one another.
+
+    /// <summary>Floats of <see cref="InputGradScatter"/>'s working memory: packed weights, then (when padded) a zero-bordered dx.</summary>
+    public static int InputGradScatterWorkLength(in Conv2dShape s) =>
+        (s.InChannels + 5) / 6 * 6 * s.OutChannels * s.Kernel * s.Kernel + (s.Padding == 0 ? 0 : s.Batch * s.InChannels * PaddedPlane(s.Height, s.Width, s.Padding));
+
+    /// <summary>dx (overwritten) by the scatter form; same support as the forward kernel (<see cref="Supports"/>).</summary>
+    public static void InputGradScatter(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> work, in Conv2dShape s)
+    {
+        Check(s, dx.Length, dy.Length, work.Length, InputGradScatterWorkLength(s), "conv2d input gradient");
+        if (w.Length < s.OutChannels * s.PatchLength) throw new ArgumentException($"Conv2d: weight has {w.Length} elements, expected {s.OutChannels * s.PatchLength}.");
+        int packed = (s.InChannels + 5) / 6 * 6 * s.OutChannels * s.Kernel * s.Kernel;
+        // [ci / 6][ky][kx][co][6]
+        int kk = s.Kernel * s.Kernel, o = 0;
+        var pw = work[..packed];
+        for (int b = 0; b < (s.InChannels + 5) / 6; b++)
+            for (int t = 0; t < kk; t++)
+                for (int co = 0; co < s.OutChannels; co++)
+                    for (int c = 0; c < 6; c++, o++)
+                    {
+                        int ci = b * 6 + c;
+                        pw[o] = ci < s.InChannels ? w[(co * s.InChannels + ci) * kk + t] : 0f;
+                    }
+        InputGradScatterRange(dy, pw, dx, work[packed..], s, 0, s.Batch);
+    }
+
+    /// <summary>Scatter-form input gradient of images [start, end); a padded geometry accumulates into slot n of <paramref name="padScratch"/> first.</summary>
+    // parallel over [start,end): images; each writes only its own dx planes and its own part of padScratch.
+    public static void InputGradScatterRange(ReadOnlySpan<float> dy, ReadOnlySpan<float> packedWeights, Span<float> dx, Span<float> padScratch,
+        in Conv2dShape s, int start, int end)
+    {
+        int hp = s.Height + 2 * s.Padding, wp = s.Width + 2 * s.Padding, plane = hp * wp, image = s.InChannels * plane;
+        int oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, runs = (ow + Lanes - 1) / Lanes, positions = oh * runs;
+        if ((long)end * s.OutChannels * oh * ow > dy.Length || (long)end * s.InChannels * s.Height * s.Width > dx.Length
+            || (s.Padding > 0 && (long)end * image > padScratch.Length))
+            throw new ArgumentException("Conv2d: input gradient buffers too small for the images requested.");
+        int rem = ow % Lanes;
+        var tailMask = Vector256.GreaterThanOrEqual(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)(rem == 0 ? 0 : Lanes - rem)));
+        var all = Vector256<float>.AllBitsSet;
+        int blockWeights = 6 * s.OutChannels * k * k;
+        fixed (float* pdy = dy, pw = packedWeights, pdx = dx, pscr = padScratch)
+            for (int n = start; n < end; n++)
+            {
+                float* target = s.Padding > 0 ? pscr + (long)n * image : pdx + (long)n * image;
+                new Span<float>(target, image).Clear();
+                float* dyn = pdy + (long)n * s.OutChannels * oh * ow;
+                for (int ci0 = 0, b = 0; ci0 < s.InChannels; ci0 += 6, b++)
+                {
+                    int valid = Math.Min(6, s.InChannels - ci0);
+                    for (int p0 = 0; p0 < positions; p0 += 2)
+                    {
+                        int pa = p0, pb = Math.Min(p0 + 1, positions - 1);
+                        int oya = pa / runs, oxa = Math.Min(pa % runs * Lanes, ow - Lanes), oyb = pb / runs, oxb = Math.Min(pb % runs * Lanes, ow - Lanes);
+                        // a run that overlaps the one before it counts only its new lanes; a missing second position counts nothing
+                        var ma = pa % runs == runs - 1 && rem != 0 && runs > 1 ? tailMask : all;
+                        var mb = pb == pa ? Vector256<float>.Zero : pb % runs == runs - 1 && rem != 0 && runs > 1 ? tailMask : all;
+                        float* da = dyn + oya * ow + oxa, db = dyn + oyb * ow + oxb;
+                        float* wt = pw + (long)b * blockWeights;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++, wt += 6 * s.OutChannels)
+                                ScatterTile(da, db, ma, mb, wt, s.OutChannels, oh * ow,
+                                    target + (long)ci0 * plane + (oya + ky) * wp + oxa + kx, target + (long)ci0 * plane + (oyb + ky) * wp + oxb + kx, plane, valid);
+                    }
+                }
+                if (s.Padding > 0)
+                    for (int ci = 0; ci < s.InChannels; ci++)
+                        for (int r = 0; r < s.Height; r++)
+                            new ReadOnlySpan<float>(target + (long)ci * plane + (r + s.Padding) * wp + s.Padding, s.Width)
+                                .CopyTo(new Span<float>(pdx + ((long)(n * s.InChannels + ci) * s.Height + r) * s.Width, s.Width));
+            }
+    }
+
+    /// <summary>12 sums over the output channels (2 runs × 6 input channels) for one tap, added into dx.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterTile(float* da, float* db, Vector256<float> ma, Vector256<float> mb, float* wp, int cout, int dyPlane, float* ta, float* tb, int plane, int valid)
+    {
+        var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+        var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0;
+        for (int co = 0; co < cout; co++, da += dyPlane, db += dyPlane, wp += 6)
+        {
+            var u = Vector256.Load(da) & ma; var v = Vector256.Load(db) & mb;
+            var w = Vector256.Create(wp[0]); a0 = Madd(u, w, a0); b0 = Madd(v, w, b0);
+            w = Vector256.Create(wp[1]); a1 = Madd(u, w, a1); b1 = Madd(v, w, b1);
+            w = Vector256.Create(wp[2]); a2 = Madd(u, w, a2); b2 = Madd(v, w, b2);
+            w = Vector256.Create(wp[3]); a3 = Madd(u, w, a3); b3 = Madd(v, w, b3);
+            w = Vector256.Create(wp[4]); a4 = Madd(u, w, a4); b4 = Madd(v, w, b4);
+            w = Vector256.Create(wp[5]); a5 = Madd(u, w, a5); b5 = Madd(v, w, b5);
+        }
+        Add(ta, a0); Add(tb, b0);
+        if (valid > 1) { Add(ta + plane, a1); Add(tb + plane, b1); }
+        if (valid > 2) { Add(ta + 2 * plane, a2); Add(tb + 2 * plane, b2); }
+        if (valid > 3) { Add(ta + 3 * plane, a3); Add(tb + 3 * plane, b3); }
+        if (valid > 4) { Add(ta + 4 * plane, a4); Add(tb + 4 * plane, b4); }
+        if (valid > 5) { Add(ta + 5 * plane, a5); Add(tb + 5 * plane, b5); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(float* t, Vector256<float> v) => (Vector256.Load(t) + v).Store(t);
+
+    // ------------------------------------------------------------------------------------------------
     // Weight gradient: dW[co, ci, ky, kx] = Σ_n,oy,ox dy[n, co, oy, ox] · x[n, ci, oy + ky − p, ox + kx − p]
 
     /// <summary>

@@ -21,6 +21,7 @@ public sealed class ConvCases
 
     private readonly Conv2dShape _s;
     private readonly float[] _x, _w, _b, _y, _dy, _dx, _dw, _patches, _rowScratch;
+    private readonly float[] _scatterWork;
     private readonly Dictionary<ConvTile, float[]> _fwdWork = new(), _dxWork = new();
 
     public ConvCases(Conv2dShape s)
@@ -42,6 +43,7 @@ public sealed class ConvCases
             _fwdWork[t] = new float[Conv2dDirect.ForwardWorkLength(s, t)];
             _dxWork[t] = new float[Conv2dDirect.InputGradWorkLength(s, t)];
         }
+        _scatterWork = new float[Conv2dDirect.InputGradScatterWorkLength(s)];
         Im2Row.Forward(_x, _w, _b, _y, _patches, s);
     }
 
@@ -61,6 +63,7 @@ public sealed class ConvCases
             yield return ("dX", "SGEMM + col2im", () => Im2Row.InputGrad(_dy, _w, _dx, _rowScratch, _s));
             foreach (var t in Enum.GetValues<ConvTile>())
                 yield return ("dX", $"direct {t} (transposed conv)", () => Conv2dDirect.InputGrad(_dy, _w, _dx, _dxWork[t], _s, t));
+            yield return ("dX", "direct scatter 2×6", () => Conv2dDirect.InputGradScatter(_dy, _w, _dx, _scatterWork, _s));
         }
     }
 }

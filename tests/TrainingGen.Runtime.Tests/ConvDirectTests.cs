@@ -163,6 +163,29 @@ public class ConvDirectTests
     }
 
     [Test]
+    public void Input_gradient_scatter_matches_float64([ValueSource(nameof(DirectShapes))] Conv2dShape s)
+    {
+        var rng = new Random(s.GetHashCode() + 5);
+        var x = Random(rng, s.Batch * s.InChannels * s.Height * s.Width);
+        var w = Random(rng, s.OutChannels * s.PatchLength);
+        var dy = Random(rng, s.Batch * s.OutChannels * s.OutHeight * s.OutWidth);
+        var dx = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        var work = Enumerable.Repeat(float.NaN, Conv2dDirect.InputGradScatterWorkLength(s)).ToArray();
+
+        Conv2dDirect.InputGradScatter(dy, w, dx, work, s);
+
+        var (e, abs, _, _) = Backward64(x, w, dy, s);
+        Near(dx, e, abs, s.OutChannels * s.Kernel * s.Kernel, "dx");
+
+        // images one at a time, in reverse, through the range entry point: the same bits
+        int packed = (s.InChannels + 5) / 6 * 6 * s.OutChannels * s.Kernel * s.Kernel;
+        var split = new float[x.Length];
+        for (int n = s.Batch - 1; n >= 0; n--)
+            Conv2dDirect.InputGradScatterRange(dy, work.AsSpan(0, packed), split, work.AsSpan(packed), s, n, n + 1);
+        Assert.That(split, Is.EqualTo(dx));
+    }
+
+    [Test]
     public void Weight_gradient_matches_float64([ValueSource(nameof(DirectShapes))] Conv2dShape s, [Values] ConvTile tile)
     {
         var rng = new Random(s.GetHashCode() + 3);
@@ -227,6 +250,7 @@ public class ConvDirectTests
         var x2 = Random(rng, 32 * 6 * 144); var w2 = Random(rng, 16 * 150); var y2 = new float[32 * 16 * 144];
         var f1 = new float[Conv2dDirect.ForwardWorkLength(s1, ConvTile.P2C6)]; var f2 = new float[Conv2dDirect.ForwardWorkLength(s2, ConvTile.P3C4)];
         var d2 = new float[Conv2dDirect.InputGradWorkLength(s2, ConvTile.P2C6)];
+        var s2Scatter = new float[Conv2dDirect.InputGradScatterWorkLength(s2)];
         var dw1 = new float[150]; var dw2 = new float[w2.Length]; var dx2 = new float[x2.Length];
         var p1 = new float[32 * 6 * 144]; var dp1 = new float[y1.Length];
         void Step()
@@ -236,6 +260,7 @@ public class ConvDirectTests
             Conv2dDirect.Forward(x2, w2, default, y2, f2, s2, ConvTile.P3C4, ConvEpilogue.Bias);
             Conv2dDirect.WeightGrad(y2, x2, f2, dw2, s2, ConvTile.P3C4);
             Conv2dDirect.InputGrad(y2, w2, dx2, d2, s2, ConvTile.P2C6);
+            Conv2dDirect.InputGradScatter(y2, w2, dx2, s2Scatter, s2);
             MaxPool2x2.BackwardRange(p1, y1, dp1, 24, 24, true, 0, 32 * 6);
             Conv2dDirect.WeightGrad(dp1, x1, f1, dw1, s1, ConvTile.P2C6);
         }
