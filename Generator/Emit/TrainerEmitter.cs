@@ -31,7 +31,17 @@ internal sealed partial class TrainerEmitter
         _order = new ForwardOrder(ir);
         var schedule = _order.Predictions.Concat(_order.Loss).Concat(Enumerable.Range(plan.ForwardCount, _nodes.Count - plan.ForwardCount)).ToList();
         _buffers = BufferPlan.Create(ir, plan, schedule);
-        _ctx = new EmitContext(_nodes, ValueNames.For(ir, plan), _buffers.Owner);
+        // each node's place in its pass (predictions, loss, backward): a kernel may compute two neighbours of one pass
+        var position = new Dictionary<int, (int Pass, int Index)>();
+        var passes = new[] { _order.Predictions, _order.Loss, Enumerable.Range(plan.ForwardCount, _nodes.Count - plan.ForwardCount).ToList() };
+        for (int p = 0; p < passes.Length; p++)
+            for (int i = 0; i < passes[p].Count; i++) position[passes[p][i]] = (p, i);
+        var outputs = new HashSet<int>(ir.Outputs.Select(o => o.NodeId));
+        _ctx = new EmitContext(_nodes, ValueNames.For(ir, plan), _buffers.Owner)
+        {
+            Fusable = (a, b) => !outputs.Contains(a) && position.TryGetValue(a, out var pa) && position.TryGetValue(b, out var pb)
+                                && pa.Pass == pb.Pass && pb.Index == pa.Index + 1,
+        };
         _features = ir.Inputs.Where(i => !i.IsLabel).ToList();
         _dropout = ir.Nodes.Any(n => n.Op == "dropout");
         RecordShapeReads();

@@ -25,10 +25,24 @@ internal sealed class Conv2dRule : OpRule
     internal static string Geometry(EquatableArray<int> x, EquatableArray<int> y, Node n) =>
         $"new {EmitContext.K}.Conv2dShape({Dim(x[0])}, {x[1]}, {x[2]}, {x[3]}, {y[1]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)}, {n.Int(3)}, {n.Int(4)})";
 
-    public override string? Scratch(EmitContext c, Node n) => $"{Geometry(c.Shape(n.Args[0]), n.Shape, n)}.PatchCount";
+    public override string? Scratch(EmitContext c, Node n)
+    {
+        var plan = ConvKernelChoice.For(c.Shape(n.Args[0]), n.Shape, n);
+        string geometry = Geometry(c.Shape(n.Args[0]), n.Shape, n);
+        return plan.Direct ? $"{EmitContext.K}.Conv2dDirect.ForwardWorkLength({geometry}, {plan.ForwardTile})" : $"{geometry}.PatchCount";
+    }
 
-    public override string? Trainer(EmitContext c, Node n) =>
-        $"{EmitContext.K}.Conv2d.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {(n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default")}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Geometry(c.Shape(n.Args[0]), n.Shape, n)});";
+    public override string? Trainer(EmitContext c, Node n)
+    {
+        var plan = ConvKernelChoice.For(c.Shape(n.Args[0]), n.Shape, n);
+        string bias = n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default", geometry = Geometry(c.Shape(n.Args[0]), n.Shape, n);
+        if (!plan.Direct)
+            return $"{EmitContext.K}.Conv2d.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry});";
+        // a relu right after the convolution (its only reader) is applied as the output is stored, into the relu's buffer
+        int relu = ConvKernelChoice.FusedRelu(c, n);
+        return $"{EmitContext.K}.Conv2dDirect.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(relu >= 0 ? relu : n.Id)}, {c.Work(n.Id)}, {geometry}, " +
+               $"{plan.ForwardTile}, {EmitContext.K}.ConvEpilogue.{(relu >= 0 ? "BiasRelu" : "Bias")});";
+    }
 
     public override string? Mil(EmitContext c, Node n, MilName nm) =>
         $"{EmitContext.Mil}.MilRecipes.Conv2d(b, {c.V(n.Args[0])}, {c.V(n.Args[1])}, {(n.Args[2] >= 0 ? c.V(n.Args[2]) : "null")}, {n.Int(1)}, {n.Int(2)}, {n.Int(3)}, {n.Int(4)}{nm})";
@@ -39,8 +53,13 @@ internal sealed class Conv2dGradRule : OpRule
     public Conv2dGradRule(string name) { Name = OneOf<Conv2dGradRule>(name, "conv2d_dw", "conv2d_db", "conv2d_dx"); }
     public override string Name { get; }
 
-    public override string? Scratch(EmitContext c, Node n) =>
-        Name == "conv2d_dx" ? $"{Conv2dRule.Geometry(n.Shape, c.Shape(n.Args[0]), n)}.PatchLength" : null;
+    public override string? Scratch(EmitContext c, Node n)
+    {
+        if (Name != "conv2d_dx") return null;
+        var plan = ConvKernelChoice.For(n.Shape, c.Shape(n.Args[0]), n);
+        string geometry = Conv2dRule.Geometry(n.Shape, c.Shape(n.Args[0]), n);
+        return plan.Direct ? $"{EmitContext.K}.Conv2dDirect.InputGradScatterWorkLength({geometry})" : $"{geometry}.PatchLength";
+    }
 
     public override string? Trainer(EmitContext c, Node n)
     {
@@ -50,7 +69,12 @@ internal sealed class Conv2dGradRule : OpRule
             case "conv2d_dw":
             {
                 var fwd = c.Nodes[n.Args[2]];
-                return $"{EmitContext.K}.Conv2d.WeightGrad({c.Ref(g)}, {c.Work(fwd.Id)}, {c.Ref(n.Id)}, {Conv2dRule.Geometry(c.Shape(fwd.Args[0]), fwd.Shape, n)});";
+                var plan = ConvKernelChoice.For(c.Shape(fwd.Args[0]), fwd.Shape, n);
+                string geometry = Conv2dRule.Geometry(c.Shape(fwd.Args[0]), fwd.Shape, n);
+                // the direct forward keeps only packed weights (+ a padded copy of x); im2row keeps the patches
+                return plan.Direct
+                    ? $"{EmitContext.K}.Conv2dDirect.WeightGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Work(fwd.Id)}, {c.Ref(n.Id)}, {geometry}, {plan.ForwardTile});"
+                    : $"{EmitContext.K}.Conv2d.WeightGrad({c.Ref(g)}, {c.Work(fwd.Id)}, {c.Ref(n.Id)}, {geometry});";
             }
             case "conv2d_db":
             {
@@ -59,7 +83,13 @@ internal sealed class Conv2dGradRule : OpRule
                 return $"{EmitContext.K}.Conv2d.BiasGrad({c.Ref(g)}, {c.Ref(n.Id)}, new {EmitContext.K}.Conv2dShape({Dim(gs[0])}, 1, {gs[2]}, {gs[3]}, {gs[1]}, 1, 1, 0, 1, 1));";
             }
             case "conv2d_dx":
-                return $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {Conv2dRule.Geometry(n.Shape, c.Shape(g), n)});";
+            {
+                var plan = ConvKernelChoice.For(n.Shape, c.Shape(g), n);
+                string geometry = Conv2dRule.Geometry(n.Shape, c.Shape(g), n);
+                return plan.Direct
+                    ? $"{EmitContext.K}.Conv2dDirect.InputGradScatter({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry});"
+                    : $"{EmitContext.K}.Conv2d.InputGrad({c.Ref(g)}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry});";
+            }
             default:
                 throw NoCase();
         }
@@ -130,6 +160,9 @@ internal sealed class PoolGradRule : OpRule
         string g = c.Ref(n.Args[0]), dx = c.Ref(n.Id);
         return Forward switch
         {
+            // with the relu gradient after it fused: dx is then the relu input's gradient (the relu_grad's buffer)
+            "max_pool2d" when ConvKernelChoice.FusedReluGrad(c, n) is int relu and >= 0 =>
+                $"{EmitContext.K}.MaxPool2x2.BackwardRange({g}, {c.Ref(n.Args[1])}, {c.Ref(relu)}, {x[2]}, {x[3]}, true, 0, {PoolRule.Planes(x)});",
             "max_pool2d" => $"{EmitContext.K}.Pool2d.MaxBackward({g}, {c.Ref(n.Args[1])}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
             "avg_pool2d" => $"{EmitContext.K}.Pool2d.AvgBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
             "global_avg_pool" => $"{EmitContext.K}.Layout.ReduceAxisBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2] * x[3]}, 1, true);",

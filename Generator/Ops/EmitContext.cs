@@ -31,7 +31,13 @@ internal sealed class EmitContext
     public string Batch { get; }
 
     /// <summary>This context with another batch expression (same names, same record of shapes read).</summary>
-    public EmitContext WithBatch(string batch) => new(Nodes, Names, _buffer, batch, _shapesRead);
+    public EmitContext WithBatch(string batch) => new(Nodes, Names, _buffer, batch, _shapesRead) { Fusable = Fusable };
+
+    /// <summary>
+    /// Trainer only: whether node <c>b</c> runs right after node <c>a</c> in the same pass and <c>a</c>'s value
+    /// is not an output, so one kernel may compute both (null: never, as in the package emitter).
+    /// </summary>
+    public System.Func<int, int, bool>? Fusable { get; init; }
 
     /// <summary>A dimension as a C# expression: <see cref="Batch"/> or a literal.</summary>
     public string Dim(int d) => d == Dims.Batch ? Batch : d.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -4,6 +4,9 @@
 //   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step (1 and 2 threads), fails if any
 //   dotnet run -c Release --project tests/Benchmarks -p:TorchPeer=true -- --peer [--threads 1,2] [--rounds 3] [--out FILE]
 //                                                                               TrainingGen and TorchSharp in the same run (docs/benchmarks.md)
+//   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step, fails if any
+//   dotnet run -c Release --project tests/Benchmarks -- --conv [rounds]         convolution variants per shape, interleaved
+//   dotnet run -c Release --project tests/Benchmarks -- --cnn-ab [rounds]       cnn step before/after the direct convolutions, interleaved
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -21,6 +24,10 @@ if (args.Contains("--check")) return AllocationCheck.Run();
 if (args.Length == 1 && args[0] == "--alloc-kernels") return TrainingGen.Benchmarks.Peer.AllocationTrace.Kernels();
 if (args.Length >= 2 && args[0] == "--alloc-trace") return TrainingGen.Benchmarks.Peer.AllocationTrace.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2000);
 if (args.Contains("--peer")) return TrainingGen.Benchmarks.Peer.SameRun.Run(args);
+int Rounds(int fallback) => args.Length > 1 && int.TryParse(args[1], out int r) ? r : fallback;
+if (args.Length > 0 && args[0] == "--conv") return ConvTable.Run(Rounds(9));
+if (args.Length > 0 && args[0] == "--cnn-parts") return ConvTable.RunParts(Rounds(5));
+if (args.Length > 0 && args[0] == "--cnn-ab") return ConvTable.RunStepAb(Rounds(9));
 
 bool quick = args.Contains("--quick");
 var rest = args.Where(a => a != "--quick").ToArray();

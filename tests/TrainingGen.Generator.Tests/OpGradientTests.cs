@@ -210,6 +210,18 @@ public class OpGradientTests
         Project(Conv2dRef(p[0], p[1], p[2], n: 2, ci: 2, h: 7, w_: 7, co: 4, k: 3, stride: 2, pad: 1, groups: 1), x[0]), 19);
 
     [Test]
+    public void Direct_conv_with_fused_relu_and_pool() => Check(DirectConvCheck.CreateTrainer(1), (p, x) =>
+    {
+        var y = Conv2dRef(p[0], p[1], p[2], n: 2, ci: 3, h: 9, w_: 11, co: 5, k: 3, stride: 1, pad: 1, groups: 1);
+        for (int i = 0; i < y.Length; i++) y[i] = Math.Max(y[i], 0);
+        return Project(PoolGeneralRef(y, 10, 9, 11, 2, 2, 0, max: true), x[0]);
+    }, 41);
+
+    [Test]
+    public void Direct_conv_without_bias() => Check(DirectConvNoBiasCheck.CreateTrainer(1), (p, x) =>
+        Project(Conv2dRef(p[0], p[1], null, n: 1, ci: 2, h: 6, w_: 12, co: 7, k: 5, stride: 1, pad: 2, groups: 1), x[0]), 42);
+
+    [Test]
     public void Conv2d_grouped_without_bias() => Check(GroupedConvCheck.CreateTrainer(1), (p, x) =>
         Project(Conv2dRef(p[0], p[1], null, n: 1, ci: 4, h: 5, w_: 5, co: 6, k: 3, stride: 1, pad: 0, groups: 2), x[0]), 20);
 

@@ -173,6 +173,32 @@ public partial class ConvCheck
     public (Tensor Loss, Tensor Y) Forward([Shape(2, 4, 4, 4)] Tensor proj) { var y = Conv.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
 }
 
+/// <summary>
+/// The direct kernels and both fusions: conv (stride 1, padding 1, 11 columns: not a multiple of 8; 5
+/// channels: not a multiple of either tile) → relu (stored by the conv) → 2×2 max pool over an odd 9×11
+/// plane (backward fused with the relu's); x is a parameter, so dx runs too.
+/// </summary>
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class DirectConvCheck
+{
+    public Parameter X { get; } = new(2, 3, 9, 11);
+    public Conv2d Conv { get; } = new(3, 5, 3, padding: 1);
+    public (Tensor Loss, Tensor Y) Forward([Shape(2, 5, 4, 5)] Tensor proj)
+    {
+        var y = Ops.MaxPool2d(Ops.Relu(Conv.Forward(X.Forward())), 2);
+        return (Projections.Project(y, proj), y);
+    }
+}
+
+/// <summary>The direct kernels without bias or fusion: batch 1, k = 5, "same" padding, 7 output channels.</summary>
+[TrainingModel, Sgd(LearningRate = 0.1)]
+public partial class DirectConvNoBiasCheck
+{
+    public Parameter X { get; } = new(1, 2, 6, 12);
+    public Conv2d Conv { get; } = new(2, 7, 5, padding: 2, bias: false);
+    public (Tensor Loss, Tensor Y) Forward([Shape(1, 7, 6, 12)] Tensor proj) { var y = Conv.Forward(X.Forward()); return (Projections.Project(y, proj), y); }
+}
+
 [TrainingModel, Sgd(LearningRate = 0.1)]
 public partial class GroupedConvCheck
 {

@@ -104,7 +104,7 @@ namespace TrainingGen.Tests.Models.Bn
                 _norm_weight_grad = new float[4];
                 _norm_bias_grad = new float[4];
                 _conv_weight_grad = new float[4 * 1 * 3 * 3];
-                _Conv_out_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1).PatchCount];
+                _Conv_out_work = new float[global::TrainingGen.Kernels.Conv2dDirect.ForwardWorkLength(new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4)];
                 _Norm_out_work = new float[8];
                 _logits_cross_entropy_work = new float[_batch * 3];
                 _x_shape = new int[] { _batch, 1, 8, 8 };
@@ -242,7 +242,7 @@ namespace TrainingGen.Tests.Models.Bn
             private void RunPredictions(float[] x)
             {
                 // Conv_out = Conv.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.Forward(x, _conv_weight, default, _Conv_out, _Conv_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1));
+                global::TrainingGen.Kernels.Conv2dDirect.Forward(x, _conv_weight, default, _Conv_out, _Conv_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4, global::TrainingGen.Kernels.ConvEpilogue.Bias);
                 // Norm_out = Norm.Forward(Conv.Forward(x))
                 global::TrainingGen.Kernels.BatchNorm.Forward(_Conv_out, _norm_weight, _norm_bias, _norm_running_mean, _norm_running_var, _Norm_out, _Norm_out_work, _batch, 4, 64, 9.999999747378752E-06f, 0.10000000149011612f, _training);
                 // Norm_out_relu = Ops.Relu(Norm.Forward(Conv.Forward(x)))
@@ -276,9 +276,8 @@ namespace TrainingGen.Tests.Models.Bn
                 // dH = d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
                 global::System.MemoryExtensions.AsSpan(_h_flatten).CopyTo(_dH);
                 // dNorm_out_relu = d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Norm.Forward(Conv.Forward(x))), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxBackward(_dH, _Norm_out_relu, _dNorm_out_relu, _batch * 4, 8, 8, 2, 2, 0);
-                // dNorm_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Norm.Forward(Conv.Forward(x)))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_dNorm_out_relu, _Norm_out_relu, _dNorm_out);
+                global::TrainingGen.Kernels.MaxPool2x2.BackwardRange(_dH, _Norm_out_relu, _dNorm_out, 8, 8, true, 0, _batch * 4);
+                // dNorm_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Norm.Forward(Conv.Forward(x))): computed with the max-pool gradient above (fused)
                 // dConv_out = d(batch_norm)/dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) per channel: Norm.Forward(Conv.Forward(x))
                 global::TrainingGen.Kernels.BatchNorm.InputGrad(_dNorm_out, _Conv_out, _norm_weight, _Norm_out_work, _Norm_out_relu, _batch, 4, 64);
                 // norm_weight_grad = d(batch_norm)/dw = Σ g x̂ per channel: Norm.Forward(Conv.Forward(x))
@@ -286,7 +285,7 @@ namespace TrainingGen.Tests.Models.Bn
                 // norm_bias_grad = d(batch_norm)/db = Σ g per channel: Norm.Forward(Conv.Forward(x))
                 global::TrainingGen.Kernels.BatchNorm.ParamGrads(_dNorm_out, _Conv_out, _Norm_out_work, default, _norm_bias_grad, _batch, 4, 64);
                 // conv_weight_grad = d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.WeightGrad(_Norm_out_relu, _Conv_out_work, _conv_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1));
+                global::TrainingGen.Kernels.Conv2dDirect.WeightGrad(_Norm_out_relu, x, _Conv_out_work, _conv_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4);
             }
 
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>

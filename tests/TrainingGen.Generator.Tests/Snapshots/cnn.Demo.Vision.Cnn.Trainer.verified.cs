@@ -143,10 +143,10 @@ namespace Demo.Vision
                 _dConv1_out = new float[_batch * 6 * 24 * 24];
                 _net_conv_1_weight_grad = new float[6 * 1 * 5 * 5];
                 _net_conv_1_bias_grad = new float[6];
-                _Conv1_out_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1).PatchCount];
-                _Conv2_out_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1).PatchCount];
+                _Conv1_out_work = new float[global::TrainingGen.Kernels.Conv2dDirect.ForwardWorkLength(new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1), global::TrainingGen.Kernels.ConvTile.P2C6)];
+                _Conv2_out_work = new float[global::TrainingGen.Kernels.Conv2dDirect.ForwardWorkLength(new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4)];
                 _logits_cross_entropy_work = new float[_batch * 10];
-                _dH4_work = new float[new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1).PatchLength];
+                _dH4_work = new float[global::TrainingGen.Kernels.Conv2dDirect.InputGradScatterWorkLength(new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1))];
                 _x_shape = new int[] { _batch, 1, 28, 28 };
                 _y_shape = new int[] { _batch };
                 _logits_shape = new int[] { _batch, 10 };
@@ -288,15 +288,13 @@ namespace Demo.Vision
             private void RunPredictions(float[] x)
             {
                 // Conv1_out = Conv1.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.Forward(x, _net_conv_1_weight, _net_conv_1_bias, _Conv1_out, _Conv1_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1));
-                // Conv1_out_relu = Ops.Relu(Conv1.Forward(x))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_Conv1_out, 0f, _Conv1_out_relu);
+                global::TrainingGen.Kernels.Conv2dDirect.Forward(x, _net_conv_1_weight, _net_conv_1_bias, _Conv1_out_relu, _Conv1_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1), global::TrainingGen.Kernels.ConvTile.P2C6, global::TrainingGen.Kernels.ConvEpilogue.BiasRelu);
+                // Conv1_out_relu = Ops.Relu(Conv1.Forward(x)): stored by the convolution above (fused bias + relu)
                 // h = Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
                 global::TrainingGen.Kernels.Pool2d.MaxForward(_Conv1_out_relu, _h, _batch * 6, 24, 24, 2, 2, 0);
                 // Conv2_out = Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.Forward(_h, _net_conv_2_weight, _net_conv_2_bias, _Conv2_out, _Conv2_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
-                // Conv2_out_relu = Ops.Relu(Conv2.Forward(h))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_Conv2_out, 0f, _Conv2_out_relu);
+                global::TrainingGen.Kernels.Conv2dDirect.Forward(_h, _net_conv_2_weight, _net_conv_2_bias, _Conv2_out_relu, _Conv2_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4, global::TrainingGen.Kernels.ConvEpilogue.BiasRelu);
+                // Conv2_out_relu = Ops.Relu(Conv2.Forward(h)): stored by the convolution above (fused bias + relu)
                 // h2 = Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
                 global::TrainingGen.Kernels.Pool2d.MaxForward(_Conv2_out_relu, _h2, _batch * 16, 8, 8, 2, 2, 0);
                 // h_flatten = Ops.Flatten(h)
@@ -350,21 +348,19 @@ namespace Demo.Vision
                 // dH3 = d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
                 global::System.MemoryExtensions.AsSpan(_h_flatten).CopyTo(_dH3);
                 // dConv2_out_relu = d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxBackward(_dH3, _Conv2_out_relu, _dConv2_out_relu, _batch * 16, 8, 8, 2, 2, 0);
-                // dConv2_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_dConv2_out_relu, _Conv2_out_relu, _dConv2_out);
+                global::TrainingGen.Kernels.MaxPool2x2.BackwardRange(_dH3, _Conv2_out_relu, _dConv2_out, 8, 8, true, 0, _batch * 16);
+                // dConv2_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h)): computed with the max-pool gradient above (fused)
                 // net_conv_2_weight_grad = d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.WeightGrad(_dConv2_out, _Conv2_out_work, _net_conv_2_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
+                global::TrainingGen.Kernels.Conv2dDirect.WeightGrad(_dConv2_out, _h, _Conv2_out_work, _net_conv_2_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4);
                 // net_conv_2_bias_grad = d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
                 global::TrainingGen.Kernels.Conv2d.BiasGrad(_dConv2_out, _net_conv_2_bias_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 16, 1, 1, 0, 1, 1));
                 // dH4 = d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
-                global::TrainingGen.Kernels.Conv2d.InputGrad(_dConv2_out, _net_conv_2_weight, _dH4, _dH4_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
+                global::TrainingGen.Kernels.Conv2dDirect.InputGradScatter(_dConv2_out, _net_conv_2_weight, _dH4, _dH4_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 6, 12, 12, 16, 5, 1, 0, 1, 1));
                 // dConv1_out_relu = d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-                global::TrainingGen.Kernels.Pool2d.MaxBackward(_dH4, _Conv1_out_relu, _dConv1_out_relu, _batch * 6, 24, 24, 2, 2, 0);
-                // dConv1_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_dConv1_out_relu, _Conv1_out_relu, _dConv1_out);
+                global::TrainingGen.Kernels.MaxPool2x2.BackwardRange(_dH4, _Conv1_out_relu, _dConv1_out, 24, 24, true, 0, _batch * 6);
+                // dConv1_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x)): computed with the max-pool gradient above (fused)
                 // net_conv_1_weight_grad = d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
-                global::TrainingGen.Kernels.Conv2d.WeightGrad(_dConv1_out, _Conv1_out_work, _net_conv_1_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1));
+                global::TrainingGen.Kernels.Conv2dDirect.WeightGrad(_dConv1_out, x, _Conv1_out_work, _net_conv_1_weight_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 28, 28, 6, 5, 1, 0, 1, 1), global::TrainingGen.Kernels.ConvTile.P2C6);
                 // net_conv_1_bias_grad = d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
                 global::TrainingGen.Kernels.Conv2d.BiasGrad(_dConv1_out, _net_conv_1_bias_grad, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 24, 24, 6, 1, 1, 0, 1, 1));
             }
