@@ -72,9 +72,16 @@ public static class ImportOnnxSample
         return (name, train, test);
     }
 
-    /// <summary>[28, 28] images (pixels in [0, 1]) as the [1, 28, 28] the network takes.</summary>
-    private static InMemoryDataset WithChannel(InMemoryDataset d) =>
-        new(d.Features, new[] { 1, d.FeatureShape[0], d.FeatureShape[1] }, d.Labels, Array.Empty<int>());
+    /// <summary>
+    /// [28, 28] images as the [1, 28, 28] the network takes, standardised with Fashion-MNIST's training-set
+    /// pixel mean and standard deviation (0.2860, 0.3530), as torchvision's Normalize would.
+    /// </summary>
+    private static InMemoryDataset WithChannel(InMemoryDataset d)
+    {
+        var x = d.Features;
+        for (int i = 0; i < x.Length; i++) x[i] = (x[i] - 0.2860f) / 0.3530f;
+        return new InMemoryDataset(x, new[] { 1, d.FeatureShape[0], d.FeatureShape[1] }, d.Labels, Array.Empty<int>());
+    }
 
     /// <summary>8×8 digits (0..16) → 28×28 in [0, 1]: each pixel becomes 3×3, with a 2-pixel border.</summary>
     private static InMemoryDataset ToLeNetSize(InMemoryDataset digits)
