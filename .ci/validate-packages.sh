@@ -2,7 +2,8 @@
 # Checks every kind of Core ML package TrainingGen writes with Apple's coremltools loader.
 # Samples/Federated writes the central model's training package (federated-dp-off/-on.mlpackage).
 # The generator tests write the training and the inference package of each of their models
-# (PackageRoundTripTests, with TRAININGGEN_PACKAGE_OUT set); ../shared/tools/ctvalidator/ctvalidate
+# (PackageRoundTripTests, with TRAININGGEN_PACKAGE_OUT set), and so do the ONNX import tests for the five
+# imported fixture models (ImportFixtureTests); ../shared/tools/ctvalidator/ctvalidate
 # then loads each one. Exit status: 0 all valid (inconclusive ones are listed, not failed) or
 # skipped, 1 a package is invalid or could not be written.
 # Skips (exit 0, with a message) when ctvalidate, /usr/bin/python3 or its Debian packages are missing.
@@ -30,6 +31,13 @@ if ! TRAININGGEN_PACKAGE_OUT="$out" dotnet test tests/TrainingGen.Generator.Test
      --filter "FullyQualifiedName~PackageRoundTripTests.Every_tensor_of_both_packages" -v q >"$out/test.log" 2>&1; then
   cat "$out/test.log" >&2
   echo "validate-packages: writing the packages failed" >&2
+  exit 1
+fi
+# The training packages of the imported ONNX fixtures (tests/TrainingGen.Import.Tests, same variable).
+if ! TRAININGGEN_PACKAGE_OUT="$out" dotnet test tests/TrainingGen.Import.Tests \
+     --filter "FullyQualifiedName~ImportFixtureTests.Training_package" -v q >"$out/import-test.log" 2>&1; then
+  cat "$out/import-test.log" >&2
+  echo "validate-packages: writing the imported models' packages failed" >&2
   exit 1
 fi
 

@@ -18,6 +18,7 @@ public static class Program
         "      Runs one function through TrainingGen's MIL interpreter: features and labels are seeded\n" +
         "      random values, parameters and optimizer state come from the package's init function.\n" +
         PrivacyCommand.Usage + "\n" +
+        ImportCommand.Usage + "\n" +
         "  traingen --help | --version";
 
     public static int Main(string[] args)
@@ -49,6 +50,8 @@ public static class Program
                 return WithPackage(args[1], stderr, ev => Runner.Run(ev, args[2], seed, stdout, stderr));
             case "privacy":
                 return PrivacyCommand.Run(args[1..], stdout, stderr);
+            case "import":
+                return ImportCommand.Run(args[1..], stdout, stderr);
             case "inspect" or "run":
                 return UsageError(stderr, $"wrong arguments for '{args[0]}'");
             default:
