@@ -84,4 +84,18 @@ public sealed class ToolTests
         Assert.That(result.Output, Does.Contain("is not a valid Core ML package"), result.ToString());
         Assert.That(result.Output, Does.Not.Contain("   at "), "No stack trace for a bad package.\n" + result);
     }
+
+    [Test]
+    public void Installed_tool_imports_an_ONNX_model()
+    {
+        PackageFeed.RequirePackages();
+        string onnx = Path.Combine(PackageFeed.RepoRoot, "Samples", "Data", "lenet.onnx");
+        Assert.That(onnx, Does.Exist);
+        string outDir = Path.Combine(PackageFeed.Root, "imported");
+        var result = Traingen("import", onnx, "--name", "Net", "--namespace", "Demo", "--out", outDir);
+        Assert.That(result.Succeeded, Is.True, result.ToString());
+        Assert.That(result.Output, Does.Contain("Fc3 = Linear(84, 10)"), result.ToString());
+        Assert.That(File.ReadAllText(Path.Combine(outDir, "Net.cs")), Does.Contain("public partial class Net"));
+        Assert.That(Path.Combine(outDir, "Net.safetensors"), Does.Exist);
+    }
 }
