@@ -43,6 +43,7 @@ namespace TrainingGen.Tests.Models.Bn
             private readonly float[] _norm_running_var; // norm.running_var [4] (frozen)
             private readonly float[] _head_weight; // head.weight [3, 64]
             private readonly float[] _head_bias; // head.bias [3]
+            private readonly long[] _norm_num_batches_tracked = new long[1]; // norm.num_batches_tracked (int64 scalar): training forward passes
 
             // Value buffers of the forward and backward passes. A buffer is reused by later values of the
             // same size once everything that reads its earlier value has run (see BufferPlan).
@@ -124,6 +125,7 @@ namespace TrainingGen.Tests.Models.Bn
                     new global::TrainingGen.TrainerTensor("head.weight", "head_weight", new int[] { 3, 64 }, true, _head_weight, _head_weight_grad),
                     new global::TrainingGen.TrainerTensor("head.bias", "head_bias", new int[] { 3 }, true, _head_bias, _head_bias_grad),
                 };
+                IntegerBuffers = new global::TrainingGen.TrainerIntegerBuffer[] { new global::TrainingGen.TrainerIntegerBuffer("norm.num_batches_tracked", "norm_num_batches_tracked", new int[0], _norm_num_batches_tracked) };
                 _optimizer.Bind(_parameters);
             }
 
@@ -152,12 +154,16 @@ namespace TrainingGen.Tests.Models.Bn
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerIntegerBuffer> IntegerBuffers { get; }
             /// <summary>The optimizer (torch.optim semantics) created from the model's optimizer attribute.</summary>
             public global::TrainingGen.Optimizers.Optimizer Optimizer => _optimizer;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> InputNames { get; } = new string[] { "x", "y" };
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { "x" };
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<int[]> InputShapes { get; } = new int[][] { new int[] { -1, 1, 8, 8 }, new int[] { -1 } };
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "logits" };
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
@@ -210,32 +216,33 @@ namespace TrainingGen.Tests.Models.Bn
                 return _out_logits;
             }
 
-            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            /// <inheritdoc/>
+            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Step(inputs[0], inputs[1]);
+                return Step(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
-            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            /// <inheritdoc/>
+            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Evaluate(inputs[0], inputs[1]);
+                return Evaluate(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
-            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                global::TrainingGen.TrainerChecks.Shape(features[0], "x", _x_shape, _batch);
-                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
-                _training = false;
-                RunPredictions(features[0].Data);
+                Predict(global::TrainingGen.TrainerChecks.Float(features[0], "x"));
                 return _outputs;
             }
 
-            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            /// <inheritdoc/>
+            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return ComputeGradients(inputs[0], inputs[1]);
+                return ComputeGradients(global::TrainingGen.TrainerChecks.Float(inputs[0], "x"), global::TrainingGen.TrainerChecks.Float(inputs[1], "y"));
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
@@ -244,7 +251,7 @@ namespace TrainingGen.Tests.Models.Bn
                 // Conv_out = Conv.Forward(x)
                 global::TrainingGen.Kernels.Conv2dDirect.Forward(x, _conv_weight, default, _Conv_out, _Conv_out_work, new global::TrainingGen.Kernels.Conv2dShape(_batch, 1, 8, 8, 4, 3, 1, 1, 1, 1), global::TrainingGen.Kernels.ConvTile.P3C4, global::TrainingGen.Kernels.ConvEpilogue.Bias);
                 // Norm_out = Norm.Forward(Conv.Forward(x))
-                global::TrainingGen.Kernels.BatchNorm.Forward(_Conv_out, _norm_weight, _norm_bias, _norm_running_mean, _norm_running_var, _Norm_out, _Norm_out_work, _batch, 4, 64, 9.999999747378752E-06f, 0.10000000149011612f, _training);
+                global::TrainingGen.Kernels.BatchNorm.Forward(_Conv_out, _norm_weight, _norm_bias, _norm_running_mean, _norm_running_var, _Norm_out, _Norm_out_work, _batch, 4, 64, 9.999999747378752E-06f, global::TrainingGen.Kernels.BatchNorm.Track(_norm_num_batches_tracked, 0.10000000149011612f, _training), _training);
                 // Norm_out_relu = Ops.Relu(Norm.Forward(Conv.Forward(x)))
                 global::System.Numerics.Tensors.TensorPrimitives.Max(_Norm_out, 0f, _Norm_out_relu);
                 // h = Ops.MaxPool2d(Ops.Relu(Norm.Forward(Conv.Forward(x))), 2)
@@ -306,6 +313,7 @@ namespace TrainingGen.Tests.Models.Bn
                 global::TrainingGen.TrainerChecks.CopyInto(model.Norm.RunningVar, _norm_running_var, "norm.running_var");
                 global::TrainingGen.TrainerChecks.CopyInto(model.Head.Weight, _head_weight, "head.weight");
                 global::TrainingGen.TrainerChecks.CopyInto(model.Head.Bias!, _head_bias, "head.bias");
+                _norm_num_batches_tracked[0] = model.Norm.NumBatchesTracked;
             }
 
             /// <summary>Copies this trainer's parameters into an eager <see cref="BnCnn"/>.</summary>
@@ -318,6 +326,7 @@ namespace TrainingGen.Tests.Models.Bn
                 global::TrainingGen.TrainerChecks.CopyOut(_norm_running_var, model.Norm.RunningVar, "norm.running_var");
                 global::TrainingGen.TrainerChecks.CopyOut(_head_weight, model.Head.Weight, "head.weight");
                 global::TrainingGen.TrainerChecks.CopyOut(_head_bias, model.Head.Bias!, "head.bias");
+                model.Norm.NumBatchesTracked = _norm_num_batches_tracked[0];
             }
         }
     }

@@ -31,6 +31,7 @@ namespace TrainingGen.Tests.Models.Integers
             private float _learningRate; // finite and >= 0 (the setter checks)
             // Training mode (batch statistics, running statistics updated) in Step/ComputeGradients; eval mode in Evaluate/Predict.
             private bool _training;
+            private int _threads; // kernel thread cap, 0 = KernelThreads.Default (the setter checks)
             private readonly global::TrainingGen.Optimizers.Optimizer _optimizer = new global::TrainingGen.SgdAttribute { LearningRate = 0.5d, Momentum = 0.5d }.CreateOptimizer();
             private readonly global::TrainingGen.TrainerTensor[] _parameters;
 
@@ -118,6 +119,8 @@ namespace TrainingGen.Tests.Models.Integers
             /// <inheritdoc/>
             public float LearningRate { get => _learningRate; set => _learningRate = global::TrainingGen.TrainerChecks.LearningRate(value); }
             /// <inheritdoc/>
+            public int Threads { get => _threads; set => _threads = global::TrainingGen.Kernels.KernelThreads.Check(value); }
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> Parameters => _parameters;
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TrainerTensor> OptimizerState => _optimizer.State;
@@ -151,6 +154,7 @@ namespace TrainingGen.Tests.Models.Integers
             {
                 global::TrainingGen.TrainerChecks.Shape(ids, "ids", _ids_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(labels, "labels", _labels_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = true;
                 RunPredictions(ids.Data);
                 RunLoss(ids.Data, labels.Data);
@@ -163,6 +167,7 @@ namespace TrainingGen.Tests.Models.Integers
             {
                 global::TrainingGen.TrainerChecks.Shape(ids, "ids", _ids_shape, _batch);
                 global::TrainingGen.TrainerChecks.Shape(labels, "labels", _labels_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(ids.Data);
                 RunLoss(ids.Data, labels.Data);
@@ -173,6 +178,7 @@ namespace TrainingGen.Tests.Models.Integers
             public global::TrainingGen.Tensor Predict(global::TrainingGen.IntTensor ids)
             {
                 global::TrainingGen.TrainerChecks.Shape(ids, "ids", _ids_shape, _batch);
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _training = false;
                 RunPredictions(ids.Data);
                 return _out_logits;
@@ -249,6 +255,7 @@ namespace TrainingGen.Tests.Models.Integers
             /// <summary>The optimizer's update of every trainable parameter from the current gradients.</summary>
             public void ApplyUpdate()
             {
+                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
                 _optimizer.Step(LearningRate, _step);
                 _step++;
             }

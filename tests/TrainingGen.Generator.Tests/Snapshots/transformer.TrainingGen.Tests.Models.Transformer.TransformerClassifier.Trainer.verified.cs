@@ -523,6 +523,8 @@ namespace TrainingGen.Tests.Models.Transformer
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> FeatureNames { get; } = new string[] { "tokens" };
             /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<int[]> InputShapes { get; } = new int[][] { new int[] { -1, 6 }, new int[] { -1 } };
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "logits" };
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
             public bool IsTraining => _training;
@@ -574,32 +576,33 @@ namespace TrainingGen.Tests.Models.Transformer
                 return _out_logits;
             }
 
-            float global::TrainingGen.ITrainer.Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            /// <inheritdoc/>
+            public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Step(inputs[0], inputs[1]);
+                return Step(global::TrainingGen.TrainerChecks.Float(inputs[0], "tokens"), global::TrainingGen.TrainerChecks.Float(inputs[1], "label"));
             }
 
-            float global::TrainingGen.ITrainer.Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            /// <inheritdoc/>
+            public float Evaluate(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return Evaluate(inputs[0], inputs[1]);
+                return Evaluate(global::TrainingGen.TrainerChecks.Float(inputs[0], "tokens"), global::TrainingGen.TrainerChecks.Float(inputs[1], "label"));
             }
 
-            global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> global::TrainingGen.ITrainer.Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> features)
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> Predict(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> features)
             {
                 global::TrainingGen.TrainerChecks.Count(features, FeatureNames);
-                global::TrainingGen.TrainerChecks.Shape(features[0], "tokens", _tokens_shape, _batch);
-                using var __threads = global::TrainingGen.Kernels.KernelThreads.Use(_threads);
-                _training = false;
-                RunPredictions(features[0].Data);
+                Predict(global::TrainingGen.TrainerChecks.Float(features[0], "tokens"));
                 return _outputs;
             }
 
-            float global::TrainingGen.ITrainer.ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)
+            /// <inheritdoc/>
+            public float ComputeGradients(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)
             {
                 global::TrainingGen.TrainerChecks.Count(inputs, InputNames);
-                return ComputeGradients(inputs[0], inputs[1]);
+                return ComputeGradients(global::TrainingGen.TrainerChecks.Float(inputs[0], "tokens"), global::TrainingGen.TrainerChecks.Float(inputs[1], "label"));
             }
 
             /// <summary>The part of the forward pass that computes the predictions (features only).</summary>
