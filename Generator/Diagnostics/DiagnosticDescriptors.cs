@@ -101,7 +101,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor IntegerWhereFloat = Create("TG0020",
         "Integer tensor used where a float tensor is needed",
-        "'{0}' is an integer tensor (IntTensor), but {1} takes a float Tensor; integer tensors can only be the class labels of Ops.CrossEntropy and Ops.NllLoss and the indices of an Embedding",
+        "'{0}' is an integer tensor (IntTensor), but {1} takes a float Tensor; use integer tensors only as class labels (Ops.CrossEntropy, Ops.NllLoss) or Embedding indices",
         "TrainingGen.Model", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor IntegerOutput = Create("TG0021",
