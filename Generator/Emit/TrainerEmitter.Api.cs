@@ -25,6 +25,9 @@ internal sealed partial class TrainerEmitter
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> InputNames {{ get; }} = new string[] {{ {List(_ir.Inputs, i => Literal(i.Name))} }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> FeatureNames {{ get; }} = new string[] {{ {List(_features, i => Literal(i.Name))} }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<int[]> InputShapes {{ get; }} = new int[][] {{ {List(_ir.Inputs, i => $"new int[] {{ {List(i.Shape, d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))} }}")} }};");
+        // Only a trainer with integer inputs states their types; ITrainer's default is all float32.
+        if (_ir.Inputs.Any(i => i.IsInteger))
+            Property("/// <inheritdoc/>", $"public {ReadOnlyList}<global::TrainingGen.TensorDType> InputDTypes {{ get; }} = new global::TrainingGen.TensorDType[] {{ {List(_ir.Inputs, i => $"global::TrainingGen.TensorDType.{(i.IsInteger ? "Int32" : "Float32")}")} }};");
         Property("/// <inheritdoc/>", $"public {ReadOnlyList}<string> OutputNames {{ get; }} = new string[] {{ {List(_ir.Outputs, o => Literal(o.Name))} }};");
         Property("/// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>", "public bool IsTraining => _training;");
         if (_dropout)

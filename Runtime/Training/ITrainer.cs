@@ -90,6 +90,13 @@ public interface ITrainer
     /// <see cref="Trainer.Fit(ITrainer, Data.ITensorDataset, FitOptions?)"/> matches data sets against it.
     /// </summary>
     IReadOnlyList<int[]> InputShapes { get; }
+    /// <summary>
+    /// The element type of each <c>Forward</c> input, in <see cref="InputNames"/> order:
+    /// <see cref="TensorDType.Int32"/> for an <see cref="IntTensor"/> parameter (class labels, token
+    /// ids), else <see cref="TensorDType.Float32"/>. Data sets are matched against it. Generated
+    /// trainers with integer inputs override the default (every input float32).
+    /// </summary>
+    IReadOnlyList<TensorDType> InputDTypes => TrainerChecks.AllFloat32(InputNames.Count);
     /// <summary>Names of the prediction outputs, in order.</summary>
     IReadOnlyList<string> OutputNames { get; }
     /// <summary>
@@ -162,7 +169,15 @@ public static class TrainerChecks
         }
     }
 
-    private static string DTypeText(TensorDType t) => t == TensorDType.Int32 ? "int32" : "float32";
+    internal static string DTypeText(TensorDType t) => t == TensorDType.Int32 ? "int32" : "float32";
+
+    /// <summary><paramref name="count"/> times <see cref="TensorDType.Float32"/>: the input types of a trainer without integer inputs.</summary>
+    public static IReadOnlyList<TensorDType> AllFloat32(int count)
+    {
+        var types = new TensorDType[count];
+        Array.Fill(types, TensorDType.Float32);
+        return types;
+    }
 
     public static void Count(IReadOnlyList<ITensorInput> inputs, IReadOnlyList<string> names)
     {

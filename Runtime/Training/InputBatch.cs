@@ -14,22 +14,34 @@ namespace TrainingGen;
 internal sealed class InputBatch
 {
     private readonly ITensorDataset _data;
-    private readonly Memory<float>[] _slots;      // per data set tensor: where one sample goes
-    private readonly float[]?[] _scratch;         // per data set tensor: a sample buffer when it cannot go straight into the batch
-    private readonly Tensor?[] _target;           // per data set tensor: the batch tensor it fills (null: not used)
+    private readonly Memory<float>[] _slots;      // per data set tensor: where one float sample goes (empty for an int tensor)
+    private readonly Memory<int>[] _intSlots;     // per data set tensor: where one int sample goes (empty for a float tensor)
+    private readonly float[]?[] _scratch;         // per float tensor: a sample buffer when it cannot go straight into the batch
+    private readonly int[]?[] _intScratch;        // the same for an int tensor
+    private readonly Tensor?[] _target;           // per float tensor: the batch tensor it fills (null: not used)
+    private readonly IntTensor?[] _intTarget;     // per int tensor: the batch tensor it fills
+    private readonly bool[] _isInt;               // per data set tensor: int32
     private readonly int[] _size, _outer, _inner;   // per data set tensor: sample size; blocks before/after the batch axis
 
-    private InputBatch(ITrainer trainer, ITensorDataset data, int[] source, bool featuresOnly)
+    private InputBatch(ITrainer trainer, ITensorDataset data, int[] source, IReadOnlyList<TensorDType> dataTypes, bool featuresOnly)
     {
         _data = data;
         int b = trainer.BatchSize, n = data.Names.Count;
         BatchSize = b;
-        Inputs = new Tensor[trainer.InputNames.Count];
+        Inputs = new ITensorInput[trainer.InputNames.Count];
         _slots = new Memory<float>[n];
+        _intSlots = new Memory<int>[n];
         _scratch = new float[n][];
+        _intScratch = new int[n][];
         _target = new Tensor[n];
+        _intTarget = new IntTensor[n];
+        _isInt = new bool[n];
         _size = new int[n]; _outer = new int[n]; _inner = new int[n];
-        for (int t = 0; t < n; t++) _size[t] = ShapeUtil.Count(data.SampleShapes[t]);
+        for (int t = 0; t < n; t++)
+        {
+            _size[t] = ShapeUtil.Count(data.SampleShapes[t]);
+            _isInt[t] = dataTypes[t] == TensorDType.Int32;
+        }
         var features = new HashSet<string>(trainer.FeatureNames, StringComparer.Ordinal);
         for (int p = 0; p < Inputs.Length; p++)
         {
@@ -38,15 +50,21 @@ internal sealed class InputBatch
             int axis = Array.IndexOf(declared, Dim.Batch);
             var shape = (int[])declared.Clone();
             shape[axis] = b;
-            var tensor = new Tensor(shape);
-            Inputs[p] = tensor;
             int t = source[p];
-            _target[t] = tensor;
+            // The batch tensor has the data set's type; a float label column feeding an int input
+            // (an IDataset's labels) is converted by the trainer into its own buffer.
+            if (_isInt[t]) Inputs[p] = _intTarget[t] = new IntTensor(shape);
+            else Inputs[p] = _target[t] = new Tensor(shape);
             _outer[t] = ShapeUtil.Count(declared.AsSpan(0, axis));
             _inner[t] = ShapeUtil.Count(declared.AsSpan(axis + 1));
         }
         for (int t = 0; t < n; t++)
-            if (_target[t] is null || _outer[t] != 1) _scratch[t] = new float[_size[t]];
+        {
+            bool used = _target[t] is not null || _intTarget[t] is not null;
+            if (used && _outer[t] == 1) continue;
+            if (_isInt[t]) _intScratch[t] = new int[_size[t]];
+            else _scratch[t] = new float[_size[t]];
+        }
         Features = trainer.FeatureNames.Select(f => Inputs[IndexOf(trainer.InputNames, f)]).ToArray();
         if (!featuresOnly && trainer.InputNames.Count - trainer.FeatureNames.Count == 1)
         {
@@ -56,12 +74,15 @@ internal sealed class InputBatch
     }
 
     public int BatchSize { get; }
-    /// <summary>The batch tensors in the trainer's <see cref="ITrainer.InputNames"/> order (built for Predict, the labels' entries are null).</summary>
-    public Tensor[] Inputs { get; }
+    /// <summary>
+    /// The batch tensors in the trainer's <see cref="ITrainer.InputNames"/> order, each a <see cref="Tensor"/>
+    /// or an <see cref="IntTensor"/> as the data set's tensor is (built for Predict, the labels' entries are null).
+    /// </summary>
+    public ITensorInput[] Inputs { get; }
     /// <summary>The feature tensors in <see cref="ITrainer.FeatureNames"/> order, for <see cref="ITrainer.Predict"/>.</summary>
-    public Tensor[] Features { get; }
-    /// <summary>The label tensor when the trainer has exactly one, batch first (what accuracy compares with); else null.</summary>
-    public Tensor? Label { get; }
+    public ITensorInput[] Features { get; }
+    /// <summary>The label tensor (float or int) when the trainer has exactly one, batch first (what accuracy compares with); else null.</summary>
+    public ITensorInput? Label { get; }
 
     /// <summary>Fills slot k with sample <paramref name="order"/>[start + k], for every slot.</summary>
     public void Fill(ReadOnlySpan<int> order, int start)
@@ -78,16 +99,25 @@ internal sealed class InputBatch
     private void CopyInto(int slot, int sample)
     {
         for (int t = 0; t < _slots.Length; t++)
-            _slots[t] = _scratch[t] is float[] s ? s.AsMemory() : _target[t]!.Data.AsMemory(slot * _size[t], _size[t]);
-        _data.CopySample(sample, _slots);
+        {
+            int at = slot * _size[t], n = _size[t];
+            if (_isInt[t]) _intSlots[t] = _intScratch[t] is int[] s ? s.AsMemory() : _intTarget[t]!.Data.AsMemory(at, n);
+            else _slots[t] = _scratch[t] is float[] s ? s.AsMemory() : _target[t]!.Data.AsMemory(at, n);
+        }
+        _data.CopySample(sample, _slots, _intSlots);
         // A batch axis after other dimensions ([seq, batch, d]): scatter the sample's blocks.
         for (int t = 0; t < _slots.Length; t++)
         {
-            if (_target[t] is not Tensor target || _scratch[t] is not float[] s) continue;
-            int inner = _inner[t], stride = BatchSize * inner;
-            for (int o = 0; o < _outer[t]; o++)
-                s.AsSpan(o * inner, inner).CopyTo(target.Data.AsSpan(o * stride + slot * inner, inner));
+            if (_target[t] is Tensor target && _scratch[t] is float[] s) Scatter<float>(s, target.Data, t, slot);
+            else if (_intTarget[t] is IntTensor intTarget && _intScratch[t] is int[] si) Scatter<int>(si, intTarget.Data, t, slot);
         }
+    }
+
+    private void Scatter<T>(T[] sample, T[] batch, int t, int slot)
+    {
+        int inner = _inner[t], stride = BatchSize * inner;
+        for (int o = 0; o < _outer[t]; o++)
+            sample.AsSpan(o * inner, inner).CopyTo(batch.AsSpan(o * stride + slot * inner, inner));
     }
 
     private static int IndexOf(IReadOnlyList<string> names, string name)
@@ -114,8 +144,10 @@ internal sealed class InputBatch
         var shapes = trainer.InputShapes;
         var featureSet = new HashSet<string>(trainer.FeatureNames, StringComparer.Ordinal);
         bool Needed(int p) => !featuresOnly || featureSet.Contains(names[p]);
-        string expected = string.Join(", ", Enumerable.Range(0, names.Count).Where(Needed).Select(p => $"{names[p]} {Symbolic(shapes[p])}"));
-        string has = string.Join(", ", data.Names.Select((n, t) => $"{n} {ShapeUtil.Format(data.SampleShapes[t])}"));
+        var inputTypes = trainer.InputDTypes;
+        var dataTypes = data.DTypes;
+        string expected = string.Join(", ", Enumerable.Range(0, names.Count).Where(Needed).Select(p => $"{names[p]} {Symbolic(shapes[p])}{IntMark(inputTypes[p])}"));
+        string has = string.Join(", ", data.Names.Select((n, t) => $"{n} {ShapeUtil.Format(data.SampleShapes[t])}{IntMark(dataTypes[t])}"));
         string takes = featuresOnly ? "features" : "inputs";
 
         var source = new int[names.Count];
@@ -160,6 +192,20 @@ internal sealed class InputBatch
         for (int p = 0; p < names.Count; p++)
         {
             if (source[p] < 0 || !Needed(p)) continue;
+            var want = inputTypes[p];
+            var have = dataTypes[source[p]];
+            // An IDataset is float by definition: its class-index labels may feed an int32 input (the
+            // trainer converts whole numbers). A named tensor must have its input's type.
+            bool roleLabel = data is IDataset && have == TensorDType.Float32;
+            if (want != have && !roleLabel)
+            {
+                string tensorName = $"tensor '{data.Names[source[p]]}'";
+                string fix = want == TensorDType.Int32
+                    ? "Give it an IntTensor (IntTensor.FromFloats converts a float tensor of whole numbers)."
+                    : "Give it a float Tensor (IntTensor.ToFloat converts).";
+                throw new ArgumentException(
+                    $"{caller}: the data set's {tensorName} is {TypeText(have)}, but the trainer's input '{names[p]}' {Symbolic(shapes[p])} is {TypeText(want)}. {fix}", paramName);
+            }
             int axis = Array.IndexOf(shapes[p], Dim.Batch);
             if (axis < 0)
                 throw new ArgumentException(
@@ -175,8 +221,12 @@ internal sealed class InputBatch
                     $"is {Symbolic(shapes[p])}, so one sample must be {ShapeUtil.Format(sample)}. The trainer takes {takes} ({expected}).", paramName);
             }
         }
-        return new InputBatch(trainer, data, source, featuresOnly);
+        return new InputBatch(trainer, data, source, dataTypes, featuresOnly);
     }
+
+    private static string IntMark(TensorDType t) => t == TensorDType.Int32 ? " int32" : "";
+
+    private static string TypeText(TensorDType t) => t == TensorDType.Int32 ? "int32 (an IntTensor)" : "float32 (a Tensor)";
 
     private static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 

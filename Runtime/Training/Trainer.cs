@@ -74,11 +74,18 @@ public static class Trainer
             var labels = batch.Label!;
             int classes = pred.Count / b;
             int labelSize = labels.Count / b;
-            if (classes < 2 || pred.Shape[0] != b || (labelSize != 1 && labelSize != classes)) { classifier = false; continue; }
+            // Class indices (float or int32), or one-hot float rows.
+            if (classes < 2 || pred.Shape[0] != b || (labelSize != 1 && (labelSize != classes || labels is IntTensor))) { classifier = false; continue; }
             for (int i = 0; i < b; i++)
             {
                 int predicted = TensorPrimitives.IndexOfMax(pred.Data.AsSpan(i * classes, classes));
-                int actual = labelSize == 1 ? (int)labels.Data[i] : TensorPrimitives.IndexOfMax(labels.Data.AsSpan(i * classes, classes));
+                int actual = labels switch
+                {
+                    IntTensor ints => ints.Data[i],
+                    Tensor floats when labelSize == 1 => (int)floats.Data[i],
+                    Tensor floats => TensorPrimitives.IndexOfMax(floats.Data.AsSpan(i * classes, classes)),
+                    _ => -1,
+                };
                 if (predicted == actual) correct++;
             }
         }
@@ -314,8 +321,9 @@ public sealed class TrainingSession
         var inputs = _batch.Inputs;
         for (int i = 0; i < inputs.Length; i++)
         {
-            int at = NonFinite.FirstIndex(inputs[i].Data);
-            if (at >= 0) return new NonFiniteValue($"input '{_trainer.InputNames[i]}'", at, inputs[i].Data[at]);
+            if (inputs[i] is not Tensor input) continue;   // integers are always finite
+            int at = NonFinite.FirstIndex(input.Data);
+            if (at >= 0) return new NonFiniteValue($"input '{_trainer.InputNames[i]}'", at, input.Data[at]);
         }
         if (NonFinite.Find(_trainer.Parameters) is NonFiniteValue p) return p;
         foreach (var prm in _trainer.Parameters)

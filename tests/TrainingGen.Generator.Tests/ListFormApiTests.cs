@@ -44,7 +44,7 @@ public class ListFormApiTests
         var errors = run.OutputErrors.ToList();
         Assert.That(errors, Is.Empty, string.Join("\n", errors));
         var trainer = run.Sources.Single(s => s.HintName.EndsWith(".Trainer.g.cs", System.StringComparison.Ordinal)).Text;
-        Assert.That(trainer, Does.Contain("public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.Tensor> inputs)"));
+        Assert.That(trainer, Does.Contain("public float Step(global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.ITensorInput> inputs)"));
         Assert.That(trainer, Does.Not.Contain("global::TrainingGen.ITrainer.Step("), "no explicit implementation hides the list form");
     }
 }

@@ -223,7 +223,7 @@ public class MultiInputFitTests : TempDirTest
     private const string Expected = "x [batch, 4], yReg [batch, 1], yBin [batch, 1]";
 
     private static TensorDataset Named(params (string Name, int[] Sample)[] tensors) =>
-        new(tensors.Select(t => (t.Name, new Tensor(new[] { 8 }.Concat(t.Sample).ToArray()))).ToArray());
+        new(tensors.Select(t => (t.Name, (ITensorInput)new Tensor(new[] { 8 }.Concat(t.Sample).ToArray()))).ToArray());
 
     private static string FitError(ITensorDataset data) =>
         Assert.Throws<ArgumentException>(() => Trainer.Fit(TwoHeadNet.CreateTrainer(4), data))!.Message;

@@ -133,6 +133,8 @@ namespace TrainingGen.Tests.Models.Integers
             /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<int[]> InputShapes { get; } = new int[][] { new int[] { -1, 3 }, new int[] { -1 } };
             /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::TrainingGen.TensorDType> InputDTypes { get; } = new global::TrainingGen.TensorDType[] { global::TrainingGen.TensorDType.Int32, global::TrainingGen.TensorDType.Int32 };
+            /// <inheritdoc/>
             public global::System.Collections.Generic.IReadOnlyList<string> OutputNames { get; } = new string[] { "logits" };
             /// <summary>Whether the last forward pass ran in training mode (torch's <c>model.training</c>): Step/ComputeGradients do, Evaluate/Predict don't.</summary>
             public bool IsTraining => _training;
