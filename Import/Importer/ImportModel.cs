@@ -31,7 +31,8 @@ public sealed class ImportOptions
 public sealed record ImportedLayer(string Property, string StateDictPath, string Type, string Arguments, string Nodes, bool Frozen = false);
 
 /// <summary>One tensor of the weights file: its state_dict name, shape and values.</summary>
-public sealed record ImportedTensor(string Name, int[] Shape, float[] Values);
+/// <remarks><paramref name="IsInt64"/>: an int64 buffer (BatchNorm's <c>num_batches_tracked</c>), written as I64.</remarks>
+public sealed record ImportedTensor(string Name, int[] Shape, float[] Values, bool IsInt64 = false);
 
 /// <summary>What an import produced: the C# source, the weights, and a line per mapping for the report.</summary>
 public sealed record ImportResult(string ClassName, string Source, IReadOnlyList<ImportedLayer> Layers, IReadOnlyList<ImportedTensor> Weights,

@@ -147,6 +147,10 @@ internal sealed partial class ImportSession
         var layer = Layer(ModulePath(scale.Initializer, "weight", "bn"), "BatchNorm2d", string.Join(", ", args), nodes,
             ("weight", new[] { c }, ToFloats(scale.Values)), ("bias", new[] { c }, ToFloats(b.Values)),
             ("running_mean", new[] { c }, ToFloats(mean.Values)), ("running_var", new[] { c }, ToFloats(variance.Values)));
+        // torch's state_dict has an int64 num_batches_tracked beside the statistics; ONNX carries no
+        // counter, so the weights file starts it at 0 (it only matters for momentum: null, which ONNX's
+        // float momentum never asks for) and a strict import into the trainer finds every buffer.
+        AddCounter(layer.StateDictPath + ".num_batches_tracked");
         Emit(node.Outputs[0], CSharpNames.ToLocal(layer.Property, "bn"), $"{layer.Property}.Forward({x.Local})", x.Shape, nodes);
         _done[i] = true;
         return true;

@@ -20,7 +20,9 @@ public static class ImportWriter
         string weights = Path.Combine(directory, result.ClassName + ".safetensors");
         // Refuse before writing anything, so a refused import leaves no half of its output.
         if (File.Exists(source) && WhyNotReplaceable(source) is string why) throw new OverwriteRefusedException(Path.GetFullPath(source), why);
-        SafeTensors.Write(weights, System.Linq.Enumerable.Select(result.Weights, w => (w.Name, w.Shape, w.Values)),
+        SafeTensors.Write(weights, System.Linq.Enumerable.Select(result.Weights, w => w.IsInt64
+                ? SafeTensor.Int64(w.Name, w.Shape, System.Array.ConvertAll(w.Values, v => (long)v))
+                : SafeTensor.Float32(w.Name, w.Shape, w.Values)),
             new System.Collections.Generic.Dictionary<string, string> { ["format"] = "pt", ["source"] = "traingen import" });
         var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(result.Source);
         AtomicFile.Write(source, s => s.Write(bytes), WhyNotReplaceable);

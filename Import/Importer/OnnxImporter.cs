@@ -215,6 +215,13 @@ internal sealed partial class ImportSession
         return name;
     }
 
+    /// <summary>An int64 buffer of the weights file (BatchNorm's counter), added once.</summary>
+    private void AddCounter(string name)
+    {
+        foreach (var w in _weights) if (w.Name == name) return;   // a shared layer has its counter already
+        _weights.Add(new ImportedTensor(name, Array.Empty<int>(), new[] { 0f }, IsInt64: true));
+    }
+
     /// <summary>
     /// The layer property for module path <paramref name="path"/> (reused when the graph applies the same
     /// weights twice), declaring it and its weights on first use.

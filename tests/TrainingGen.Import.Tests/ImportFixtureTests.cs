@@ -68,8 +68,11 @@ public class ImportFixtureTests
         {
             if (t.Name.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
             {
-                // An int64 counter that is no ONNX initializer; TrainingGen's BatchNorm2d gets it on branch `names`.
-                Assert.That(written.ContainsKey(t.Name), Is.False);
+                // An int64 counter that is no ONNX initializer: the importer writes it (I64, shape []) starting at 0.
+                Assert.That(written.ContainsKey(t.Name), $"{t.Name} is missing from the weights");
+                Assert.That(written[t.Name].IsInt64, t.Name);
+                Assert.That(written[t.Name].Shape, Is.EqualTo(t.Shape), t.Name);
+                Assert.That(written[t.Name].Values, Is.EqualTo(new[] { 0f }), t.Name);
                 continue;
             }
             Assert.That(written.ContainsKey(t.Name), $"{t.Name} is missing from the weights");
@@ -179,6 +182,8 @@ public class ImportFixtureTests
             var inputs = new Dictionary<string, MilTensor>();
             foreach (var p in trainer.Parameters) inputs[p.MilName] = MilTensor.Float32(p.Shape, (float[])p.Value.Clone());
             foreach (var s in trainer.OptimizerState) inputs[s.MilName] = MilTensor.Float32(s.Shape, (float[])s.Value.Clone());
+            // BatchNorm's num_batches_tracked: an int32 [1] input of train_step (int64 in the trainer).
+            foreach (var c in trainer.IntegerBuffers) inputs[c.MilName] = MilTensor.Int32(new[] { 1 }, new[] { checked((int)c.Value[0]) });
             inputs["x"] = MilTensor.Float32(x.Shape, (float[])x.Data.Clone());
             inputs["y"] = MilTensor.Float32(y.Shape, (float[])y.Data.Clone());
             inputs["learning_rate"] = MilTensor.Float32(new[] { 1 }, new[] { trainer.LearningRate });

@@ -148,7 +148,7 @@ public class ImportMappingTests
         Assert.That(result.Source, Does.Contain("var pool = Ops.AvgPool2d(bn, 3, 1, 1);"));
         Assert.That(result.Source, Does.Contain("var pooled = Ops.GlobalAvgPool(pool);"));
         Assert.That(result.Source, Does.Contain("var dropout = Ops.Dropout(pooled, 0.25f);"));
-        Assert.That(result.Weights.Select(w => w.Name), Is.EqualTo(new[] { "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var" }));
+        Assert.That(result.Weights.Select(w => w.Name), Is.EqualTo(new[] { "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked" }));
         CompileAndCreate(result);
     }
 
