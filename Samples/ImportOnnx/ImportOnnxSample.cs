@@ -27,17 +27,10 @@ public static class ImportOnnxSample
         var (name, train, test) = LoadData(trainLimit);
         var trainer = FineTune.CreateTrainer(batchSize: 32, seed: 0);
 
-        // The imported weights are named as in PyTorch (fc1.weight); the wrapper adds its prefix (backend.).
-        // Until the generator honours [StateDictName] (branch `names`), a property Fc1 names its
-        // parameters fc_1.*, so this sample matches names ignoring underscores; afterwards the mapping
-        // is simply n => "backend." + n.
-        static string Key(string n) => n.Replace("_", "", StringComparison.Ordinal);
-        var byKey = trainer.Parameters.ToDictionary(p => Key(p.Name), p => p.Name);
+        // The imported weights are named as in PyTorch (fc1.weight), and so are the imported properties'
+        // parameters ([StateDictName("fc1")]); the wrapper only adds its prefix (backend.).
         string weights = Path.Combine(AppContext.BaseDirectory, "Net.safetensors");
-        var report = SafeTensors.Import(weights, trainer, new SafeTensorsImportOptions
-        {
-            MapName = n => byKey.TryGetValue(Key("backend." + n), out var p) ? p : "backend." + n,
-        });
+        var report = SafeTensors.Import(weights, trainer, new SafeTensorsImportOptions { MapName = n => "backend." + n });
         log.WriteLine($"Loaded {report.Loaded.Count} tensors from {Path.GetFileName(weights)} ({string.Join(", ", report.Loaded.Take(3))}, ...)");
 
         double before = Trainer.Evaluate(trainer, test).Accuracy ?? 0;

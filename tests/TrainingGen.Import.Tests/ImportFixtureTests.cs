@@ -89,21 +89,15 @@ public class ImportFixtureTests
 
     /// <summary>
     /// Loads the importer's weights file into the wrapped trainer through the existing safetensors import,
-    /// adding the wrapper's prefix. WORKAROUND until the generator honours [StateDictName] (branch `names`):
-    /// today a property Fc1 names its parameters fc_1.*, so names are matched ignoring underscores. Once
-    /// `names` is merged, MapName is just n => "backend." + n; the integrator should drop the normalisation.
+    /// adding only the wrapper's prefix (the imported properties carry [StateDictName], so the trainer's
+    /// names are PyTorch's).
     /// </summary>
     private static ITrainer TrainerWithImportedWeights(Fixture f, int batch, string dir)
     {
         var trainer = f.CreateTrainer(batch);
         var result = Import(f);
         var (_, weights) = ImportWriter.Write(result, dir);
-        static string Key(string n) => n.Replace("_", "", StringComparison.Ordinal);
-        var byKey = trainer.Parameters.ToDictionary(p => Key(p.Name), p => p.Name);
-        var report = SafeTensors.Import(weights, trainer, new SafeTensorsImportOptions
-        {
-            MapName = n => byKey.TryGetValue(Key("backend." + n), out var name) ? name : "backend." + n,
-        });
+        var report = SafeTensors.Import(weights, trainer, new SafeTensorsImportOptions { MapName = n => "backend." + n });
         Assert.That(report.Missing, Is.Empty, "every trainer parameter is in the weights file");
         Assert.That(report.Unexpected, Is.Empty, "every weight is a trainer parameter");
         return trainer;
@@ -149,8 +143,8 @@ public class ImportFixtureTests
             int compared = 0;
             foreach (var g in grads)
             {
-                string key = ("backend." + g.Name["grad.".Length..]).Replace("_", "", StringComparison.Ordinal);
-                var p = trainer.Parameters.Single(q => q.Name.Replace("_", "", StringComparison.Ordinal) == key);
+                string key = "backend." + g.Name["grad.".Length..];
+                var p = trainer.Parameters.Single(q => q.Name == key);
                 double err = MaxAbsError(p.Gradient!.Select(v => (double)v).ToArray(), g.Values, out double scale);
                 if (scale < 1e-9 * modelScale)
                     Assert.That(err / modelScale, Is.LessThanOrEqualTo(1e-5), $"{f}: {g.Name} (zero analytically)");
