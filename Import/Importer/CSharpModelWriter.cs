@@ -49,7 +49,8 @@ internal static class CSharpModelWriter
             Line($"{indent}    {prefix}public {l.Type} {l.Property} {{ get; }} = new({l.Arguments});");
         }
         if (layers.Count > 0) Line();
-        var parameters = inputs.Select(p => $"[Shape({Shapes.Arguments(p.Shape)})] Tensor {p.Name}");
+        // Integer inputs (token ids, indices) are IntTensor: int32 data, a package input of type int32.
+        var parameters = inputs.Select(p => $"[Shape({Shapes.Arguments(p.Shape)})] {(p.Type == OnnxDataType.Float ? "Tensor" : "IntTensor")} {p.Name}");
         Line($"{indent}    public Tensor Forward({string.Join(", ", parameters)})");
         Line($"{indent}    {{");
         int width = statements.Count == 0 ? 0 : Math.Min(72, statements.Max(s => s.Code.Length));
@@ -63,7 +64,7 @@ internal static class CSharpModelWriter
 
     private static string Summary(OnnxModel model, IReadOnlyList<(string Name, int[] Shape, string OnnxName, OnnxDataType Type)> inputs, RuntimeValue output)
     {
-        string ins = string.Join(", ", inputs.Select(p => $"{Escape(p.OnnxName)} {Shapes.Format(p.Shape)}" + (p.Type == OnnxDataType.Float ? "" : $" ({p.Type.ToString().ToLowerInvariant()} indices as float values)")));
+        string ins = string.Join(", ", inputs.Select(p => $"{Escape(p.OnnxName)} {Shapes.Format(p.Shape)}" + (p.Type == OnnxDataType.Float ? "" : $" ({p.Type.ToString().ToLowerInvariant()} indices: an IntTensor; <c>IntTensor.FromInt64</c> range-checks int64 data)")));
         string graph = model.Outputs.Count == 1 ? Escape(model.Outputs[0].Name) + " " : "";
         return $"Imported ONNX graph: {ins} → {graph}{Shapes.Format(output.Shape)}.";
     }

@@ -84,6 +84,7 @@ internal sealed partial class ImportSession
             case "Cast":
             {
                 var x = Runtime(node, 0);
+                if (x.IsInteger) { Alias(node.Outputs[0], x); return; }   // int64 ↔ int32 of an integer input: both are the IntTensor
                 if ((OnnxDataType)node.Int("to", 0) is not OnnxDataType.Float)
                     throw new UnsupportedNodeException($"a cast of a computed tensor to {(OnnxDataType)node.Int("to", 0)}; TrainingGen computes in float32");
                 Alias(node.Outputs[0], x);

@@ -187,6 +187,8 @@ internal sealed partial class ImportSession
         var node = Node(i);
         if (Constant(node, 0) is not { Rank: 2, Initializer: not null } w || Value(node.Inputs[1]) is not RuntimeValue idx) return false;
         if (node.Int("axis", 0) != 0) throw new UnsupportedNodeException("a Gather on an initializer maps to Embedding only along axis 0");
+        if (!idx.IsInteger)
+            throw new UnsupportedNodeException($"its indices '{node.Inputs[1]}' are computed in the graph; an Embedding's indices must be an integer graph input (an IntTensor)");
         int n = (int)w.Dims[0], d = (int)w.Dims[1];
         string nodes = NodeList(node);
         var layer = Layer(ModulePath(w.Initializer, "weight", "embedding"), "Embedding", $"{n}, {d}", nodes, ("weight", new[] { n, d }, ToFloats(w.Values)));

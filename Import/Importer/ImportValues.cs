@@ -10,8 +10,10 @@ internal abstract record ImportValue;
 /// <summary>
 /// A tensor computed at run time by the generated <c>Forward</c>: the C# local (or parameter) holding
 /// it and its static shape, where <see cref="Shapes.Batch"/> in the first dimension is the batch.
+/// <see cref="IsInteger"/>: an int32/int64 graph input, declared as an <c>IntTensor</c> parameter; the
+/// generator takes those only as indices (Embedding here), so nothing else may consume it.
 /// </summary>
-internal sealed record RuntimeValue(string Local, int[] Shape) : ImportValue
+internal sealed record RuntimeValue(string Local, int[] Shape, bool IsInteger = false) : ImportValue
 {
     public int Rank => Shape.Length;
     public bool HasBatch => Shape.Length > 0 && Shape[0] == Shapes.Batch;

@@ -65,8 +65,8 @@ internal sealed partial class ImportSession
         for (int i = 0; i < model.Nodes.Count; i++)
             foreach (var input in model.Nodes[i].Inputs.Where(s => s.Length > 0))
                 (_consumers.TryGetValue(input, out var list) ? list : _consumers[input] = new List<int>()).Add(i);
-        _locals.UnionWith(new[] { "Forward", options.ClassName, "Dim", "Ops", "Tensor" });
-        _properties.UnionWith(new[] { "Forward", options.ClassName, "Dim", "Ops", "Tensor" });
+        _locals.UnionWith(new[] { "Forward", options.ClassName, "Dim", "Ops", "Tensor", "IntTensor" });
+        _properties.UnionWith(new[] { "Forward", options.ClassName, "Dim", "Ops", "Tensor", "IntTensor" });
     }
 
     private long Opset => _model.Opset;
@@ -101,6 +101,7 @@ internal sealed partial class ImportSession
                     throw new UnsupportedNodeException($"operator domain '{node.Domain}' is not the default ONNX domain");
                 foreach (var input in node.Inputs.Where(n => n.Length > 0))
                     if (!_values.ContainsKey(input)) throw new UnsupportedNodeException($"input '{input}' is not produced by any earlier node, initializer or graph input (nodes must be in topological order)");
+                CheckIntegerOperands(node);
                 if (!TryPattern(i)) MapNode(i);
             }
             catch (UnsupportedNodeException e)
@@ -166,9 +167,34 @@ internal sealed partial class ImportSession
             }
             if (!ok) { _values[input.Name] = new FailedValue(); continue; }
             string name = UniqueLocal(CSharpNames.ToLocal(input.Name, "input"));
+            bool integer = input.ElementType != OnnxDataType.Float;
             _inputs.Add((name, shape, input.Name, input.ElementType));
-            _values[input.Name] = new RuntimeValue(name, shape);
-            _mapped.Add($"input {input.Name} {Shapes.Format(shape)}" + (input.ElementType == OnnxDataType.Float ? "" : $" ({input.ElementType} indices, passed as float values)"));
+            _values[input.Name] = new RuntimeValue(name, shape, integer);
+            _mapped.Add($"input {input.Name} {Shapes.Format(shape)}" + (integer ? $" ({input.ElementType.ToString().ToLowerInvariant()} indices) → IntTensor {name}" : $" → Tensor {name}"));
+        }
+    }
+
+    /// <summary>
+    /// An integer graph input is an <c>IntTensor</c> parameter, which the generator accepts only as
+    /// indices (TG0020 otherwise): here, the indices of an Embedding (Gather on a 2-D initializer).
+    /// Reading its shape, passing it through Identity, or a Cast to another integer type are fine too;
+    /// anything else is an importer error rather than source that does not build.
+    /// </summary>
+    private void CheckIntegerOperands(OnnxNode node)
+    {
+        for (int k = 0; k < node.Inputs.Count; k++)
+        {
+            if (node.Inputs[k].Length == 0 || Value(node.Inputs[k]) is not RuntimeValue { IsInteger: true } v) continue;
+            bool allowed = node.OpType switch
+            {
+                "Gather" => k == 1 && Constant(node, 0) is { Rank: 2, Initializer: not null },
+                "Shape" or "Identity" => true,
+                "Cast" => (OnnxDataType)node.Int("to", 0) is OnnxDataType.Int64 or OnnxDataType.Int32,
+                _ => false,
+            };
+            if (!allowed)
+                throw new UnsupportedNodeException($"input '{node.Inputs[k]}' is integer data (the IntTensor parameter '{v.Local}'); integer inputs can only be "
+                    + "the indices of an Embedding (Gather on a 2-D initializer along axis 0), TrainingGen does not compute with them");
         }
     }
 

@@ -13,12 +13,15 @@ internal sealed class GraphBuilder
     public GraphBuilder(long opset = 17) => _model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
 
     /// <summary>A float input with a symbolic batch and the given other dimensions.</summary>
-    public GraphBuilder Input(string name, params long[] dims)
+    public GraphBuilder Input(string name, params long[] dims) => TypedInput(name, 1, dims);
+
+    /// <summary>An input of ONNX element type <paramref name="elemType"/> (1 float, 6 int32, 7 int64) with a symbolic batch.</summary>
+    public GraphBuilder TypedInput(string name, int elemType, params long[] dims)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
         foreach (var d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        _model.Graph.Input.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
+        _model.Graph.Input.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elemType, Shape = shape } } });
         return this;
     }
 

@@ -103,10 +103,77 @@ public class ImportFixtureTests
         return trainer;
     }
 
-    private static (Tensor X, Tensor Y, Dictionary<string, RefTensor> Io) Batch(Fixture f)
+    /// <summary>
+    /// The fixture's batch as the wrapper takes it: float32 features as a <see cref="Tensor"/>, PyTorch's int64
+    /// class labels and token ids as an <see cref="IntTensor"/> through <see cref="IntTensor.FromInt64"/> (range-checked).
+    /// </summary>
+    private static (ITensorInput X, ITensorInput Y, Dictionary<string, RefTensor> Io) Batch(Fixture f)
     {
         var io = RefSafeTensors.Read(Path.Combine(f.Dir, "io.safetensors"));
-        return (new Tensor(io["x"].Shape, io["x"].Floats), new Tensor(io["y"].Shape, io["y"].Floats), io);
+        return (Input(io["x"]), Input(io["y"]), io);
+    }
+
+    private static ITensorInput Input(RefTensor t) => t.DType switch
+    {
+        "F32" => new Tensor(t.Shape, t.Floats),
+        "I64" => IntTensor.FromInt64(t.Shape, t.Int64s, t.Name),
+        _ => throw new NotSupportedException($"{t.Name}: dtype {t.DType} is not an input type"),
+    };
+
+    /// <summary>The input as the package's function takes it: fp32 or int32.</summary>
+    private static MilTensor Mil(ITensorInput t) => t switch
+    {
+        Tensor x => MilTensor.Float32(x.Shape, (float[])x.Data.Clone()),
+        IntTensor n => MilTensor.Int32(n.Shape, (int[])n.Data.Clone()),
+        _ => throw new NotSupportedException(t.GetType().Name),
+    };
+
+    [Test]
+    public void Integer_fixture_inputs_are_int64_in_PyTorch_and_IntTensor_inputs_of_the_trainer_and_int32_in_the_package()
+    {
+        // What the fixtures hold (meta.json): token ids and class labels are int64, the rest float32.
+        var types = new Dictionary<string, string[]>
+        {
+            ["seed"] = new[] { "F32", "F32" }, ["mlp"] = new[] { "F32", "I64" }, ["lenet"] = new[] { "F32", "I64" },
+            ["bn_cnn"] = new[] { "F32", "I64" }, ["tiny_encoder"] = new[] { "I64", "I64" },
+        };
+        foreach (var f in Fixtures.All)
+        {
+            var (x, y, io) = Batch(f);
+            Assert.That(new[] { io["x"].DType, io["y"].DType }, Is.EqualTo(types[f.Folder]), $"{f}: io.safetensors");
+            var expected = types[f.Folder].Select(d => d == "I64" ? TensorDType.Int32 : TensorDType.Float32).ToArray();
+            Assert.That(new[] { x.DType, y.DType }, Is.EqualTo(expected), $"{f}: the batch fed to the trainer");
+            var trainer = f.CreateTrainer(2);
+            Assert.That(trainer.InputDTypes, Is.EqualTo(expected), $"{f}: the wrapper's input types");
+
+            string dir = TempDir();
+            try
+            {
+                string path = Path.Combine(dir, "p.mlpackage");
+                trainer.ExportPackage(path);
+                using var ev = Evaluator.Open(path);
+                foreach (string function in new[] { "forward", "backward", "train_step" })
+                {
+                    var inputs = ev.Describe(function).Inputs.ToDictionary(i => i.Name, i => i.DType);
+                    Assert.That(new[] { inputs["x"], inputs["y"] },
+                        Is.EqualTo(expected.Select(d => d == TensorDType.Int32 ? MilDType.Int32 : MilDType.Float32)), $"{f}: {function} input dtypes");
+                }
+                Assert.That(ev.Describe("main").Inputs.Single(i => i.Name == "x").DType,
+                    Is.EqualTo(expected[0] == TensorDType.Int32 ? MilDType.Int32 : MilDType.Float32), $"{f}: main's features");
+            }
+            finally { Directory.Delete(dir, true); }
+        }
+        var tiny = Fixtures.All.Single(f => f.Folder == "tiny_encoder");
+        Assert.That(Import(tiny).Source, Does.Contain("public Tensor Forward([Shape(Dim.Batch, 7)] IntTensor x)"), "token ids import as an IntTensor parameter");
+    }
+
+    [Test]
+    public void Int64_token_ids_outside_int32_are_refused_by_name_and_index()
+    {
+        var ids = new long[21];
+        ids[9] = 1L << 40;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => IntTensor.FromInt64(new[] { 3, 7 }, ids, "x"))!;
+        Assert.That(e.Message, Does.Contain("IntTensor 'x': element 9 (index [1, 2]) is 1099511627776"));
     }
 
     private static double MaxAbsError(IReadOnlyList<double> actual, IReadOnlyList<double> reference, out double scale)
@@ -178,8 +245,8 @@ public class ImportFixtureTests
             foreach (var s in trainer.OptimizerState) inputs[s.MilName] = MilTensor.Float32(s.Shape, (float[])s.Value.Clone());
             // BatchNorm's num_batches_tracked: an int32 [1] input of train_step (int64 in the trainer).
             foreach (var c in trainer.IntegerBuffers) inputs[c.MilName] = MilTensor.Int32(new[] { 1 }, new[] { checked((int)c.Value[0]) });
-            inputs["x"] = MilTensor.Float32(x.Shape, (float[])x.Data.Clone());
-            inputs["y"] = MilTensor.Float32(y.Shape, (float[])y.Data.Clone());
+            inputs["x"] = Mil(x);
+            inputs["y"] = Mil(y);
             inputs["learning_rate"] = MilTensor.Float32(new[] { 1 }, new[] { trainer.LearningRate });
             inputs["step"] = MilTensor.Int32(new[] { 1 }, new[] { (int)trainer.StepCount });
             var outputs = ev.Run("train_step", inputs);

@@ -5,7 +5,7 @@ using TrainingGen;
 
 namespace TrainingGen.Import.Tests.Imported;
 
-/// <summary>Imported ONNX graph: x [batch, 7] (int64 indices as float values) → output [batch, 4].</summary>
+/// <summary>Imported ONNX graph: x [batch, 7] (int64 indices: an IntTensor; <c>IntTensor.FromInt64</c> range-checks int64 data) → output [batch, 4].</summary>
 [Model]
 public partial class TinyEncoder
 {
@@ -15,7 +15,7 @@ public partial class TinyEncoder
     [StateDictName("down")] public Linear Down { get; } = new(32, 16);
     [StateDictName("head")] public Linear Head { get; } = new(16, 4);
 
-    public Tensor Forward([Shape(Dim.Batch, 7)] Tensor x)
+    public Tensor Forward([Shape(Dim.Batch, 7)] IntTensor x)
     {
         var embed = Embed.Forward(x);    // [batch, 7, 16]
         var norm = Norm.Forward(embed);  // [batch, 7, 16]

@@ -1,6 +1,7 @@
 // The imported fixture models wrapped with each fixture's loss (TestData/onnx-fixtures/README.md):
-// MSE for seed, cross-entropy on class labels for the others. Labels and token indices are float
-// tensors until integer inputs land (branch `int`).
+// MSE for seed, cross-entropy on class labels for the others. The class labels (int64 in PyTorch) and
+// tiny_encoder's token ids (an int64 graph input, imported as an IntTensor parameter) are IntTensor
+// inputs: int32 inputs of the training package.
 using TrainingGen;
 
 namespace TrainingGen.Import.Tests.Imported;
@@ -22,7 +23,7 @@ public partial class MlpTraining
 {
     public MlpNet Backend { get; } = new();
 
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 784)] Tensor x, [Shape(Dim.Batch)] Tensor y)
+    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 784)] Tensor x, [Shape(Dim.Batch)] IntTensor y)
     {
         var pred = Backend.Forward(x);
         return (Ops.CrossEntropy(pred, y), pred);
@@ -34,7 +35,7 @@ public partial class LeNetTraining
 {
     public LeNet Backend { get; } = new();
 
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 1, 28, 28)] Tensor x, [Shape(Dim.Batch)] Tensor y)
+    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 1, 28, 28)] Tensor x, [Shape(Dim.Batch)] IntTensor y)
     {
         var pred = Backend.Forward(x);
         return (Ops.CrossEntropy(pred, y), pred);
@@ -46,7 +47,7 @@ public partial class BnCnnTraining
 {
     public BnCnn Backend { get; } = new();
 
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 3, 8, 8)] Tensor x, [Shape(Dim.Batch)] Tensor y)
+    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 3, 8, 8)] Tensor x, [Shape(Dim.Batch)] IntTensor y)
     {
         var pred = Backend.Forward(x);
         return (Ops.CrossEntropy(pred, y), pred);
@@ -58,7 +59,7 @@ public partial class TinyEncoderTraining
 {
     public TinyEncoder Backend { get; } = new();
 
-    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 7)] Tensor x, [Shape(Dim.Batch)] Tensor y)
+    public (Tensor Loss, Tensor Pred) Forward([Shape(Dim.Batch, 7)] IntTensor x, [Shape(Dim.Batch)] IntTensor y)
     {
         var pred = Backend.Forward(x);
         return (Ops.CrossEntropy(pred, y), pred);
