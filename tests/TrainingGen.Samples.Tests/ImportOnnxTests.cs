@@ -49,6 +49,7 @@ public class ImportOnnxTests
             Assert.That(r.AccuracyAfter, Is.GreaterThan(r.AccuracyBefore + 0.3), "fine-tuning improves the test accuracy");
             using var ev = Evaluator.Open(package);
             Assert.That(ev.Functions, Does.Contain("train_step"));
+            Assert.That(ev.Describe("train_step").Inputs.Single(i => i.Name == "y").DType, Is.EqualTo(TrainingGen.CoreML.Mil.MilDType.Int32), "class labels are int32");
         }
         finally { Directory.Delete(dir, true); }
     }
