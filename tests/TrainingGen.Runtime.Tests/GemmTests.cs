@@ -14,15 +14,18 @@ namespace TrainingGen.Runtime.Tests;
 [NonParallelizable]
 public class GemmTests
 {
-    public enum Path { Avx2, Fallback }
+    public enum Path { Avx512, Avx2, Fallback }
 
-    [TearDown] public void Restore() { Gemm.ForceFallback = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; }
+    [TearDown] public void Restore() { Gemm.ForceFallback = false; Gemm.DisableAvx512 = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; }
 
     private static void Use(Path path)
     {
         if (path == Path.Avx2 && !System.Runtime.Intrinsics.X86.Fma.IsSupported) Assert.Ignore("no AVX2 + FMA on this machine");
+        if (path == Path.Avx512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.Ignore("no AVX-512 on this machine");
         Gemm.ForceFallback = path == Path.Fallback;
+        Gemm.DisableAvx512 = path == Path.Avx2;
         Assert.That(Gemm.UsesAvx2, Is.EqualTo(path == Path.Avx2));
+        Assert.That(Gemm.UsesAvx512, Is.EqualTo(path == Path.Avx512));
     }
 
     private static float[] Random(Random rng, int count)
@@ -82,14 +85,15 @@ public class GemmTests
     }
 
     [Test]
-    public void Few_row_products_with_and_without_the_dot_kernel([Values(0, 32)] int dotMaxRows, [Values(1f, -0.5f)] float alpha, [Values(0f, 1f, 0.5f)] float beta)
+    public void Few_row_products_with_and_without_the_dot_kernel([Values(Path.Avx512, Path.Avx2)] Path path, [Values(0, 32)] int dotMaxRows, [Values(1f, -0.5f)] float alpha, [Values(0f, 1f, 0.5f)] float beta)
     {
-        Use(Path.Avx2);
+        Use(path);
         Gemm.DotKernelMaxRows = dotMaxRows;
         Gemm.DotKernelMinDepth = 8;
+        // k = 16, 48, 512: the AVX-512 dot kernel (k a multiple of 16); the others its 256-bit fallback.
         foreach (int m in new[] { 1, 3, 4, 5, 8, 9, 16, 32 })
-            foreach (int n in new[] { 1, 2, 3, 4, 7, 16, 25 })
-                foreach (int k in new[] { 7, 8, 9, 25, 150 })
+            foreach (int n in new[] { 1, 2, 3, 4, 5, 7, 16, 25 })
+                foreach (int k in new[] { 7, 8, 9, 16, 25, 48, 150, 512 })
                     Check(false, true, m, n, k, alpha, beta, padA: k % 3, padB: k % 2, padC: n % 2);
     }
 
@@ -107,7 +111,7 @@ public class GemmTests
     {
         Use(path);
         // m > MC, k > KC (two k slices: β applies once), odd everything.
-        Check(ta, tb, Gemm.MC + 7, 2 * Gemm.NR + 3, Gemm.KC + 45, 1f, 0.5f);
+        Check(ta, tb, Gemm.MC + 7, 2 * Gemm.NR512 + 3, Gemm.KC + 45, 1f, 0.5f);
         Check(ta, tb, 2 * Gemm.MC + 1, 19, 2 * Gemm.KC + 1, -1f, 0f);
         // n > NC.
         Check(ta, tb, 7, Gemm.NC + 21, 5, 1f, 1f);
@@ -162,6 +166,27 @@ public class GemmTests
         Gemm.ForceFallback = false; Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c1, n);
         Gemm.ForceFallback = true; Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c2, n);
         for (int i = 0; i < c1.Length; i++) Assert.That(c2[i], Is.EqualTo(c1[i]).Within(1e-4f));
+    }
+
+    [Test]
+    public void Avx512_and_avx2_packed_kernels_give_the_same_bits([Values] bool ta, [Values] bool tb, [Values(0f, 0.5f)] float beta)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.Ignore("no AVX-512 on this machine");
+        // Both compute each element as one chain of fused multiply-adds over k in the same order, so a
+        // model trains to the same bits on AVX2 and AVX-512 machines (outside the dot kernel, whose
+        // horizontal sums differ). Shapes: edges in m, n (n > 16 for the 32-wide tile) and two KC slices.
+        var rng = new Random(11);
+        int m = 67, n = 301, k = Gemm.KC + 37;
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        var a = Random(rng, (ta ? k : m) * lda); var b = Random(rng, (tb ? n : k) * ldb);
+        var c0 = Random(rng, m * n);
+        var c512 = (float[])c0.Clone(); var c256 = (float[])c0.Clone();
+        Gemm.DotKernelMaxRows = 0;
+        Gemm.DisableAvx512 = false; Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c512, n);
+        Gemm.DisableAvx512 = true; Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c256, n);
+        for (int i = 0; i < c512.Length; i++)
+            if (BitConverter.SingleToInt32Bits(c512[i]) != BitConverter.SingleToInt32Bits(c256[i]))
+                Assert.Fail($"element {i}: AVX-512 {c512[i]:R}, AVX2 {c256[i]:R}");
     }
 
     // ---- the kernels routed through SGEMM ----
@@ -247,10 +272,12 @@ public class GemmTests
     [TestCaseSource(nameof(ConvShapes))]
     public void Conv2d_kernels_match_the_direct_convolution(Conv2dShape s)
     {
-        foreach (var path in new[] { Path.Avx2, Path.Fallback })
+        foreach (var path in new[] { Path.Avx512, Path.Avx2, Path.Fallback })
         {
             if (path == Path.Avx2 && !System.Runtime.Intrinsics.X86.Fma.IsSupported) continue;
+            if (path == Path.Avx512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) continue;
             Gemm.ForceFallback = path == Path.Fallback;
+            Gemm.DisableAvx512 = path == Path.Avx2;
             var rng = new Random(s.GetHashCode());
             int oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, cig = s.InChannels / s.Groups, cog = s.OutChannels / s.Groups;
             var x = Random(rng, s.Batch * s.InChannels * s.Height * s.Width);

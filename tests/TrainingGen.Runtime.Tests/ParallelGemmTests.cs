@@ -34,6 +34,7 @@ public class ParallelGemmTests
     private static readonly (int M, int N, int K)[] Shapes =
     {
         (67, 301, 259), (301, 67, 259), (7, 1031, 200), (31, 517, 515), (133, 129, 600), (256, 1024, 1024), (1024, 1024, 256), (64, 256, 784),
+        (16, 517, 512), (5, 1031, 208),   // the AVX-512 dot kernel (k a multiple of 16), split in blocks of 4 columns
     };
 
     [Test]
