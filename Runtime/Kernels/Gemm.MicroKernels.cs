@@ -75,6 +75,77 @@ public static unsafe partial class Gemm
         StoreTile(tile, NR512, c, ldc, alpha, beta, mr, nr);
     }
 
+    /// <summary>
+    /// 12×32 with AVX-512 for a full tile: two consecutive 6-row slivers of packed A (so the packing is
+    /// unchanged), twenty-four 512-bit accumulators, two B loads per twelve broadcasts. The same chain of
+    /// fused multiply-adds per element as <see cref="KernelAvx512"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelAvx512Twin(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        float* a2 = a + MR * kc;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.LoadVector512(b);
+            Vector512<float> b1 = Avx512F.LoadVector512(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(av, b0, c00); c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(av, b0, c10); c11 = Avx512F.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(av, b0, c20); c21 = Avx512F.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(av, b0, c30); c31 = Avx512F.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(av, b0, c40); c41 = Avx512F.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(av, b0, c50); c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a2[0]);
+            c60 = Avx512F.FusedMultiplyAdd(av, b0, c60); c61 = Avx512F.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a2[1]);
+            c70 = Avx512F.FusedMultiplyAdd(av, b0, c70); c71 = Avx512F.FusedMultiplyAdd(av, b1, c71);
+            av = Vector512.Create(a2[2]);
+            c80 = Avx512F.FusedMultiplyAdd(av, b0, c80); c81 = Avx512F.FusedMultiplyAdd(av, b1, c81);
+            av = Vector512.Create(a2[3]);
+            c90 = Avx512F.FusedMultiplyAdd(av, b0, c90); c91 = Avx512F.FusedMultiplyAdd(av, b1, c91);
+            av = Vector512.Create(a2[4]);
+            cA0 = Avx512F.FusedMultiplyAdd(av, b0, cA0); cA1 = Avx512F.FusedMultiplyAdd(av, b1, cA1);
+            av = Vector512.Create(a2[5]);
+            cB0 = Avx512F.FusedMultiplyAdd(av, b0, cB0); cB1 = Avx512F.FusedMultiplyAdd(av, b1, cB1);
+            a += MR;
+            a2 += MR;
+            b += NR512;
+        }
+
+        var va = Vector512.Create(alpha);
+        var vb = Vector512.Create(beta);
+        bool load = beta != 0f;
+        Store2(c, c00, c01, va, vb, load); c += ldc;
+        Store2(c, c10, c11, va, vb, load); c += ldc;
+        Store2(c, c20, c21, va, vb, load); c += ldc;
+        Store2(c, c30, c31, va, vb, load); c += ldc;
+        Store2(c, c40, c41, va, vb, load); c += ldc;
+        Store2(c, c50, c51, va, vb, load); c += ldc;
+        Store2(c, c60, c61, va, vb, load); c += ldc;
+        Store2(c, c70, c71, va, vb, load); c += ldc;
+        Store2(c, c80, c81, va, vb, load); c += ldc;
+        Store2(c, c90, c91, va, vb, load); c += ldc;
+        Store2(c, cA0, cA1, va, vb, load); c += ldc;
+        Store2(c, cB0, cB1, va, vb, load);
+    }
+
+    /// <summary>One row of a full 32-wide tile: <c>α·acc</c>, or <c>C·β + α·acc</c> rounded like <see cref="StoreRow"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> va, Vector512<float> vb, bool load)
+    {
+        if (load) StoreRow512(c, v0, v1, va, vb);
+        else { Avx512F.Store(c, va * v0); Avx512F.Store(c + 16, va * v1); }
+    }
+
     /// <summary>Rounded like <see cref="StoreRow"/>: <c>C·β + α·acc</c> with one fused multiply-add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow512(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> va, Vector512<float> vb)

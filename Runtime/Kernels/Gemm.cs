@@ -221,7 +221,13 @@ public static unsafe partial class Gemm
                             {
                                 int mr = Math.Min(MR, mc - ir);
                                 float* cp = pcm + (long)(ic + ir) * ldc + jc + jr;
-                                if (nrw == NR512) KernelAvx512(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
+                                if (nrw == NR512 && nr == NR512 && mc - ir >= 2 * MR)
+                                {
+                                    // Two slivers of A at once: 24 accumulators, half the B loads per multiply-add.
+                                    KernelAvx512Twin(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow);
+                                    ir += MR;
+                                }
+                                else if (nrw == NR512) KernelAvx512(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
                                 else if (kernel != MicroKernel.Portable) KernelAvx2(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
                                 else KernelPortable(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
                             }
