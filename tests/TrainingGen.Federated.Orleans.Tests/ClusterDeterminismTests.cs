@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -63,8 +64,10 @@ public class ClusterDeterminismTests
         await using var cluster = await StartCluster();
         var workers = new OrleansWorkers(cluster.Client, ClusterPopulation.Spec(Users, DataSeed));
         var sim = Simulation(workers);
+        string checkpoint = Path.Combine(Path.GetTempPath(), $"tg-cluster-{Guid.NewGuid():N}.ckpt");
         for (int t = 0; t < 3; t++)
         {
+            if (t == 1) sim.SaveCheckpoint(checkpoint);
             var r = await Task.Run(sim.RunIteration);
             Assert.That(r.Users, Has.Count.EqualTo(14));
             var stats = workers.Last!;
@@ -77,6 +80,17 @@ public class ClusterDeterminismTests
             Assert.That(stats.PayloadBytes, Is.EqualTo(2L * 4 * parameters + (long)blocks * 8 * trainable));
         }
         Assert.That(Parameters(sim), Is.EqualTo(expected), "bit-identical central parameters (exact float equality)");
+
+        // A coordinator restart: a new simulation (new process, say) resumes from the checkpoint on the same cluster.
+        try
+        {
+            var resumed = Simulation(new OrleansWorkers(cluster.Client, ClusterPopulation.Spec(Users, DataSeed)));
+            resumed.LoadCheckpoint(checkpoint);
+            Assert.That(resumed.Iteration, Is.EqualTo(1));
+            await Task.Run(() => resumed.Run(2));
+            Assert.That(Parameters(resumed), Is.EqualTo(expected), "the resumed coordinator ends where the uninterrupted one does");
+        }
+        finally { File.Delete(checkpoint); }
     }
 
     [Test, CancelAfter(60_000)]
@@ -104,6 +118,7 @@ public class ClusterDeterminismTests
         await cluster.KillSiloAsync(cluster.Silos.Single(s => s.Name == hooked.Value));
         await second;
         var stats = workers.Last!;
+        TestContext.Out.WriteLine($"iteration 2: {string.Join("; ", stats.Failures)}");
         Assert.That(stats.RetriedBlocks, Is.GreaterThan(0), "the dead silo's blocks were re-run");
         Assert.That(stats.Failures, Has.Count.EqualTo(1));
         await Task.Run(sim.RunIteration);
