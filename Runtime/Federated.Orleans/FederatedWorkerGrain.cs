@@ -23,7 +23,9 @@ internal sealed class FederatedWorkerGrain(FederatedSiloHost host, ILocalSiloDet
     public async Task<WorkerResponse> Train(WorkerRequest request)
     {
         if (host.BeforeTrain is { } hook) await hook(request.Iteration);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var blocks = await Task.Run(() => host.Train(request));
-        return new WorkerResponse { Blocks = blocks, Silo = silo.SiloAddress.ToParsableString() };
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new WorkerResponse { Blocks = blocks, Silo = silo.SiloAddress.ToParsableString(), TrainSeconds = seconds };
     }
 }

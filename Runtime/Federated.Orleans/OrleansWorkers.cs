@@ -12,7 +12,9 @@ namespace TrainingGen.Federated.Cluster;
 /// <param name="PayloadBytes">Vector bytes that crossed the network: the central parameters once per call, one sum (and buffer sum) per block back.</param>
 /// <param name="RetriedBlocks">Blocks re-run on another silo because their silo's call failed.</param>
 /// <param name="Failures">The failed calls' silos and errors.</param>
-public sealed record ClusterIterationStats(int Silos, long PayloadBytes, int RetriedBlocks, IReadOnlyList<string> Failures)
+/// <param name="TrainSeconds">The longest time a silo spent training its blocks (the call's wall time minus this is messaging and queueing).</param>
+/// <param name="CallSeconds">Wall time from sending the first call to the last answer.</param>
+public sealed record ClusterIterationStats(int Silos, long PayloadBytes, int RetriedBlocks, IReadOnlyList<string> Failures, double TrainSeconds, double CallSeconds)
 {
     /// <summary><see cref="PayloadBytes"/> in MB (10⁶ bytes).</summary>
     public double PayloadMegabytes => PayloadBytes / 1e6;
@@ -66,6 +68,8 @@ public sealed class OrleansWorkers : IFederatedWorkers
         var failures = new List<string>();
         long payload = 0;
         int retried = 0;
+        double trainSeconds = 0;
+        long callsStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt == MaxAttempts)
@@ -97,6 +101,7 @@ public sealed class OrleansWorkers : IFederatedWorkers
                 try
                 {
                     var response = await call;
+                    trainSeconds = Math.Max(trainSeconds, response.TrainSeconds);
                     foreach (var wire in response.Blocks) payload += Copy(wire, results[wire.Index], round);
                     if (response.Blocks.Length != blocks.Length)
                         throw new InvalidOperationException($"Silo {silo} answered {response.Blocks.Length} blocks; it was given {blocks.Length}.");
@@ -112,7 +117,7 @@ public sealed class OrleansWorkers : IFederatedWorkers
             }
             pending.Sort();
         }
-        Last = new ClusterIterationStats(used.Count, payload, retried, failures);
+        Last = new ClusterIterationStats(used.Count, payload, retried, failures, trainSeconds, System.Diagnostics.Stopwatch.GetElapsedTime(callsStarted).TotalSeconds);
     }
 
     private async Task<List<string>> ActiveSilos()

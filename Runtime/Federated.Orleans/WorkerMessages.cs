@@ -79,6 +79,8 @@ public sealed class WorkerResponse
     [Id(0)] public required WireBlock[] Blocks { get; init; }
     /// <summary>The silo that trained them (for the log).</summary>
     [Id(1)] public string Silo { get; init; } = "";
+    /// <summary>Seconds the silo spent training the blocks (the rest of the call is messaging and waiting).</summary>
+    [Id(2)] public double TrainSeconds { get; init; }
 }
 
 /// <summary>A <see cref="FederatedBlockResult"/> on the wire.</summary>
