@@ -90,6 +90,8 @@ public static class ClusterMode
         int gatewayPort = gateway ?? DefaultGatewayPort(port);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Its first check after start-up measures from the machine's boot and warns of a stall that is not one.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => { o.ClusterId = ClusterId; o.ServiceId = ServiceId; });
