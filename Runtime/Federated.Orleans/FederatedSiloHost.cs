@@ -37,6 +37,7 @@ public sealed class FederatedSiloHost
         public required InProcessWorkers Workers;
         public readonly List<FederatedBlockResult> Results = new();
         public int DeltaLength, BufferLength, ParameterLength;
+        public ulong Fingerprint;
     }
 
     private readonly Func<PopulationSpec, FederatedPopulation> _load;
@@ -61,6 +62,9 @@ public sealed class FederatedSiloHost
         lock (_gate)   // one request at a time per silo: the state (central copy, results) is reused
         {
             var s = StateFor(request.Population, request.Local.BatchSize);
+            if (request.Fingerprint != s.Fingerprint)
+                throw new InvalidOperationException($"This silo's population '{request.Population.Key()}' ({s.Population.Users.Count} users, fingerprint {s.Fingerprint:x16}) " +
+                    $"is not the coordinator's (fingerprint {request.Fingerprint:x16}): every silo must open the same data, partitioned the same way.");
             if (request.Parameters.Values.Length != s.ParameterLength)
                 throw new ArgumentException($"The request holds {request.Parameters.Values.Length} parameter values; this silo's model has {s.ParameterLength}: the populations differ.");
             int off = 0;
@@ -108,7 +112,7 @@ public sealed class FederatedSiloHost
         s = new State
         {
             Population = population, Central = central, Workers = new InProcessWorkers(population.CreateTrainer, _options.Threads),
-            DeltaLength = delta, BufferLength = buffers, ParameterLength = all,
+            DeltaLength = delta, BufferLength = buffers, ParameterLength = all, Fingerprint = PopulationFingerprint.Of(population.Users),
         };
         _states.Add(key, s);
         return s;

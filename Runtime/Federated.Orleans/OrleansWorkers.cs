@@ -36,6 +36,7 @@ public sealed class OrleansWorkers : IFederatedWorkers
     // Silos whose call failed, skipped while the membership still lists them (it takes a while to
     // declare a dead silo dead; a restarted silo comes back with a new address).
     private readonly HashSet<string> _dead = new();
+    private (IReadOnlyList<TrainingGen.Data.IDataset> Users, ulong Fingerprint)? _fingerprint;
 
     /// <summary>Workers on the cluster <paramref name="client"/> is connected to, training the population <paramref name="population"/> describes (each silo opens it itself).</summary>
     public OrleansWorkers(IClusterClient client, PopulationSpec population)
@@ -63,6 +64,8 @@ public sealed class OrleansWorkers : IFederatedWorkers
         if (results.Count < blockCount) throw new ArgumentException($"{blockCount} blocks need as many results; got {results.Count}.", nameof(results));
         var parameters = PackParameters(round.Model);
         var local = LocalSettings.From(round.Options.Local);
+        if (_fingerprint is not { } fp || !ReferenceEquals(fp.Users, round.Users))
+            _fingerprint = fp = (round.Users, PopulationFingerprint.Of(round.Users));
         var pending = Enumerable.Range(0, blockCount).ToList();
         var used = new HashSet<string>();
         var failures = new List<string>();
@@ -89,7 +92,7 @@ public sealed class OrleansWorkers : IFederatedWorkers
                     Population = _population, Iteration = round.Iteration, Seed = round.Options.Seed, Local = local,
                     WeightByDataPoints = round.Options.Weighting == FederatedWeighting.ByDataPoints,
                     ClippingBound = round.ClippingBound ?? double.NaN,
-                    Parameters = parameters, Blocks = blocks, Users = blocks.Select(b => round.Blocks[b]).ToArray(),
+                    Parameters = parameters, Blocks = blocks, Users = blocks.Select(b => round.Blocks[b]).ToArray(), Fingerprint = fp.Fingerprint,
                 };
                 payload += 4L * parameters.Values.Length;
                 used.Add(silo);
@@ -106,6 +109,7 @@ public sealed class OrleansWorkers : IFederatedWorkers
                     if (response.Blocks.Length != blocks.Length)
                         throw new InvalidOperationException($"Silo {silo} answered {response.Blocks.Length} blocks; it was given {blocks.Length}.");
                 }
+                // InvalidOperationException is the work's own error (other data, a diverged user): the same anywhere, so not retried.
                 catch (Exception e) when (e is not InvalidOperationException)
                 {
                     // The silo died (or its call timed out): its blocks go to the others. A block's result

@@ -45,6 +45,8 @@ public sealed class WorkerRequest
     [Id(7)] public required int[] Blocks { get; init; }
     /// <summary>The users of each block, in block order.</summary>
     [Id(8)] public required int[][] Users { get; init; }
+    /// <summary><see cref="PopulationFingerprint"/> of the coordinator's users: the silo's must match.</summary>
+    [Id(9)] public ulong Fingerprint { get; init; }
 }
 
 /// <summary><see cref="LocalTrainingOptions"/> on the wire.</summary>

@@ -57,11 +57,19 @@ public class ClusterDeterminismTests
         return cluster;
     }
 
+    private InProcessTestCluster _cluster = null!;
+
+    [OneTimeSetUp]
+    public async Task StartSharedCluster() => _cluster = await StartCluster();
+
+    [OneTimeTearDown]
+    public async Task StopSharedCluster() => await _cluster.DisposeAsync();
+
     [Test, CancelAfter(60_000)]
     public async Task Two_silos_give_the_in_process_central_parameters_bit_for_bit()
     {
         var expected = InProcess(3);
-        await using var cluster = await StartCluster();
+        var cluster = _cluster;
         var workers = new OrleansWorkers(cluster.Client, ClusterPopulation.Spec(Users, DataSeed));
         var sim = Simulation(workers);
         string checkpoint = Path.Combine(Path.GetTempPath(), $"tg-cluster-{Guid.NewGuid():N}.ckpt");
@@ -91,6 +99,16 @@ public class ClusterDeterminismTests
             Assert.That(Parameters(resumed), Is.EqualTo(expected), "the resumed coordinator ends where the uninterrupted one does");
         }
         finally { File.Delete(checkpoint); }
+    }
+
+    [Test, CancelAfter(60_000)]
+    public void Silos_that_open_other_data_refuse_to_train()
+    {
+        // Same sizes per user (they depend on the index only), other values: only the fingerprint tells.
+        var sim = Simulation(new OrleansWorkers(_cluster.Client, ClusterPopulation.Spec(Users, DataSeed + 1)));
+        var e = Assert.Throws<InvalidOperationException>(() => sim.RunIteration());
+        Assert.That(e!.Message, Does.Contain("is not the coordinator's"));
+        Assert.That(sim.Iteration, Is.Zero);
     }
 
     [Test, CancelAfter(60_000)]
