@@ -28,7 +28,6 @@ public sealed partial class FederatedSimulation
     /// <summary>Users summed sequentially into one accumulator; the blocks are then added in order. Fixed so the result does not depend on the thread count.</summary>
     public const int UsersPerBlock = 4;
 
-    private readonly Func<int, ITrainer> _factory;
     private readonly IReadOnlyList<IDataset> _users;
     private readonly FederatedOptions _o;
     private readonly IPrivacyLedger? _ledger;
@@ -54,7 +53,7 @@ public sealed partial class FederatedSimulation
     /// </summary>
     public FederatedSimulation(Func<int, ITrainer> createTrainer, IReadOnlyList<IDataset> users, FederatedOptions options, IPrivacyLedger? ledger = null, IFederatedWorkers? workers = null)
     {
-        _factory = createTrainer ?? throw new ArgumentNullException(nameof(createTrainer));
+        ArgumentNullException.ThrowIfNull(createTrainer);
         _users = users ?? throw new ArgumentNullException(nameof(users));
         _o = options ?? throw new ArgumentNullException(nameof(options));
         _o.Validate(users.Count);
