@@ -1,8 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.ExceptionServices;
-using System.Threading;
-using System.Threading.Tasks;
 using TrainingGen.Data;
 using TrainingGen.Optimizers;
 
@@ -31,16 +28,6 @@ public sealed partial class FederatedSimulation
     /// <summary>Users summed sequentially into one accumulator; the blocks are then added in order. Fixed so the result does not depend on the thread count.</summary>
     public const int UsersPerBlock = 4;
 
-    private sealed class Block
-    {
-        public Block(int deltaLength, int bufferLength) { Sum = new double[deltaLength]; Buffers = new double[bufferLength]; }
-        public readonly double[] Sum, Buffers;
-        public double Weight;
-        public int Unclipped;
-        public void Reset() { Array.Clear(Sum); Array.Clear(Buffers); Weight = 0; Unclipped = 0; }
-    }
-
-    private readonly Func<int, ITrainer> _factory;
     private readonly IReadOnlyList<IDataset> _users;
     private readonly FederatedOptions _o;
     private readonly IPrivacyLedger? _ledger;
@@ -49,8 +36,8 @@ public sealed partial class FederatedSimulation
     private readonly float[][] _pseudoGradients;
     private readonly double[] _total;
     private readonly double[] _bufferTotal;
-    private readonly List<Block> _blocks = new();
-    private readonly FederatedWorker?[] _workers;
+    private readonly List<FederatedBlockResult> _blocks = new();
+    private readonly IFederatedWorkers _workers;
     private readonly double _countNoise;   // σ_b of adaptive clipping
     private readonly double _deltaNoiseMultiplier;
     private long _centralSteps;            // central optimizer updates so far (an empty cohort without DP takes none)
@@ -61,10 +48,12 @@ public sealed partial class FederatedSimulation
     /// <see cref="LocalTrainingOptions.BatchSize"/>), whose initial parameters are the starting point,
     /// and once per worker and distinct batch size needed. <paramref name="users"/> holds each user's
     /// data; all share sample shapes. <paramref name="ledger"/> reports ε after each iteration.
+    /// <paramref name="workers"/> trains the users (default: <see cref="InProcessWorkers"/> on
+    /// <see cref="FederatedOptions.Threads"/> threads; TrainingGen.Federated.Orleans runs them on a cluster).
     /// </summary>
-    public FederatedSimulation(Func<int, ITrainer> createTrainer, IReadOnlyList<IDataset> users, FederatedOptions options, IPrivacyLedger? ledger = null)
+    public FederatedSimulation(Func<int, ITrainer> createTrainer, IReadOnlyList<IDataset> users, FederatedOptions options, IPrivacyLedger? ledger = null, IFederatedWorkers? workers = null)
     {
-        _factory = createTrainer ?? throw new ArgumentNullException(nameof(createTrainer));
+        ArgumentNullException.ThrowIfNull(createTrainer);
         _users = users ?? throw new ArgumentNullException(nameof(users));
         _o = options ?? throw new ArgumentNullException(nameof(options));
         _o.Validate(users.Count);
@@ -95,7 +84,7 @@ public sealed partial class FederatedSimulation
 
         _total = new double[_layout.DeltaLength];
         _bufferTotal = new double[_layout.BufferLength];
-        _workers = new FederatedWorker?[_o.Threads];
+        _workers = workers ?? new InProcessWorkers(createTrainer, _o.Threads);
 
         if (_o.Privacy is { } dp)
         {
@@ -141,31 +130,26 @@ public sealed partial class FederatedSimulation
             ? CohortSampler.Poisson(population, q, _o.Seed, iteration)
             : CohortSampler.Fixed(population, _o.CohortSize, _o.Seed, iteration);
         var updates = new UserUpdate[cohort.Length];
-        int blockCount = (cohort.Length + UsersPerBlock - 1) / UsersPerBlock;
-        while (_blocks.Count < blockCount) _blocks.Add(new Block(_layout.DeltaLength, _layout.BufferLength));
+        var blocks = FederatedRound.Split(cohort);
+        int blockCount = blocks.Length;
+        while (_blocks.Count < blockCount) _blocks.Add(new FederatedBlockResult(_layout.DeltaLength, _layout.BufferLength));
         double? bound = ClippingBound;
-
-        int next = -1;
-        void Drain(int w)
+        var results = _blocks.GetRange(0, blockCount);
+        _workers.Train(new FederatedRound(iteration, blocks, bound, _o, Model, _users), results);
+        for (int blk = 0; blk < blockCount; blk++)
         {
-            var worker = _workers[w] ??= new FederatedWorker(_factory, Model, _layout);
-            int blk;
-            while ((blk = Interlocked.Increment(ref next)) < blockCount)
+            // A worker elsewhere (a cluster silo) loads the users' data itself: check it trained these users on data of the same size.
+            var r = results[blk];
+            if (r.Count != blocks[blk].Length)
+                throw new InvalidOperationException($"Block {blk} of iteration {iteration} came back with {r.Count} users; it has {blocks[blk].Length}.");
+            for (int i = 0; i < r.Count; i++)
             {
-                var block = _blocks[blk];
-                block.Reset();
-                int end = Math.Min(cohort.Length, (blk + 1) * UsersPerBlock);
-                for (int c = blk * UsersPerBlock; c < end; c++)
-                    updates[c] = TrainAndAccumulate(worker, cohort[c], iteration, bound, block);
+                var u = r.Updates[i];
+                int user = blocks[blk][i];
+                if (u.User != user || u.Samples != _users[user].Count)
+                    throw new InvalidOperationException($"Block {blk} of iteration {iteration}: the worker trained user {u.User} with {u.Samples} samples where user {user} has {_users[user].Count}: its data is not the coordinator's.");
+                updates[blk * UsersPerBlock + i] = u;
             }
-        }
-
-        int threads = Math.Min(_o.Threads, blockCount);
-        if (threads <= 1) { if (blockCount > 0) Drain(0); }
-        else
-        {
-            try { Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Drain); }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0) { ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
         }
 
         // Reduce the blocks in order: the same additions in the same order for any thread count.
@@ -173,7 +157,7 @@ public sealed partial class FederatedSimulation
         double weight = 0; int unclipped = 0;
         for (int blk = 0; blk < blockCount; blk++)
         {
-            var block = _blocks[blk];
+            var block = results[blk];
             for (int j = 0; j < _total.Length; j++) _total[j] += block.Sum[j];
             for (int j = 0; j < _bufferTotal.Length; j++) _bufferTotal[j] += block.Buffers[j];
             weight += block.Weight; unclipped += block.Unclipped;
@@ -227,34 +211,5 @@ public sealed partial class FederatedSimulation
             LocalImages = images,
             Seconds = seconds,
         };
-    }
-
-    private UserUpdate TrainAndAccumulate(FederatedWorker worker, int user, int iteration, double? bound, Block block)
-    {
-        var data = _users[user];
-        var (loss, steps, images) = worker.TrainUser(user, data, iteration, _o.Seed, _o.Local);
-        var delta = worker.Delta;
-        double norm = GaussianMechanism.Norm(delta);
-        if (!double.IsFinite(norm))
-            throw new InvalidOperationException($"User {user}'s update in iteration {iteration} is not finite (norm {norm}).");
-        double scale = 1;
-        if (bound is double c)
-        {
-            if (norm <= c) block.Unclipped++;
-            else scale = c / norm;
-        }
-        double w = _o.Weighting == FederatedWeighting.ByDataPoints ? data.Count : 1;
-        double clippedSq = 0;
-        var sum = block.Sum;
-        for (int j = 0; j < delta.Length; j++)
-        {
-            double v = scale * delta[j];
-            clippedSq += v * v;
-            sum[j] += w * v;
-        }
-        var buffers = worker.BufferValues;
-        for (int j = 0; j < buffers.Length; j++) block.Buffers[j] += w * buffers[j];
-        block.Weight += w;
-        return new UserUpdate(user, data.Count, steps, loss, norm, Math.Sqrt(clippedSq), w, images);
     }
 }

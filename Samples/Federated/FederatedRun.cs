@@ -110,7 +110,9 @@ public static class FederatedRun
         double calibrationSeconds = total.Elapsed.TotalSeconds - loadSeconds;
         // No ledger in the simulation: a PLD composition per iteration would cost more than the
         // training, so ε is computed where it is reported (with each evaluation and at the end).
-        var sim = new FederatedSimulation(s.Factory, users, simOptions);
+        using var cluster = o.Cluster is null ? null : ClusterMode.Connect(o.Cluster, TimeSpan.FromSeconds(o.CallTimeoutSeconds));
+        var workers = cluster is null ? null : ClusterMode.Workers(cluster, o, userCount);
+        var sim = new FederatedSimulation(s.Factory, users, simOptions, workers: workers);
         string tag = o.Privacy ? "dp-on" : "dp-off";
         Directory.CreateDirectory(o.OutputDirectory);
         string csvPath = Path.Combine(o.OutputDirectory, $"federated-{tag}.csv");
@@ -127,7 +129,7 @@ public static class FederatedRun
         output.WriteLine(string.Create(c,
             $"{s.Name}: {s.Train.Count} training samples over {userCount} users (Dirichlet α {o.Alpha}), {s.Test.Count} test samples; " +
             $"{parameters:N0} parameters; cohort {simOptions.CohortSize}, {o.LocalEpochs} local epoch(s) of batch {o.LocalBatchSize} at lr {o.LocalLearningRate}, " +
-            $"central SGD lr {o.CentralLearningRate}, {iterations} iterations, {simOptions.Threads} threads."));
+            $"central SGD lr {o.CentralLearningRate}, {iterations} iterations, {(o.Cluster is null ? $"{simOptions.Threads} threads" : $"on the Orleans cluster at {o.Cluster}")}."));
         if (o.Privacy)
             output.WriteLine(string.Create(c,
                 $"Central DP: ε {o.Epsilon}, δ {o.Delta}, clipping bound {o.ClippingBound}, noise cohort {o.NoiseCohortSize}, accounting population {o.AccountingPopulation:N0} " +
@@ -161,6 +163,9 @@ public static class FederatedRun
                     evaluations.Add(new EvaluationPoint(sim.Iteration, now.Loss, now.Accuracy ?? double.NaN, r.Epsilon));
                 }
                 log.Append(r, e?.Loss, e?.Accuracy);
+                if (workers?.Last is { } cs)
+                    output.WriteLine(string.Create(c, $"iteration {r.Iteration + 1}: {cs.Silos} silo(s), payload {cs.PayloadMegabytes:F2} MB" +
+                        $"{(cs.RetriedBlocks > 0 ? $", {cs.RetriedBlocks} block(s) re-run after: {string.Join("; ", cs.Failures)}" : "")}"));
                 progress.Report(r, iterations, e, usersTrained / trainSeconds, images / trainSeconds);
                 if (o.CheckpointEvery > 0 && (sim.Iteration % o.CheckpointEvery == 0 || sim.Iteration == iterations))
                     sim.SaveCheckpoint(checkpointPath);

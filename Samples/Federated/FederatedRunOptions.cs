@@ -53,6 +53,10 @@ public sealed class FederatedRunOptions
     public bool Resume { get; set; }
     /// <summary>Write the PNG plot (needs ScottPlot's native library).</summary>
     public bool Plot { get; set; } = true;
+    /// <summary>Train on an Orleans cluster through these silo gateways (<c>HOST:PORT[,HOST:PORT…]</c>); null: in-process.</summary>
+    public string? Cluster { get; set; }
+    /// <summary>On a cluster, a worker call that takes longer is taken as a dead silo (its users are re-run elsewhere).</summary>
+    public double CallTimeoutSeconds { get; set; } = 120;
     /// <summary>Progress and results (default: the console, with an in-place progress bar).</summary>
     public TextWriter? Output { get; set; }
 }

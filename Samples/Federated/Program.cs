@@ -4,13 +4,17 @@
 // next training package per run, and ends with one line per run:
 //   federated dp=off accuracy=0.8123 epsilon=inf iterations=N users_per_s=X images_per_s=Y
 //   dotnet run -c Release --project Samples/Federated [-- --iterations N] [--dp-iterations N] [--only off|on]
-//       [--digits] [--threads N] [--out DIR] [--resume] [--no-plot] [--benchmark N]
+//       [--digits] [--threads N] [--out DIR] [--resume] [--no-plot] [--benchmark N] [--cluster HOST:PORT[,HOST:PORT]]
+// On an Orleans cluster (README, "Federated simulation on a cluster"): start silos with
+//   dotnet run -c Release --project Samples/Federated -- silo --port P [--seed-node HOST:PORT] [--threads N]
+// and run the coordinator with --cluster (the silos' gateways).
 using System;
 using System.Globalization;
 using System.IO;
 using FederatedSample;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length > 0 && args[0] == "silo") return await ClusterMode.RunSilo(args[1..]);
 int? iterations = null, dpIterations = null, benchmark = null;
 string only = "both";
 var template = new FederatedRunOptions();
@@ -31,9 +35,13 @@ for (int i = 0; i < args.Length; i++)
         case "--no-plot": template.Plot = false; break;
         case "--evaluate-every": template.EvaluateEvery = NextInt(); break;
         case "--benchmark": benchmark = NextInt(); break;
+        case "--users": template.Users = NextInt(); break;
+        case "--cluster": template.Cluster = Next(); break;
+        case "--call-timeout": template.CallTimeoutSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         default:
             Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: [--iterations N] [--dp-iterations N] [--only off|on] [--digits] [--data DIR] " +
-                "[--threads N] [--out DIR] [--resume] [--no-plot] [--evaluate-every K] [--benchmark N]");
+                "[--threads N] [--out DIR] [--resume] [--no-plot] [--evaluate-every K] [--benchmark N] [--users N] [--cluster HOST:PORT[,…]] [--call-timeout S]; " +
+                "or: silo --port P [--gateway-port G] [--seed-node HOST:PORT] [--host ADDRESS] [--threads N]");
             return 2;
     }
 }
@@ -51,6 +59,7 @@ FederatedRunOptions For(bool dp) => new()
     Privacy = dp, Iterations = dp ? dpIterations ?? iterations : iterations,
     UseDigits = template.UseDigits, DataDirectory = template.DataDirectory, Threads = template.Threads,
     OutputDirectory = template.OutputDirectory, Resume = template.Resume, Plot = template.Plot, EvaluateEvery = template.EvaluateEvery,
+    Users = template.Users, Cluster = template.Cluster, CallTimeoutSeconds = template.CallTimeoutSeconds,
 };
 FederatedRunResult? off = null, on = null;
 if (only != "on") off = FederatedRun.Run(For(false));

@@ -17,10 +17,18 @@ public static class ThroughputBenchmark
     /// <summary>Timed figures: users and images trained per second of wall time, all workers together.</summary>
     public sealed record Figures(string DataSet, int Iterations, int Threads, long Users, long Images, double Seconds)
     {
+        /// <summary>Silos used on a cluster run (0: in-process).</summary>
+        public int Silos { get; init; }
+        /// <summary>Mean network payload per iteration on a cluster run, in MB.</summary>
+        public double PayloadMegabytes { get; init; }
+        /// <summary>On a cluster: seconds the busiest silo trained, and the calls' wall time, summed over the timed iterations.</summary>
+        public double SiloTrainSeconds { get; init; }
+        public double CallSeconds { get; init; }
         public double UsersPerSecond => Users / Seconds;
         public double ImagesPerSecond => Images / Seconds;
         public string Line() => string.Create(CultureInfo.InvariantCulture,
-            $"benchmark impl=traininggen data={DataSet} iterations={Iterations} threads={Threads} users_per_s={UsersPerSecond:F1} images_per_s={ImagesPerSecond:F0} seconds={Seconds:F2}");
+            $"benchmark impl=traininggen data={DataSet} iterations={Iterations} threads={Threads} users_per_s={UsersPerSecond:F1} images_per_s={ImagesPerSecond:F0} seconds={Seconds:F2}" +
+            $"{(Silos > 0 ? $" silos={Silos} payload_mb_per_iteration={PayloadMegabytes:F2} silo_train_s={SiloTrainSeconds:F2} call_s={CallSeconds:F2}" : "")}");
     }
 
     public static Figures Run(FederatedRunOptions options, int iterations)
@@ -29,15 +37,20 @@ public static class ThroughputBenchmark
         var s = FederatedRun.Load(options, TextWriter.Null);
         var users = Partition.Dirichlet(s.Train, options.Users ?? s.Users, options.Alpha, options.Seed);
         var simOptions = FederatedRun.SimulationOptions(options, s);
-        var sim = new FederatedSimulation(s.Factory, users, simOptions);
-        sim.Run(2);   // warm-up: JIT, the workers' trainers
+        int userCount = options.Users ?? s.Users;
+        using var cluster = options.Cluster is null ? null : ClusterMode.Connect(options.Cluster, TimeSpan.FromSeconds(options.CallTimeoutSeconds));
+        var workers = cluster is null ? null : ClusterMode.Workers(cluster, options, userCount);
+        var sim = new FederatedSimulation(s.Factory, users, simOptions, workers: workers);
+        sim.Run(2);   // warm-up: JIT, the workers' trainers (and on a cluster, each silo's data)
         long trained = 0, images = 0;
-        double seconds = 0;
+        double seconds = 0, payload = 0, siloTrain = 0, calls = 0;
+        int silos = 0;
         for (int t = 0; t < iterations; t++)
         {
             var r = sim.RunIteration();
             trained += r.Users.Count; images += r.LocalImages; seconds += r.Seconds;
+            if (workers?.Last is { } cs) { payload += cs.PayloadMegabytes; silos = Math.Max(silos, cs.Silos); siloTrain += cs.TrainSeconds; calls += cs.CallSeconds; }
         }
-        return new Figures(s.Name, iterations, simOptions.Threads, trained, images, seconds);
+        return new Figures(s.Name, iterations, simOptions.Threads, trained, images, seconds) { Silos = silos, PayloadMegabytes = payload / iterations, SiloTrainSeconds = siloTrain, CallSeconds = calls };
     }
 }
