@@ -145,10 +145,13 @@ public sealed partial class FederatedSimulation
         while (_blocks.Count < blockCount) _blocks.Add(new Block(_layout.DeltaLength, _layout.BufferLength));
         double? bound = ClippingBound;
 
+        int threads = Math.Min(_o.Threads, blockCount);
+        int kernelThreads = Math.Clamp(_o.Threads / Math.Max(1, threads), 1, Kernels.KernelThreads.Max);
         int next = -1;
         void Drain(int w)
         {
             var worker = _workers[w] ??= new FederatedWorker(_factory, Model, _layout);
+            worker.KernelThreads = kernelThreads;
             int blk;
             while ((blk = Interlocked.Increment(ref next)) < blockCount)
             {
@@ -160,7 +163,6 @@ public sealed partial class FederatedSimulation
             }
         }
 
-        int threads = Math.Min(_o.Threads, blockCount);
         if (threads <= 1) { if (blockCount > 0) Drain(0); }
         else
         {
