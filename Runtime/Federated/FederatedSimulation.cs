@@ -246,14 +246,7 @@ public sealed partial class FederatedSimulation
             else scale = c / norm;
         }
         double w = _o.Weighting == FederatedWeighting.ByDataPoints ? data.Count : 1;
-        double clippedSq = 0;
-        var sum = block.Sum;
-        for (int j = 0; j < delta.Length; j++)
-        {
-            double v = scale * delta[j];
-            clippedSq += v * v;
-            sum[j] += w * v;
-        }
+        double clippedSq = GaussianMechanism.AccumulateScaled(delta, scale, w, block.Sum);
         var buffers = worker.BufferValues;
         for (int j = 0; j < buffers.Length; j++) block.Buffers[j] += w * buffers[j];
         block.Weight += w;
