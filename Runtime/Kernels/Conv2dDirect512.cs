@@ -8,9 +8,9 @@ namespace TrainingGen.Kernels;
 // AVX-512 forms of the direct convolution's micro-kernels. A 512-bit vector holds two runs of 8 output
 // columns (any two: consecutive runs of a row, or the last run of one row and the first of the next), so
 // every geometry the AVX2 kernels take is taken here with the same run layout, overlap and masks, and
-// each FMA does twice the work. On a Zen 5 core a 512-bit FMA costs what a 256-bit one does (measured
-// 2.1× the 256-bit FMA throughput on the benchmark machine, docs/benchmarks.md), and LeNet's batch-10
-// step is FMA-bound in its convolutions. Results differ from the AVX2 kernels' in the last bits (other
+// each FMA does twice the work. On a Zen 5 core a 512-bit FMA costs what a 256-bit one does (about 2×
+// the 256-bit FMA throughput measured on the benchmark machine, docs/benchmarks.md), and LeNet's
+// batch-10 step is FMA-bound in its convolutions. Results differ from the AVX2 kernels' in the last bits (other
 // partial sums), never with the thread count: the choice depends on the machine alone.
 public static unsafe partial class Conv2dDirect
 {
