@@ -28,6 +28,12 @@ public sealed class FederatedBlockTrainer
     public ITrainer Central { get; }
 
     /// <summary>
+    /// Kernel threads for this worker's trainers (<see cref="ITrainer.Threads"/>, set before each user);
+    /// <see cref="InProcessWorkers"/> gives each worker its share of the thread budget.
+    /// </summary>
+    public int KernelThreads { get => _worker.KernelThreads; set => _worker.KernelThreads = value; }
+
+    /// <summary>
     /// Resets <paramref name="result"/> and trains <paramref name="users"/> (one block, in order) with
     /// <paramref name="round"/>'s settings, summing user by user.
     /// </summary>
@@ -61,16 +67,9 @@ public sealed class FederatedBlockTrainer
             else scale = c / norm;
         }
         double w = o.Weighting == FederatedWeighting.ByDataPoints ? data.Count : 1;
-        double clippedSq = 0;
-        var sum = block.Sum;
-        if (sum.Length != delta.Length)
-            throw new ArgumentException($"The block result holds {sum.Length} delta values; the model has {delta.Length}.");
-        for (int j = 0; j < delta.Length; j++)
-        {
-            double v = scale * delta[j];
-            clippedSq += v * v;
-            sum[j] += w * v;
-        }
+        if (block.Sum.Length != delta.Length)
+            throw new ArgumentException($"The block result holds {block.Sum.Length} delta values; the model has {delta.Length}.");
+        double clippedSq = GaussianMechanism.AccumulateScaled(delta, scale, w, block.Sum);
         var buffers = _worker.BufferValues;
         for (int j = 0; j < buffers.Length; j++) block.Buffers[j] += w * buffers[j];
         block.Weight += w;

@@ -150,7 +150,13 @@ public sealed record FederatedOptions
     public CentralPrivacyOptions? Privacy { get; init; }
     /// <summary>Seed of cohort sampling and of every user's data and dropout streams.</summary>
     public ulong Seed { get; init; }
-    /// <summary>Users trained in parallel (one worker, with its own trainers, per thread). Results do not depend on it.</summary>
+    /// <summary>
+    /// The simulation's thread budget: users train in parallel on up to this many workers (each with
+    /// its own trainers), and each worker's trainers get an equal share of the budget for their kernels
+    /// (<see cref="ITrainer.Threads"/> = Threads ÷ workers, at least 1; the simulation sets it, so a
+    /// cap the factory set is replaced). With several workers that share is 1: nesting a kernel pool
+    /// inside per-user parallelism only oversubscribes the cores. Results do not depend on it.
+    /// </summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     internal void Validate(int population)

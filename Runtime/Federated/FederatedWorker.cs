@@ -21,6 +21,8 @@ internal sealed class FederatedWorker
     {
         public required ITrainer Trainer;
         public required Tensor[] Inputs;   // features [b, …], labels [b, …]
+        public int Threads = -1;            // the kernel cap last given to Trainer (-1: none yet)
+        public bool TakesThreads = true;    // false for a trainer whose Threads setter throws NotSupportedException
     }
 
     private readonly Func<int, ITrainer> _factory;
@@ -36,6 +38,9 @@ internal sealed class FederatedWorker
         Delta = new float[layout.DeltaLength];
         BufferValues = new float[layout.BufferLength];
     }
+
+    /// <summary>Kernel threads for this worker's trainers (see <see cref="FederatedOptions.Threads"/>), applied before each user.</summary>
+    public int KernelThreads { get; set; } = 1;
 
     /// <summary>The last user's delta, trainable parameters in state_dict order.</summary>
     public float[] Delta { get; }
@@ -86,6 +91,7 @@ internal sealed class FederatedWorker
             if (batchInEpoch == 0 && o.Shuffle) Dataset.Shuffle(order, _shuffle);
             int size = batchInEpoch < full ? b : rem;
             var slot = SlotFor(size, data);
+            if (slot.Threads != KernelThreads && slot.TakesThreads) Cap(slot);
             if (active is null) Begin(slot.Trainer, user, iteration, seed, o);
             else if (!ReferenceEquals(active, slot)) Transfer(active.Trainer, slot.Trainer);
             active = slot;
@@ -117,6 +123,13 @@ internal sealed class FederatedWorker
             off += ps[i].Value.Length;
         }
         return (lossSum / steps, steps, images);
+    }
+
+    private void Cap(Slot slot)
+    {
+        try { slot.Trainer.Threads = KernelThreads; }
+        catch (NotSupportedException) { slot.TakesThreads = false; }   // a hand-written trainer without a cap: its kernels do as they do
+        slot.Threads = KernelThreads;
     }
 
     /// <summary>A fresh local model: the central parameters and buffers, a zeroed optimizer (pfl-research creates a new local optimizer per user), the user's own random streams.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 
 namespace TrainingGen.Federated;
 
@@ -9,12 +10,49 @@ namespace TrainingGen.Federated;
 /// </summary>
 public static class GaussianMechanism
 {
-    /// <summary>L2 norm over all values, accumulated in float64.</summary>
-    public static double Norm(ReadOnlySpan<float> values)
+    /// <summary>
+    /// L2 norm over all values, accumulated in float64 in a fixed order (16 partial sums over the
+    /// values' positions modulo 16, added in order, then the tail), so the same values give the same
+    /// bits on every thread; one running sum would be a chain of dependent additions (4 cycles each:
+    /// about 50 µs for LeNet's 44,000 parameters, per user).
+    /// </summary>
+    public static double Norm(ReadOnlySpan<float> values) => Math.Sqrt(AccumulateScaled(values, 1.0, 0.0, default));
+
+    /// <summary>
+    /// <c>sum[j] += weight · (scale · values[j])</c> for every j, each in float64 exactly as that
+    /// scalar expression (when <paramref name="sum"/> is not empty), and returns Σ (scale · values[j])²
+    /// summed in <see cref="Norm"/>'s fixed order.
+    /// </summary>
+    public static double AccumulateScaled(ReadOnlySpan<float> values, double scale, double weight, Span<double> sum)
     {
-        double s = 0;
-        foreach (float v in values) s += (double)v * v;
-        return Math.Sqrt(s);
+        bool add = !sum.IsEmpty;
+        if (add && sum.Length != values.Length) throw new ArgumentException($"The sum has {sum.Length} elements, the values {values.Length}.", nameof(sum));
+        var s0 = Vector256<double>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+        var vs = Vector256.Create(scale); var vw = Vector256.Create(weight);
+        int i = 0;
+        for (; i + 16 <= values.Length; i += 16)
+        {
+            var (l0, h0) = Vector256.Widen(Vector256.Create(values.Slice(i, 8)));
+            var (l1, h1) = Vector256.Widen(Vector256.Create(values.Slice(i + 8, 8)));
+            l0 *= vs; h0 *= vs; l1 *= vs; h1 *= vs;
+            s0 += l0 * l0; s1 += h0 * h0; s2 += l1 * l1; s3 += h1 * h1;
+            if (add)
+            {
+                var d = sum.Slice(i, 16);
+                (Vector256.Create((ReadOnlySpan<double>)d[..4]) + vw * l0).CopyTo(d[..4]);
+                (Vector256.Create((ReadOnlySpan<double>)d.Slice(4, 4)) + vw * h0).CopyTo(d.Slice(4, 4));
+                (Vector256.Create((ReadOnlySpan<double>)d.Slice(8, 4)) + vw * l1).CopyTo(d.Slice(8, 4));
+                (Vector256.Create((ReadOnlySpan<double>)d.Slice(12, 4)) + vw * h1).CopyTo(d.Slice(12, 4));
+            }
+        }
+        double total = Vector256.Sum(s0) + Vector256.Sum(s1) + Vector256.Sum(s2) + Vector256.Sum(s3);
+        for (; i < values.Length; i++)
+        {
+            double v = scale * values[i];
+            total += v * v;
+            if (add) sum[i] += weight * v;
+        }
+        return total;
     }
 
     /// <summary>

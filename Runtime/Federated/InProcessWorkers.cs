@@ -32,18 +32,22 @@ public sealed class InProcessWorkers : IFederatedWorkers
         ArgumentNullException.ThrowIfNull(round); ArgumentNullException.ThrowIfNull(results);
         int blockCount = round.Blocks.Count;
         if (results.Count < blockCount) throw new ArgumentException($"{blockCount} blocks need as many results; got {results.Count}.", nameof(results));
+        // The thread budget is shared: with several workers each trainer's kernels get 1 thread (a kernel
+        // pool nested in per-user parallelism only oversubscribes the cores); a lone worker gets them all.
+        int threads = Math.Min(_trainers.Length, blockCount);
+        int kernelThreads = Math.Clamp(_trainers.Length / Math.Max(1, threads), 1, Kernels.KernelThreads.Max);
         int next = -1;
         void Drain(int w)
         {
             var trainer = _trainers[w];
             if (trainer is null || !ReferenceEquals(trainer.Central, round.Model))
                 trainer = _trainers[w] = new FederatedBlockTrainer(_factory, round.Model);
+            trainer.KernelThreads = kernelThreads;
             int blk;
             while ((blk = Interlocked.Increment(ref next)) < blockCount)
                 trainer.TrainBlock(round.Blocks[blk], round, results[blk]);
         }
 
-        int threads = Math.Min(_trainers.Length, blockCount);
         if (threads <= 1) { if (blockCount > 0) Drain(0); }
         else
         {

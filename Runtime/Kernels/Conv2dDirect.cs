@@ -49,7 +49,7 @@ public enum ConvEpilogue
 /// [0, count) on the calling thread.
 /// </para>
 /// </summary>
-public static unsafe class Conv2dDirect
+public static unsafe partial class Conv2dDirect
 {
     private const int Lanes = 8;
 
@@ -115,10 +115,15 @@ public static unsafe class Conv2dDirect
         int hs = s.Height + 2 * s.Padding, ws = s.Width + 2 * s.Padding;
         if ((long)end * s.InChannels * hs * ws > source.Length || (long)end * s.OutChannels * s.OutHeight * s.OutWidth > y.Length)
             throw new ArgumentException("Conv2d: source or output buffer too small for the images requested.");
+        bool wide = UsesAvx512;
         fixed (float* ps = source, pw = packedWeights, pb = bias, py = y)
             for (int n = start; n < end; n++)
-                Image(ps + (long)n * s.InChannels * hs * ws, hs, ws, s.InChannels, pw, bias.IsEmpty ? null : pb,
-                    py + (long)n * s.OutChannels * s.OutHeight * s.OutWidth, s.OutChannels, s.OutHeight, s.OutWidth, s.Kernel, tile, epilogue == ConvEpilogue.BiasRelu);
+                if (wide)
+                    Image512(ps + (long)n * s.InChannels * hs * ws, hs, ws, s.InChannels, pw, bias.IsEmpty ? null : pb,
+                        py + (long)n * s.OutChannels * s.OutHeight * s.OutWidth, s.OutChannels, s.OutHeight, s.OutWidth, s.Kernel, tile, epilogue == ConvEpilogue.BiasRelu);
+                else
+                    Image(ps + (long)n * s.InChannels * hs * ws, hs, ws, s.InChannels, pw, bias.IsEmpty ? null : pb,
+                        py + (long)n * s.OutChannels * s.OutHeight * s.OutWidth, s.OutChannels, s.OutHeight, s.OutWidth, s.Kernel, tile, epilogue == ConvEpilogue.BiasRelu);
     }
 
     /// <summary>
@@ -350,12 +355,18 @@ public static unsafe class Conv2dDirect
         var tailMask = Vector256.GreaterThanOrEqual(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)(rem == 0 ? 0 : Lanes - rem)));
         var all = Vector256<float>.AllBitsSet;
         int blockWeights = 6 * s.OutChannels * k * k;
+        bool wide = UsesAvx512;
         fixed (float* pdy = dy, pw = packedWeights, pdx = dx, pscr = padScratch)
             for (int n = start; n < end; n++)
             {
                 float* target = s.Padding > 0 ? pscr + (long)n * image : pdx + (long)n * image;
                 new Span<float>(target, image).Clear();
                 float* dyn = pdy + (long)n * s.OutChannels * oh * ow;
+                if (wide)
+                {
+                    ScatterImage512(dyn, pw, target, s, tailMask, all, blockWeights);
+                    goto copyOut;
+                }
                 for (int ci0 = 0, b = 0; ci0 < s.InChannels; ci0 += 6, b++)
                 {
                     int valid = Math.Min(6, s.InChannels - ci0);
@@ -374,6 +385,7 @@ public static unsafe class Conv2dDirect
                                     target + (long)ci0 * plane + (oya + ky) * wp + oxa + kx, target + (long)ci0 * plane + (oyb + ky) * wp + oxb + kx, plane, valid);
                     }
                 }
+                copyOut:
                 if (s.Padding > 0)
                     for (int ci = 0; ci < s.InChannels; ci++)
                         for (int r = 0; r < s.Height; r++)
@@ -435,6 +447,13 @@ public static unsafe class Conv2dDirect
         // the last run of a row overlaps the one before: count only its lanes past that run
         var tailMask = Vector256.GreaterThanOrEqual(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)(rem == 0 ? 0 : Lanes - rem)));
         var g = new WgGeometry(s.Batch, s.InChannels, s.OutChannels, hs, ws, s.OutHeight, s.OutWidth, k, tailMask);
+        bool wide = UsesAvx512 && s.OutWidth >= 2 * Lanes;
+        var tail16 = wide ? TailMask16(s.OutWidth) : default;
+        if (UsesChannelPath(s))
+        {
+            fixed (float* pdy = dy, ps = source, pdw = dw) WeightGradChannels(pdy, ps, pdw, s, hs, ws, start, end);
+            return;
+        }
         fixed (float* pdy = dy, ps = source, pdw = dw)
             for (int co = start; co < end; co += 2)
             {
@@ -446,6 +465,15 @@ public static unsafe class Conv2dDirect
                             float* d0 = pdw + ((long)(co * s.InChannels + ci) * k + ky) * k + kx0;
                             float* d1 = pdw + ((long)(co1 * s.InChannels + ci) * k + ky) * k + kx0;
                             float* src = ps + (long)ci * hs * ws + (long)ky * ws + kx0;
+                            if (wide)
+                                switch (Math.Min(5, k - kx0))
+                                {
+                                    case 1: WgTaps16<T1>(pdy, src, co, co1, g, tail16, d0, d1); continue;
+                                    case 2: WgTaps16<T2>(pdy, src, co, co1, g, tail16, d0, d1); continue;
+                                    case 3: WgTaps16<T3>(pdy, src, co, co1, g, tail16, d0, d1); continue;
+                                    case 4: WgTaps16<T4>(pdy, src, co, co1, g, tail16, d0, d1); continue;
+                                    default: WgTaps16<T5>(pdy, src, co, co1, g, tail16, d0, d1); continue;
+                                }
                             switch (Math.Min(5, k - kx0))
                             {
                                 case 1: WgTaps<T1>(pdy, src, co, co1, g, d0, d1); break;

@@ -13,9 +13,27 @@ namespace TrainingGen.Runtime.Tests;
 /// that are not a multiple of 8, channel counts that are not a multiple of the tile, kernels wider than
 /// one weight-gradient pass (k = 7), k = 1, padding, batch 1 and odd batches.
 /// </summary>
-[TestFixture]
+[TestFixture(false)]
+[TestFixture(true)]
 public class ConvDirectTests
 {
+    private readonly bool _forceAvx2;
+
+    /// <summary>Runs every test on the machine's widest kernels and again on the AVX2 ones (both ship).</summary>
+    public ConvDirectTests(bool forceAvx2) => _forceAvx2 = forceAvx2;
+
+    [SetUp]
+    public void UseKernels() => Conv2dDirect.ForceAvx2 = _forceAvx2;
+
+    [TearDown]
+    public void Restore() => Conv2dDirect.ForceAvx2 = false;
+
+    [Test]
+    public void The_kernels_in_use_are_the_ones_asked_for()
+    {
+        Assert.That(Conv2dDirect.UsesAvx512, Is.EqualTo(!_forceAvx2 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported));
+    }
+
     private static IEnumerable<Conv2dShape> Shapes()
     {
         yield return new Conv2dShape(3, 1, 28, 28, 6, 5, 1, 0, 1, 1);   // LeNet conv1, odd batch
@@ -25,6 +43,11 @@ public class ConvDirectTests
         yield return new Conv2dShape(1, 2, 14, 16, 3, 7, 1, 3, 1, 1);   // k = 7: two weight-gradient passes (5 + 2 taps)
         yield return new Conv2dShape(3, 4, 6, 9, 7, 1, 1, 0, 1, 1);     // k = 1, 9 columns
         yield return new Conv2dShape(2, 9, 10, 8, 11, 3, 1, 0, 1, 1);   // 6 output columns: im2row only
+        // AVX-512 edges: 22 columns (16-column weight-gradient runs with a masked tail), 33 runs of 8 per
+        // image (odd: the last pair of runs is half empty); 18 columns, 12 channels, 15 runs
+        yield return new Conv2dShape(2, 3, 13, 24, 16, 3, 1, 0, 1, 1);
+        yield return new Conv2dShape(1, 2, 7, 20, 12, 3, 1, 0, 1, 1);
+        yield return new Conv2dShape(3, 5, 7, 11, 12, 3, 1, 1, 1, 1);   // 11 columns, 12 channels: channel-vectorised weight gradient, padded
     }
 
     private static float[] Random(Random rng, int count)
