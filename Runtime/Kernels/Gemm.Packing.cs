@@ -65,7 +65,15 @@ public static unsafe partial class Gemm
             {
                 // A[i, p] = a[p·lda + i]: MR contiguous values per p.
                 float* s = a + (long)p0 * lda + i0 + ir;
-                if (mr == MR)
+                if (mr == MR && avx && i0 + ir + 8 <= lda)
+                {
+                    // One 8-wide load and store per p: the load stays inside row p (8 ≤ what is left of
+                    // it), the store's 2 extra values land where the next p (or sliver, packed later, or
+                    // the buffer's slack) goes.
+                    for (int p = 0; p < kc; p++, s += lda, d += MR)
+                        Avx.Store(d, Avx.LoadVector256(s));
+                }
+                else if (mr == MR)
                 {
                     for (int p = 0; p < kc; p++, s += lda, d += MR)
                     {

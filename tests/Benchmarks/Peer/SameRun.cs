@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -78,6 +79,10 @@ public static class SameRun
                 {
                     for (int side = 0; side < 2; side++)
                     {
+                        // Let the other side's idle threads stop spinning first: libtorch's OpenMP
+                        // workers busy-wait up to ~200 ms after a parallel region (KMP_BLOCKTIME), which
+                        // took a core from TrainingGen's 2-thread steps measured right after them.
+                        if (torch) Thread.Sleep(QuiesceMs);
                         if ((side == 0) == torchFirst)
                         {
                             if (!torch) continue;
@@ -103,6 +108,9 @@ public static class SameRun
         if (output is not null) File.WriteAllText(output, report);
         return 0;
     }
+
+    /// <summary>Pause before each side's measurement of a case (longer than OpenMP's default spin-wait).</summary>
+    private const int QuiesceMs = 300;
 
     /// <summary>The SGEMM shapes measured for TrainingGen: the 1024³ square and mlp-big's three products per hidden layer.</summary>
     private static readonly (string Name, int M, int N, int K, bool TransA, bool TransB)[] GemmShapes =
