@@ -133,8 +133,10 @@ public static unsafe partial class Gemm
             // Split C into blocks of whole columns (or rows), on the micro-kernel's tile grid: every
             // element is still one thread's sum over k in the same order, so any thread count gives
             // the same bits. Splitting n re-packs A per block and splitting m re-packs B: split the
-            // dimension whose blocks re-pack the smaller operand.
-            job.SplitColumns = m <= n || dot;
+            // dimension whose blocks re-pack the smaller operand; on a tie re-pack B unless A is the
+            // cheap one to pack (a transposed A is a strided gather, B a row copy: a weight gradient
+            // dyᵀ·x of a square layer scaled 1.6× on 2 threads split by columns).
+            job.SplitColumns = dot || m < n || (m == n && !transA);
             int extent = job.SplitColumns ? n : m, unit = dot ? (dot512 ? DotColumns512 : 3) : job.SplitColumns ? nrw : MR;
             int units = (extent + unit - 1) / unit;
             int blocks = Math.Min(units, threads * BlocksPerThread);
