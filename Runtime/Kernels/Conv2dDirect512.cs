@@ -14,13 +14,8 @@ namespace TrainingGen.Kernels;
 // partial sums), never with the thread count: the choice depends on the machine alone.
 public static unsafe partial class Conv2dDirect
 {
-    [ThreadStatic] private static bool t_forceAvx2;
-
-    /// <summary>Tests only: run the AVX2 kernels on this thread even where AVX-512 is available.</summary>
-    internal static bool ForceAvx2 { get => t_forceAvx2; set => t_forceAvx2 = value; }
-
-    /// <summary>Whether the AVX-512 kernels run (the machine has AVX-512F and .NET accelerates 512-bit vectors).</summary>
-    public static bool UsesAvx512 => !t_forceAvx2 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+    /// <summary>Whether the AVX-512 kernels run (<see cref="VectorWidth.Avx512"/>).</summary>
+    public static bool UsesAvx512 => VectorWidth.Avx512;
 
     /// <summary>The offset (row · stride + column) and mask of run <paramref name="q"/> of a plane with <paramref name="runs"/> runs per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

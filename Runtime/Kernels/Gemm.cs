@@ -61,15 +61,10 @@ public static unsafe partial class Gemm
 
     [ThreadStatic] private static int? t_dotMinDepth;
 
-    /// <summary>Tests set this to run the AVX2 micro-kernels on AVX-512 machines (this thread only).</summary>
-    internal static bool DisableAvx512 { get => t_disableAvx512; set => t_disableAvx512 = value; }
-
-    [ThreadStatic] private static bool t_disableAvx512;
-
     /// <summary>The micro-kernel family calls on this thread use (the widest the CPU has, unless a test narrows it).</summary>
     internal static MicroKernel Kernel =>
         ForceFallback || !Fma.IsSupported || !Avx2.IsSupported ? MicroKernel.Portable
-        : !DisableAvx512 && Avx512F.IsSupported ? MicroKernel.Avx512
+        : VectorWidth.Avx512 ? MicroKernel.Avx512
         : MicroKernel.Avx2;
 
     /// <summary>Whether calls on this thread use the AVX2 + FMA micro-kernels (and not AVX-512).</summary>

@@ -159,7 +159,7 @@ internal static class AdamMath
         double stepScaled = j.StepSize * j.Bc2Sqrt, epsScaled = j.Eps * j.Bc2Sqrt;
         float* param = j.P, grad = j.G, m = j.M, v = j.V, vmax = j.VMax;
         int i = start;
-        if (Avx512F.IsSupported && !j.Ams)
+        if (Kernels.VectorWidth.Avx512 && !j.Ams)
         {
             var vb1 = Vector512.Create(beta1); var vc1 = Vector512.Create(1 - beta1);
             var vb2 = Vector512.Create(beta2); var vc2 = Vector512.Create(1 - beta2);

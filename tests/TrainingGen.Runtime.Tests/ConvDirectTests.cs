@@ -23,10 +23,10 @@ public class ConvDirectTests
     public ConvDirectTests(bool forceAvx2) => _forceAvx2 = forceAvx2;
 
     [SetUp]
-    public void UseKernels() => Conv2dDirect.ForceAvx2 = _forceAvx2;
+    public void UseKernels() => VectorWidth.DisableAvx512 = _forceAvx2;
 
     [TearDown]
-    public void Restore() => Conv2dDirect.ForceAvx2 = false;
+    public void Restore() => VectorWidth.DisableAvx512 = false;
 
     [Test]
     public void The_kernels_in_use_are_the_ones_asked_for()

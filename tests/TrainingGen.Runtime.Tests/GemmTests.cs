@@ -16,14 +16,14 @@ public class GemmTests
 {
     public enum Path { Avx512, Avx2, Fallback }
 
-    [TearDown] public void Restore() { Gemm.ForceFallback = false; Gemm.DisableAvx512 = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; }
+    [TearDown] public void Restore() { Gemm.ForceFallback = false; VectorWidth.DisableAvx512 = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; }
 
     private static void Use(Path path)
     {
         if (path == Path.Avx2 && !System.Runtime.Intrinsics.X86.Fma.IsSupported) Assert.Ignore("no AVX2 + FMA on this machine");
         if (path == Path.Avx512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.Ignore("no AVX-512 on this machine");
         Gemm.ForceFallback = path == Path.Fallback;
-        Gemm.DisableAvx512 = path == Path.Avx2;
+        VectorWidth.DisableAvx512 = path == Path.Avx2;
         Assert.That(Gemm.UsesAvx2, Is.EqualTo(path == Path.Avx2));
         Assert.That(Gemm.UsesAvx512, Is.EqualTo(path == Path.Avx512));
     }
@@ -182,8 +182,8 @@ public class GemmTests
         var c0 = Random(rng, m * n);
         var c512 = (float[])c0.Clone(); var c256 = (float[])c0.Clone();
         Gemm.DotKernelMaxRows = 0;
-        Gemm.DisableAvx512 = false; Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c512, n);
-        Gemm.DisableAvx512 = true; Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c256, n);
+        VectorWidth.DisableAvx512 = false; Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c512, n);
+        VectorWidth.DisableAvx512 = true; Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, beta, c256, n);
         for (int i = 0; i < c512.Length; i++)
             if (BitConverter.SingleToInt32Bits(c512[i]) != BitConverter.SingleToInt32Bits(c256[i]))
                 Assert.Fail($"element {i}: AVX-512 {c512[i]:R}, AVX2 {c256[i]:R}");
@@ -277,7 +277,7 @@ public class GemmTests
             if (path == Path.Avx2 && !System.Runtime.Intrinsics.X86.Fma.IsSupported) continue;
             if (path == Path.Avx512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) continue;
             Gemm.ForceFallback = path == Path.Fallback;
-            Gemm.DisableAvx512 = path == Path.Avx2;
+            VectorWidth.DisableAvx512 = path == Path.Avx2;
             var rng = new Random(s.GetHashCode());
             int oh = s.OutHeight, ow = s.OutWidth, k = s.Kernel, cig = s.InChannels / s.Groups, cog = s.OutChannels / s.Groups;
             var x = Random(rng, s.Batch * s.InChannels * s.Height * s.Width);
