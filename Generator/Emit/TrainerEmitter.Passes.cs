@@ -26,7 +26,7 @@ internal sealed partial class TrainerEmitter
         using (w.Block(signature))
             foreach (var id in ids)
             {
-                if (ConvKernelChoice.AbsorbedBy(_ctx, _nodes[id]) is { } why)
+                if (Fusion.AbsorbedBy(_ctx, _nodes[id]) is { } why)
                     w.Line($"// {_ctx.Names[id]} = {Comment(_nodes[id].Source)}: {why}");
                 else if (OpRules.Get(_nodes[id].Op).Trainer(_ctx, _nodes[id]) is { } code)
                     w.Line($"// {_ctx.Names[id]} = {Comment(_nodes[id].Source)}").Line(code);

@@ -86,17 +86,4 @@ internal readonly struct ConvKernelChoice
         string dx = c.Ref(next.Id);
         return dx == c.Ref(poolGrad.Args[0]) || dx == c.Ref(poolGrad.Args[1]) ? -1 : next.Id;
     }
-
-    /// <summary>
-    /// Why <paramref name="n"/> needs no kernel call of its own (the call before it computes it: see
-    /// <see cref="FusedRelu"/> and <see cref="FusedReluGrad"/>), or null when it does.
-    /// </summary>
-    public static string? AbsorbedBy(EmitContext c, Node n)
-    {
-        if (n.Id == 0) return null;
-        var before = c.Nodes[n.Id - 1];
-        if (n.Op == "relu" && FusedRelu(c, before) == n.Id) return "stored by the convolution above (fused bias + relu)";
-        if (n.Op == "relu_grad" && FusedReluGrad(c, before) == n.Id) return "computed with the max-pool gradient above (fused)";
-        return null;
-    }
 }

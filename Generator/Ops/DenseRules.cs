@@ -28,7 +28,11 @@ internal sealed class LinearRule : OpRule
     {
         var w = c.Shape(n.Args[1]);
         string bias = n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default";
-        return $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Rows(n.Shape)}, {w[1]}, {w[0]});";
+        // a relu right after the layer (its only reader) is applied as the product stores y, into the relu's buffer
+        int relu = Fusion.LinearRelu(c, n);
+        return relu >= 0
+            ? $"{EmitContext.K}.Dense.LinearForwardRelu({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(relu)}, {Rows(n.Shape)}, {w[1]}, {w[0]});"
+            : $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Rows(n.Shape)}, {w[1]}, {w[0]});";
     }
 
     public override string? Mil(EmitContext c, Node n, MilName nm) => n.Args[2] >= 0
@@ -72,7 +76,11 @@ internal sealed class LinearInputGradRule : OpRule
     public override string? Trainer(EmitContext c, Node n)
     {
         var g = c.Shape(n.Args[0]); var w = c.Shape(n.Args[1]);
-        return $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});";
+        // the relu gradient right after it (through the relu that made this layer's input) is applied as dx is stored
+        int relu = Fusion.LinearInputGradRelu(c, n);
+        return relu >= 0
+            ? $"{EmitContext.K}.Dense.LinearInputGradRelu({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(c.Nodes[relu].Args[1])}, {c.Ref(relu)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});"
+            : $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});";
     }
     public override string? Mil(EmitContext c, Node n, MilName nm) => $"b.MatMul({c.V(n.Args[0])}, {c.V(n.Args[1])}{nm})";
 }

@@ -31,7 +31,7 @@ public static unsafe class Activations
         ReluBackwardRange(j.A, j.B, j.Out, start, Math.Min(j.Length, start + ParallelBlock));
     }
 
-    private static void ReluBackwardRange(float* g, float* y, float* dx, int start, int end)
+    internal static void ReluBackwardRange(float* g, float* y, float* dx, int start, int end)
     {
         // Vectorised as a mask (y > 0 is false for NaN, as in the scalar comparison): relu outputs are 0
         // about half the time at random, so a branch per element mispredicts about half the time.

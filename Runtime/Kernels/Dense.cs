@@ -8,11 +8,24 @@ namespace TrainingGen.Kernels;
 /// <c>W [out, in]</c>, <c>b [out]</c>, <c>y [rows, out]</c>, and its three adjoints.
 /// Each product is one call of the blocked SGEMM (<see cref="Gemm"/>).
 /// </summary>
-public static class Dense
+public static unsafe class Dense
 {
     /// <summary><c>y = x·Wᵀ + b</c> (overwrites <paramref name="y"/>; <paramref name="b"/> may be empty).</summary>
     public static void LinearForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
-        Span<float> y, int rows, int inFeatures, int outFeatures)
+        Span<float> y, int rows, int inFeatures, int outFeatures) =>
+        Forward(x, w, b, y, rows, inFeatures, outFeatures, default);
+
+    /// <summary>
+    /// <c>y = relu(x·Wᵀ + b)</c>: <see cref="LinearForward"/> then <c>TensorPrimitives.Max(y, 0f, y)</c>,
+    /// with the ReLU applied to each block of y as the product finishes it (same bits as the two calls,
+    /// one pass over y fewer).
+    /// </summary>
+    public static void LinearForwardRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
+        Span<float> y, int rows, int inFeatures, int outFeatures) =>
+        Forward(x, w, b, y, rows, inFeatures, outFeatures, Gemm.Epilogue.Relu);
+
+    private static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
+        Span<float> y, int rows, int inFeatures, int outFeatures, in Gemm.Epilogue epilogue)
     {
         Check(x.Length, rows * inFeatures, "x"); Check(w.Length, outFeatures * inFeatures, "weight"); Check(y.Length, rows * outFeatures, "y");
         float beta = 0f;
@@ -22,7 +35,7 @@ public static class Dense
             for (int i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outFeatures, outFeatures));
             beta = 1f;
         }
-        Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x, inFeatures, w, inFeatures, beta, y, outFeatures);
+        Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x, inFeatures, w, inFeatures, beta, y, outFeatures, epilogue);
     }
 
     /// <summary><c>dW = dyᵀ·x</c> (overwrites <paramref name="dw"/>).</summary>
@@ -46,6 +59,24 @@ public static class Dense
     {
         Check(dy.Length, rows * outFeatures, "dy"); Check(w.Length, outFeatures * inFeatures, "weight"); Check(dx.Length, rows * inFeatures, "dx");
         Gemm.Sgemm(false, false, rows, inFeatures, outFeatures, 1f, dy, outFeatures, w, inFeatures, 0f, dx, inFeatures);
+    }
+
+    /// <summary>
+    /// <c>dx = (dy·W) · [reluOutput &gt; 0]</c>: the input gradient of a linear layer whose input is
+    /// <c>reluOutput = relu(a)</c>, carried on through the ReLU to a's gradient.
+    /// <see cref="LinearInputGrad"/> then <see cref="Activations.ReluBackward"/>, with the mask applied to
+    /// each block of dx as the product finishes it (same bits, one pass over dx fewer).
+    /// <paramref name="reluOutput"/> must not overlap <paramref name="dx"/>.
+    /// </summary>
+    public static void LinearInputGradRelu(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, ReadOnlySpan<float> reluOutput, Span<float> dx,
+        int rows, int inFeatures, int outFeatures)
+    {
+        Check(dy.Length, rows * outFeatures, "dy"); Check(w.Length, outFeatures * inFeatures, "weight"); Check(dx.Length, rows * inFeatures, "dx");
+        Check(reluOutput.Length, rows * inFeatures, "relu output");
+        if (reluOutput.Overlaps(dx)) throw new ArgumentException("Linear kernel: 'dx' overlaps the relu output it is masked by.");
+        fixed (float* mask = reluOutput)
+            Gemm.Sgemm(false, false, rows, inFeatures, outFeatures, 1f, dy, outFeatures, w, inFeatures, 0f, dx, inFeatures,
+                Gemm.Epilogue.ReluMask(mask, inFeatures));
     }
 
     private static void Check(int actual, int expected, string what)

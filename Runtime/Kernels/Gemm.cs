@@ -85,7 +85,16 @@ public static unsafe partial class Gemm
     /// With β = 0, C is not read (NaNs in it do not propagate).
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, default);
+
+    /// <summary>
+    /// <see cref="Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>,
+    /// then <paramref name="epilogue"/> on every element of C, applied block by block as each block of C
+    /// is finished (still in cache) instead of in a pass of its own over C afterwards.
+    /// </summary>
+    internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, in Epilogue epilogue)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Sgemm: negative size m={m}, n={n}, k={k}.");
         if (m == 0 || n == 0) return;
@@ -94,6 +103,7 @@ public static unsafe partial class Gemm
         if (k == 0 || alpha == 0f)
         {
             ScaleC(c, m, n, ldc, beta);
+            fixed (float* pc = c) ApplyEpilogue(in epilogue, pc, ldc, 0, m, 0, n);
             return;
         }
         CheckOperand(transA ? k : m, transA ? m : k, lda, a.Length, "A");
@@ -102,6 +112,7 @@ public static unsafe partial class Gemm
         if ((long)m * n * k <= TinyProduct)
         {
             Tiny(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            fixed (float* pc = c) ApplyEpilogue(in epilogue, pc, ldc, 0, m, 0, n);
             return;
         }
 
@@ -114,7 +125,7 @@ public static unsafe partial class Gemm
         var job = new Job
         {
             TransA = transA, TransB = transB, Kernel = kernel, Dot512 = dot512, Nrw = nrw, TransposeAvx = Avx.IsSupported && !ForceFallback, Dot = dot,
-            M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, Alpha = alpha, Beta = beta,
+            M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, Alpha = alpha, Beta = beta, Epilogue = epilogue,
         };
         fixed (float* pa = a, pb = b, pcm = c)
         {
@@ -122,7 +133,7 @@ public static unsafe partial class Gemm
             int threads = (long)m * n * k >= ParallelMinProduct ? Math.Min(KernelThreads.Current, MaxUsefulThreads(m, n, nrw)) : 1;
             if (threads <= 1)
             {
-                Run(in job, m, n, pa, pb, pcm);
+                Run(in job, m, n, pa, pb, pcm, 0, 0);
                 return;
             }
             // Split C into blocks of whole columns (or rows), on the micro-kernel's tile grid: every
@@ -156,6 +167,7 @@ public static unsafe partial class Gemm
         public int M, N, K, Lda, Ldb, Ldc, Chunk, Nrw;
         public float Alpha, Beta;
         public float* A, B, C;
+        public Epilogue Epilogue;
     }
 
     private static void RunBlock(in Job j, int index)
@@ -165,27 +177,36 @@ public static unsafe partial class Gemm
         {
             int n = Math.Min(j.Chunk, j.N - start);
             float* b = j.TransB ? j.B + (long)start * j.Ldb : j.B + start;
-            Run(in j, j.M, n, j.A, b, j.C + start);
+            Run(in j, j.M, n, j.A, b, j.C + start, 0, start);
         }
         else
         {
             int m = Math.Min(j.Chunk, j.M - start);
             float* a = j.TransA ? j.A + start : j.A + (long)start * j.Lda;
-            Run(in j, m, j.N, a, j.B, j.C + (long)start * j.Ldc);
+            Run(in j, m, j.N, a, j.B, j.C + (long)start * j.Ldc, start, 0);
         }
     }
 
-    /// <summary>The m×n block of C at <paramref name="c"/> from the operands at <paramref name="a"/>, <paramref name="b"/>, on this thread.</summary>
-    private static void Run(in Job j, int m, int n, float* a, float* b, float* c)
+    /// <summary>
+    /// The m×n block of C at <paramref name="c"/> (row <paramref name="row0"/>, column <paramref name="col0"/>
+    /// of the whole C) from the operands at <paramref name="a"/>, <paramref name="b"/>, on this thread.
+    /// </summary>
+    private static void Run(in Job j, int m, int n, float* a, float* b, float* c, int row0, int col0)
     {
-        if (j.Dot512) DotNT512(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
-        else if (j.Dot) DotNT(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
-        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Kernel, j.Nrw, j.TransposeAvx);
+        if (j.Dot512 || j.Dot)
+        {
+            if (j.Dot512) DotNT512(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
+            else DotNT(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
+            // few rows: the whole block is still in cache
+            ApplyEpilogue(in j.Epilogue, c, j.Ldc, row0, m, col0, n);
+        }
+        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Kernel, j.Nrw, j.TransposeAvx, in j.Epilogue, row0, col0);
     }
 
     /// <summary>The blocked, packed product on this thread (packing buffers are this thread's).</summary>
     private static void Packed(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* pa, int lda, float* pb, int ldb, float beta, float* pcm, int ldc, MicroKernel kernel, int nrw, bool transposeAvx)
+        float* pa, int lda, float* pb, int ldb, float beta, float* pcm, int ldc, MicroKernel kernel, int nrw, bool transposeAvx,
+        in Epilogue epilogue, int row0, int col0)
     {
         int kcMax = Math.Min(k, KC);
         int needA = RoundUp(Math.Min(m, MC), MR) * kcMax;
@@ -229,6 +250,8 @@ public static unsafe partial class Gemm
                                 else KernelPortable(kc, wa + ir * kc, bp, cp, ldc, alpha, betaNow, mr, nr, tile);
                             }
                         }
+                        // This mc×nc block of C is final after the last slice of k, and still in L2.
+                        if (p0 + kc == k) ApplyEpilogue(in epilogue, pcm + (long)ic * ldc + jc, ldc, row0 + ic, mc, col0 + jc, nc);
                     }
                 }
             }

@@ -303,13 +303,11 @@ namespace Demo.Vision
                 // h_flatten = Ops.Flatten(h)
                 global::System.MemoryExtensions.AsSpan(_h2).CopyTo(_h_flatten);
                 // Fc1_out = Fc1.Forward(Ops.Flatten(h))
-                global::TrainingGen.Kernels.Dense.LinearForward(_h_flatten, _net_fc_1_weight, _net_fc_1_bias, _Fc1_out, _batch, 256, 120);
-                // h3 = Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_Fc1_out, 0f, _h3);
+                global::TrainingGen.Kernels.Dense.LinearForwardRelu(_h_flatten, _net_fc_1_weight, _net_fc_1_bias, _h3, _batch, 256, 120);
+                // h3 = Ops.Relu(Fc1.Forward(Ops.Flatten(h))): applied by the linear layer above as it stores its output (fused)
                 // Fc2_out = Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearForward(_h3, _net_fc_2_weight, _net_fc_2_bias, _Fc2_out, _batch, 120, 84);
-                // h4 = Ops.Relu(Fc2.Forward(h))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_Fc2_out, 0f, _h4);
+                global::TrainingGen.Kernels.Dense.LinearForwardRelu(_h3, _net_fc_2_weight, _net_fc_2_bias, _h4, _batch, 120, 84);
+                // h4 = Ops.Relu(Fc2.Forward(h)): applied by the linear layer above as it stores its output (fused)
                 // logits = Fc3.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearForward(_h4, _net_fc_3_weight, _net_fc_3_bias, _logits, _batch, 84, 10);
             }
@@ -331,17 +329,15 @@ namespace Demo.Vision
                 // net_fc_3_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Fc3.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearBiasGrad(_dLogits, _net_fc_3_bias_grad, _batch, 10);
                 // dH = d(x·Wᵀ + b)/dx = g·W: Fc3.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_dLogits, _net_fc_3_weight, _Fc2_out, _batch, 84, 10);
-                // dFc2_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_Fc2_out, _h4, _dFc2_out);
+                global::TrainingGen.Kernels.Dense.LinearInputGradRelu(_dLogits, _net_fc_3_weight, _h4, _dFc2_out, _batch, 84, 10);
+                // dFc2_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Fc2.Forward(h)): applied by the input gradient above as it stores it (fused)
                 // net_fc_2_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Fc2.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearWeightGrad(_dFc2_out, _h3, _net_fc_2_weight_grad, _batch, 120, 84);
                 // net_fc_2_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Fc2.Forward(h)
                 global::TrainingGen.Kernels.Dense.LinearBiasGrad(_dFc2_out, _net_fc_2_bias_grad, _batch, 84);
                 // dH2 = d(x·Wᵀ + b)/dx = g·W: Fc2.Forward(h)
-                global::TrainingGen.Kernels.Dense.LinearInputGrad(_dFc2_out, _net_fc_2_weight, _Fc1_out, _batch, 120, 84);
-                // dFc1_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-                global::TrainingGen.Kernels.Activations.ReluBackward(_Fc1_out, _h3, _dFc1_out);
+                global::TrainingGen.Kernels.Dense.LinearInputGradRelu(_dFc2_out, _net_fc_2_weight, _h3, _dFc1_out, _batch, 120, 84);
+                // dFc1_out = d(relu(a))/da = g * (y > 0): Ops.Relu(Fc1.Forward(Ops.Flatten(h))): applied by the input gradient above as it stores it (fused)
                 // net_fc_1_weight_grad = d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
                 global::TrainingGen.Kernels.Dense.LinearWeightGrad(_dFc1_out, _h_flatten, _net_fc_1_weight_grad, _batch, 256, 120);
                 // net_fc_1_bias_grad = d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))

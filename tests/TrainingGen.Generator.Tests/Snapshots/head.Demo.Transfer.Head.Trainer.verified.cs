@@ -211,9 +211,8 @@ namespace Demo.Transfer
             private void RunPredictions(float[] x)
             {
                 // Backbone_out = Backbone.Forward(x)
-                global::TrainingGen.Kernels.Dense.LinearForward(x, _backbone_weight, _backbone_bias, _Backbone_out, _batch, 512, 512);
-                // Backbone_out_relu = Ops.Relu(Backbone.Forward(x))
-                global::System.Numerics.Tensors.TensorPrimitives.Max(_Backbone_out, 0f, _Backbone_out_relu);
+                global::TrainingGen.Kernels.Dense.LinearForwardRelu(x, _backbone_weight, _backbone_bias, _Backbone_out_relu, _batch, 512, 512);
+                // Backbone_out_relu = Ops.Relu(Backbone.Forward(x)): applied by the linear layer above as it stores its output (fused)
                 // logits = Classifier.Forward(Ops.Relu(Backbone.Forward(x)))
                 global::TrainingGen.Kernels.Dense.LinearForward(_Backbone_out_relu, _classifier_weight, _classifier_bias, _logits, _batch, 512, 10);
             }
