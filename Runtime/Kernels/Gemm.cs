@@ -61,6 +61,18 @@ public static unsafe partial class Gemm
 
     [ThreadStatic] private static int? t_dotMinDepth;
 
+    /// <summary>
+    /// ... or, with any number of rows, up to this many columns (a classifier's last layer, x·Wᵀ with 10
+    /// outputs): packing all of A for so few columns cost 4× the arithmetic (mlp-big's 256×1024 → 10
+    /// took 120 µs packed, 30 µs as dot products over 4-row strips of A, with W in L1).
+    /// </summary>
+    internal static int DotKernelMaxColumns { get => t_dotMaxColumns ?? 16; set => t_dotMaxColumns = value; }
+
+    [ThreadStatic] private static int? t_dotMaxColumns;
+
+    /// <summary>Rows of A per strip of the dot kernels when C has few columns (the unit a parallel product splits m by).</summary>
+    internal const int DotRows = 4;
+
     /// <summary>The micro-kernel family calls on this thread use (the widest the CPU has, unless a test narrows it).</summary>
     internal static MicroKernel Kernel =>
         ForceFallback || !Fma.IsSupported || !Avx2.IsSupported ? MicroKernel.Portable
@@ -117,7 +129,8 @@ public static unsafe partial class Gemm
         }
 
         var kernel = Kernel;
-        bool dot = !transA && transB && m <= DotKernelMaxRows && k >= DotKernelMinDepth && kernel != MicroKernel.Portable;
+        bool fewColumns = n <= DotKernelMaxColumns && m > DotKernelMaxRows;
+        bool dot = !transA && transB && (m <= DotKernelMaxRows || fewColumns) && k >= DotKernelMinDepth && kernel != MicroKernel.Portable;
         bool dot512 = dot && kernel == MicroKernel.Avx512 && k % 16 == 0;
         // The 32-wide AVX-512 tile only when C has more than 16 columns: a narrower C would leave half of it idle.
         // Chosen from the whole call's n (not a thread's block), and both widths give the same bits anyway.
@@ -142,8 +155,9 @@ public static unsafe partial class Gemm
             // dimension whose blocks re-pack the smaller operand; on a tie re-pack B unless A is the
             // cheap one to pack (a transposed A is a strided gather, B a row copy: a weight gradient
             // dyᵀ·x of a square layer scaled 1.6× on 2 threads split by columns).
-            job.SplitColumns = dot || m < n || (m == n && !transA);
-            int extent = job.SplitColumns ? n : m, unit = dot ? (dot512 ? DotColumns512 : 3) : job.SplitColumns ? nrw : MR;
+            // (few columns: the dot kernel's rows are split, in its blocks of 4 rows)
+            job.SplitColumns = dot ? !fewColumns : m < n || (m == n && !transA);
+            int extent = job.SplitColumns ? n : m, unit = dot ? (fewColumns ? DotRows : dot512 ? DotColumns512 : 3) : job.SplitColumns ? nrw : MR;
             int units = (extent + unit - 1) / unit;
             int blocks = Math.Min(units, threads * BlocksPerThread);
             job.Chunk = (units + blocks - 1) / blocks * unit;
@@ -195,8 +209,16 @@ public static unsafe partial class Gemm
     {
         if (j.Dot512 || j.Dot)
         {
-            if (j.Dot512) DotNT512(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
-            else DotNT(m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc);
+            // Strips of 4 rows of A (which stay in L1) against all of B's few rows, or, with few rows of A,
+            // all of it against B's rows: either way the operand that is read repeatedly is the small one.
+            // A block's arithmetic does not depend on the loop order (or on where the block sits), so neither does C.
+            int strip = n <= DotKernelMaxColumns ? DotRows : m;
+            for (int i = 0; i < m; i += strip)
+            {
+                int rows = Math.Min(strip, m - i);
+                if (j.Dot512) DotNT512(rows, n, j.K, j.Alpha, a + (long)i * j.Lda, j.Lda, b, j.Ldb, j.Beta, c + (long)i * j.Ldc, j.Ldc);
+                else DotNT(rows, n, j.K, j.Alpha, a + (long)i * j.Lda, j.Lda, b, j.Ldb, j.Beta, c + (long)i * j.Ldc, j.Ldc);
+            }
             // few rows: the whole block is still in cache
             ApplyEpilogue(in j.Epilogue, c, j.Ldc, row0, m, col0, n);
         }

@@ -16,7 +16,7 @@ public class GemmTests
 {
     public enum Path { Avx512, Avx2, Fallback }
 
-    [TearDown] public void Restore() { Gemm.ForceFallback = false; VectorWidth.DisableAvx512 = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; }
+    [TearDown] public void Restore() { Gemm.ForceFallback = false; VectorWidth.DisableAvx512 = false; Gemm.DotKernelMaxRows = 32; Gemm.DotKernelMinDepth = 192; Gemm.DotKernelMaxColumns = 16; }
 
     private static void Use(Path path)
     {
@@ -89,12 +89,25 @@ public class GemmTests
     {
         Use(path);
         Gemm.DotKernelMaxRows = dotMaxRows;
+        Gemm.DotKernelMaxColumns = dotMaxRows == 0 ? 0 : 16;
         Gemm.DotKernelMinDepth = 8;
         // k = 16, 48, 512: the AVX-512 dot kernel (k a multiple of 16); the others its 256-bit fallback.
         foreach (int m in new[] { 1, 3, 4, 5, 8, 9, 16, 32 })
             foreach (int n in new[] { 1, 2, 3, 4, 5, 7, 16, 25 })
                 foreach (int k in new[] { 7, 8, 9, 16, 25, 48, 150, 512 })
                     Check(false, true, m, n, k, alpha, beta, padA: k % 3, padB: k % 2, padC: n % 2);
+    }
+
+    [Test]
+    public void Many_row_products_with_few_columns([Values(Path.Avx512, Path.Avx2)] Path path, [Values(0, 16)] int dotMaxColumns, [Values(0f, 0.5f)] float beta)
+    {
+        // x·Wᵀ of a classifier's last layer: the dot kernels over strips of 4 rows of A (or, at 0, the packed path).
+        Use(path);
+        Gemm.DotKernelMaxColumns = dotMaxColumns;
+        foreach (int m in new[] { 33, 37, 130 })
+            foreach (int n in new[] { 1, 3, 4, 10, 16 })
+                foreach (int k in new[] { 192, 200, 256, 1024 })
+                    Check(false, true, m, n, k, 1f, beta, padA: k % 3, padB: 1, padC: n % 2);
     }
 
     [Test]

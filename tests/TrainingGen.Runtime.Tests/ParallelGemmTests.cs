@@ -35,6 +35,7 @@ public class ParallelGemmTests
     {
         (67, 301, 259), (301, 67, 259), (7, 1031, 200), (31, 517, 515), (133, 129, 600), (256, 1024, 1024), (1024, 1024, 256), (64, 256, 784),
         (16, 517, 512), (5, 1031, 208),   // the AVX-512 dot kernel (k a multiple of 16), split in blocks of 4 columns
+        (256, 10, 1024), (133, 13, 259),  // the dot kernels over strips of 4 rows (few columns), split by rows
     };
 
     [Test]
