@@ -100,7 +100,7 @@ public static unsafe partial class Conv2dDirect
         PackWeights(w, work[..packed], s.InChannels, s.OutChannels, s.Kernel, tile, flip: false);
         var padded = work[packed..];
         if (s.Padding > 0) PadRange(x, padded, s.Batch * s.InChannels, s.Height, s.Width, s.Padding, 0, s.Batch * s.InChannels);
-        ForwardParallel(s.Padding > 0 ? padded : x, work[..packed], bias, y, s, tile, epilogue);
+        ForwardRange(s.Padding > 0 ? padded : x, work[..packed], bias, y, s, tile, epilogue, 0, s.Batch);
     }
 
     /// <summary>
@@ -338,7 +338,7 @@ public static unsafe partial class Conv2dDirect
                         int ci = b * 6 + c;
                         pw[o] = ci < s.InChannels ? w[(co * s.InChannels + ci) * kk + t] : 0f;
                     }
-        InputGradScatterParallel(dy, pw, dx, work[packed..], s);
+        InputGradScatterRange(dy, pw, dx, work[packed..], s, 0, s.Batch);
     }
 
     /// <summary>Scatter-form input gradient of images [start, end); a padded geometry accumulates into slot n of <paramref name="padScratch"/> first.</summary>
@@ -433,7 +433,7 @@ public static unsafe partial class Conv2dDirect
         Check(s, x.Length, dy.Length, forwardWork.Length, ForwardWorkLength(s, tile), "conv2d weight gradient");
         if (dw.Length < s.OutChannels * s.PatchLength) throw new ArgumentException($"Conv2d: weight gradient has {dw.Length} elements, expected {s.OutChannels * s.PatchLength}.");
         var source = s.Padding == 0 ? x : forwardWork[PackedWeightLength(s.InChannels, s.OutChannels, s.Kernel, tile)..];
-        WeightGradParallel(dy, source, dw, s);
+        WeightGradRange(dy, source, dw, s, 0, s.OutChannels);
     }
 
     /// <summary>Weight gradient of output channels [start, end) (two at a time), summed over the batch in a fixed order.</summary>

@@ -263,48 +263,6 @@ public class ConvDirectTests
         Assert.That(dxSplit, Is.EqualTo(dxWhole));
     }
 
-    private static IEnumerable<Conv2dShape> ThreadShapes()
-    {
-        yield return new Conv2dShape(32, 1, 28, 28, 6, 5, 1, 0, 1, 1);   // LeNet conv1 at the benchmark's batch
-        yield return new Conv2dShape(32, 6, 12, 12, 16, 5, 1, 0, 1, 1);  // LeNet conv2
-        yield return new Conv2dShape(9, 7, 13, 22, 13, 3, 1, 1, 1, 1);   // padded, odd batch and channels: uneven blocks
-    }
-
-    [Test]
-    public void Thread_counts_give_the_same_bits([ValueSource(nameof(ThreadShapes))] Conv2dShape s, [Values] ConvTile tile)
-    {
-        // big enough to be split over the kernel threads (images, or pairs of output channels)
-        Assert.That((long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth * s.PatchLength, Is.GreaterThanOrEqualTo(Conv2dDirect.ParallelMinWork));
-        var rng = new Random(s.GetHashCode() + 11);
-        var x = Random(rng, s.Batch * s.InChannels * s.Height * s.Width);
-        var w = Random(rng, s.OutChannels * s.PatchLength);
-        var b = Random(rng, s.OutChannels);
-        var dy = Random(rng, s.Batch * s.OutChannels * s.OutHeight * s.OutWidth);
-        (float[] Y, float[] Dw, float[] Dx) Run(int threads)
-        {
-            using var scope = KernelThreads.Use(threads);
-            var work = new float[Conv2dDirect.ForwardWorkLength(s, tile)];
-            var y = new float[dy.Length];
-            Conv2dDirect.Forward(x, w, b, y, work, s, tile, ConvEpilogue.BiasRelu);
-            var dw = new float[w.Length];
-            Conv2dDirect.WeightGrad(dy, x, work, dw, s, tile);
-            var dx = new float[x.Length];
-            Conv2dDirect.InputGradScatter(dy, w, dx, new float[Conv2dDirect.InputGradScatterWorkLength(s)], s);
-            return (y, dw, dx);
-        }
-        var one = Run(1);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            var many = Run(threads);
-            Assert.That(many.Y, Is.EqualTo(one.Y), $"forward, {threads} threads");
-            Assert.That(many.Dw, Is.EqualTo(one.Dw), $"weight gradient, {threads} threads");
-            Assert.That(many.Dx, Is.EqualTo(one.Dx), $"input gradient, {threads} threads");
-        }
-        // and the split result is the definition's (float64)
-        var (e, abs, _, _) = Backward64(x, w, dy, s);
-        Near(one.Dx, e, abs, s.OutChannels * s.Kernel * s.Kernel, "dx");
-    }
-
     [Test]
     public void A_warm_step_allocates_nothing()
     {
