@@ -10,6 +10,14 @@ public static unsafe class Activations
     internal const int ParallelBlock = 64 * 1024;
 
     /// <summary>
+    /// Tensors with fewer elements run on one thread: an elementwise pass is bound by memory, and splitting
+    /// a small one costs more in cache-line transfers between cores than it saves (see <see cref="Gemm.ParallelMinProduct"/>).
+    /// </summary>
+    internal static int ParallelMinLength { get => t_parallelMinLength ?? (1 << 20); set => t_parallelMinLength = value; }
+
+    [ThreadStatic] private static int? t_parallelMinLength;
+
+    /// <summary>
     /// <c>dx = g · [y &gt; 0]</c> for <c>y = relu(x)</c> (reading the saved output, not the input).
     /// Large tensors are split into blocks over the kernel threads (elementwise: the same bits).
     /// </summary>
@@ -19,7 +27,7 @@ public static unsafe class Activations
         fixed (float* pg = g, py = y, pdx = dx)
         {
             var job = new Elementwise { A = pg, B = py, Out = pdx, Length = dx.Length };
-            int blocks = (dx.Length + ParallelBlock - 1) / ParallelBlock;
+            int blocks = dx.Length < ParallelMinLength ? 1 : (dx.Length + ParallelBlock - 1) / ParallelBlock;
             if (blocks <= 1) ReluBackwardRange(pg, py, pdx, 0, dx.Length);
             else WorkerPool.For(blocks, in job, &ReluBackwardBlock);
         }

@@ -12,7 +12,9 @@ namespace TrainingGen.Runtime.Tests;
 [NonParallelizable]
 public class ParallelGemmTests
 {
-    [TearDown] public void Restore() { Gemm.ForceFallback = false; }
+    // every shape below is split over the threads, not only those past the production threshold
+    [SetUp] public void SplitEverything() => Gemm.ParallelMinProduct = 1 << 12;
+    [TearDown] public void Restore() { Gemm.ForceFallback = false; Gemm.ParallelMinProduct = 1L << 22; }
 
     private static float[] Random(Random rng, int count)
     {
