@@ -176,8 +176,14 @@ public static unsafe partial class Gemm
 
     [ThreadStatic] private static long? t_parallelMinProduct;
 
-    /// <summary>Blocks per thread when a product is split: a few, so a thread slowed by other load is balanced by the others.</summary>
-    internal const int BlocksPerThread = 2;
+    /// <summary>
+    /// Blocks per thread when a product is split: one. Every block packs the whole of the operand it
+    /// shares with the others, and inside a training step half of that operand was written by the other
+    /// core (about 15 ns a cache line to fetch), so more blocks cost more than the balance they buy:
+    /// interleaved in one process, mlp-big's 2-thread step took 11.7–12.0 ms with 1 block per thread,
+    /// 12.1–12.5 with 2 and 12.7–13.3 with 3; mlp 291 vs 301 µs, head 42 vs 45 µs.
+    /// </summary>
+    internal const int BlocksPerThread = 1;
 
     private static int MaxUsefulThreads(int m, int n, int nrw) => Math.Max(1, Math.Max((n + nrw - 1) / nrw, (m + MR - 1) / MR));
 
