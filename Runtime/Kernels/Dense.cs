@@ -28,14 +28,9 @@ public static unsafe class Dense
         Span<float> y, int rows, int inFeatures, int outFeatures, in Gemm.Epilogue epilogue)
     {
         Check(x.Length, rows * inFeatures, "x"); Check(w.Length, outFeatures * inFeatures, "weight"); Check(y.Length, rows * outFeatures, "y");
-        float beta = 0f;
-        if (!b.IsEmpty)
-        {
-            Check(b.Length, outFeatures, "bias");
-            for (int i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outFeatures, outFeatures));
-            beta = 1f;
-        }
-        Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x, inFeatures, w, inFeatures, beta, y, outFeatures, epilogue);
+        if (!b.IsEmpty) Check(b.Length, outFeatures, "bias");
+        // y starts as b in every row, block by block inside the product (same bits as copying b first)
+        Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x, inFeatures, w, inFeatures, 0f, y, outFeatures, epilogue, b);
     }
 
     /// <summary><c>dW = dyᵀ·x</c> (overwrites <paramref name="dw"/>).</summary>

@@ -106,12 +106,35 @@ public static unsafe partial class Gemm
     /// is finished (still in cache) instead of in a pass of its own over C afterwards.
     /// </summary>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, in Epilogue epilogue)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, in Epilogue epilogue) =>
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, default);
+
+    /// <summary>
+    /// ... with C starting as <paramref name="rowBias"/> (n values) in every row when it is not empty, in
+    /// place of β·C (β is then 1): <c>C = α·op(A)·op(B) + bias</c>. Each block of C is filled just before
+    /// its first slice of k, by the thread that computes it, so the bias costs no pass of its own over C
+    /// (on 2 threads, C filled by one core and accumulated by the other cost a cache-line transfer per line).
+    /// Same bits as filling C first and calling with β = 1.
+    /// </summary>
+    internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, in Epilogue epilogue,
+        ReadOnlySpan<float> rowBias)
     {
+        if (!rowBias.IsEmpty)
+        {
+            if (rowBias.Length < n) throw new ArgumentException($"Sgemm: the bias has {rowBias.Length} elements, C has {n} columns.", nameof(rowBias));
+            beta = 1f;
+        }
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Sgemm: negative size m={m}, n={n}, k={k}.");
         if (m == 0 || n == 0) return;
         if (ldc < n) throw new ArgumentException($"Sgemm: ldc {ldc} < n {n}.", nameof(ldc));
         if ((long)(m - 1) * ldc + n > c.Length) throw new ArgumentException($"Sgemm: C has {c.Length} elements, needs {(long)(m - 1) * ldc + n}.", nameof(c));
+        if (!rowBias.IsEmpty && (k == 0 || alpha == 0f || (long)m * n * k <= TinyProduct))
+        {
+            // nothing to overlap the fill with: fill C, then the plain product with β = 1
+            for (int i = 0; i < m; i++) rowBias[..n].CopyTo(c.Slice(i * ldc, n));
+            rowBias = default;
+        }
         if (k == 0 || alpha == 0f)
         {
             ScaleC(c, m, n, ldc, beta);
@@ -140,9 +163,9 @@ public static unsafe partial class Gemm
             TransA = transA, TransB = transB, Kernel = kernel, Dot512 = dot512, Nrw = nrw, TransposeAvx = Avx.IsSupported && !ForceFallback, Dot = dot,
             M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, Alpha = alpha, Beta = beta, Epilogue = epilogue,
         };
-        fixed (float* pa = a, pb = b, pcm = c)
+        fixed (float* pa = a, pb = b, pcm = c, pbias = rowBias)
         {
-            job.A = pa; job.B = pb; job.C = pcm;
+            job.A = pa; job.B = pb; job.C = pcm; job.Bias = pbias;
             int threads = (long)m * n * k >= ParallelMinProduct ? Math.Min(KernelThreads.Current, MaxUsefulThreads(m, n, nrw)) : 1;
             if (threads <= 1)
             {
@@ -195,6 +218,8 @@ public static unsafe partial class Gemm
         public int M, N, K, Lda, Ldb, Ldc, Chunk, Nrw;
         public float Alpha, Beta;
         public float* A, B, C;
+        /// <summary>Null, or the n values every row of C starts as (β is then 1).</summary>
+        public float* Bias;
         public Epilogue Epilogue;
     }
 
@@ -221,8 +246,10 @@ public static unsafe partial class Gemm
     /// </summary>
     private static void Run(in Job j, int m, int n, float* a, float* b, float* c, int row0, int col0)
     {
+        float* bias = j.Bias == null ? null : j.Bias + col0;
         if (j.Dot512 || j.Dot)
         {
+            if (bias != null) FillRows(c, j.Ldc, m, bias, n);
             // Strips of 4 rows of A (which stay in L1) against all of B's few rows, or, with few rows of A,
             // all of it against B's rows: either way the operand that is read repeatedly is the small one.
             // A block's arithmetic does not depend on the loop order (or on where the block sits), so neither does C.
@@ -236,13 +263,20 @@ public static unsafe partial class Gemm
             // few rows: the whole block is still in cache
             ApplyEpilogue(in j.Epilogue, c, j.Ldc, row0, m, col0, n);
         }
-        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Kernel, j.Nrw, j.TransposeAvx, in j.Epilogue, row0, col0);
+        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Kernel, j.Nrw, j.TransposeAvx, in j.Epilogue, row0, col0, bias);
+    }
+
+    /// <summary>Sets each of <paramref name="rows"/> rows of the block at <paramref name="c"/> to the <paramref name="cols"/> values at <paramref name="bias"/>.</summary>
+    private static void FillRows(float* c, int ldc, int rows, float* bias, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+            Buffer.MemoryCopy(bias, c + (long)r * ldc, (long)cols * sizeof(float), (long)cols * sizeof(float));
     }
 
     /// <summary>The blocked, packed product on this thread (packing buffers are this thread's).</summary>
     private static void Packed(bool transA, bool transB, int m, int n, int k, float alpha,
         float* pa, int lda, float* pb, int ldb, float beta, float* pcm, int ldc, MicroKernel kernel, int nrw, bool transposeAvx,
-        in Epilogue epilogue, int row0, int col0)
+        in Epilogue epilogue, int row0, int col0, float* bias)
     {
         int kcMax = Math.Min(k, KC);
         int needA = RoundUp(Math.Min(m, MC), MR) * kcMax;
@@ -266,6 +300,8 @@ public static unsafe partial class Gemm
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
+                        // C's block starts as the bias rows, filled here so that it is in cache when first accumulated
+                        if (bias != null && p0 == 0) FillRows(pcm + (long)ic * ldc + jc, ldc, mc, bias + jc, nc);
                         PackA(transA, pa, lda, ic, p0, mc, kc, wa, transposeAvx);
                         for (int jr = 0; jr < nc; jr += nrw)
                         {

@@ -79,6 +79,30 @@ public class FusedEpilogueTests
     }
 
     [Test]
+    public void Bias_filled_inside_the_product_is_the_bias_copied_first([Values] GemmTests.Path path, [Values(1, 2, 3)] int threads)
+    {
+        // Dense.LinearForward fills each block of y with b just before accumulating into it
+        Use(path);
+        foreach (var (rows, inF, outF) in Shapes)
+        {
+            var rng = new Random(rows * 5 + inF * 11 + outF);
+            var x = Random(rng, rows * inF, specials: true);
+            var w = Random(rng, outF * inF, specials: false);
+            var b = Random(rng, outF, specials: false);
+            var expected = new float[rows * outF];
+            var actual = Random(rng, rows * outF, specials: true);
+            using (KernelThreads.Use(1))
+            {
+                for (int i = 0; i < rows; i++) b.CopyTo(expected, i * outF);
+                Gemm.Sgemm(false, true, rows, outF, inF, 1f, x, inF, w, inF, 1f, expected, outF);
+            }
+            using (KernelThreads.Use(threads))
+                Dense.LinearForward(x, w, b, actual, rows, inF, outF);
+            AssertSameBits(expected, actual, $"x·Wᵀ + b {rows}×{inF}→{outF}, {threads} threads, {path}");
+        }
+    }
+
+    [Test]
     public void Input_gradient_relu_is_the_product_then_the_relu_mask([Values] GemmTests.Path path, [Values(1, 2, 3)] int threads)
     {
         Use(path);
