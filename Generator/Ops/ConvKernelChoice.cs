@@ -51,39 +51,4 @@ internal readonly struct ConvKernelChoice
         // compare wasted lanes: c6/channels vs c4/channels
         return EmitContext.K + ".ConvTile." + (c6 < c4 ? "P2C6" : "P3C4");
     }
-
-    /// <summary>
-    /// The relu a direct forward convolution applies as it stores its output: the node right after the
-    /// convolution in the same pass (<see cref="EmitContext.Fusable"/>: the convolution's value is no
-    /// output), when it is a relu of it and nothing else reads the convolution's value (its weight
-    /// gradient names the node only to find the forward's working memory), else −1.
-    /// </summary>
-    public static int FusedRelu(EmitContext c, Node conv)
-    {
-        if (conv.Op != "conv2d" || conv.Id + 1 >= c.Nodes.Count || c.Fusable is null || !c.Fusable(conv.Id, conv.Id + 1)) return -1;
-        if (!For(c.Shape(conv.Args[0]), conv.Shape, conv).Direct) return -1;
-        var next = c.Nodes[conv.Id + 1];
-        if (next.Op != "relu" || next.Args[0] != conv.Id) return -1;
-        bool otherReaders = c.Nodes.Any(m => m.Id != next.Id && m.Args.Contains(conv.Id) && !(m.Op == "conv2d_dw" && m.Args[2] == conv.Id && m.Args[0] != conv.Id && m.Args[1] != conv.Id));
-        // the relu's buffer may be one the convolution reads (a value that dies at the convolution): then store separately
-        bool aliases = conv.Args.Any(a => a >= 0 && c.Ref(a) == c.Ref(next.Id));
-        return otherReaders || aliases ? -1 : next.Id;
-    }
-
-    /// <summary>
-    /// The relu gradient a 2×2 max-pool gradient computes with it (<c>MaxPool2x2.BackwardRange</c> with the
-    /// relu mask): the node right after the pool gradient in the same pass, a relu_grad of exactly that
-    /// gradient whose relu output is the pool's input, the pool gradient read by nothing else and no buffer
-    /// shared between what the fused kernel reads and writes; else −1.
-    /// </summary>
-    public static int FusedReluGrad(EmitContext c, Node poolGrad)
-    {
-        if (poolGrad.Op != "max_pool2d_grad" || poolGrad.Int(0) != 2 || poolGrad.Int(1) != 2 || poolGrad.Int(2) != 0) return -1;
-        if (poolGrad.Id + 1 >= c.Nodes.Count || c.Fusable is null || !c.Fusable(poolGrad.Id, poolGrad.Id + 1)) return -1;
-        var next = c.Nodes[poolGrad.Id + 1];
-        if (next.Op != "relu_grad" || next.Args[0] != poolGrad.Id || next.Args[1] != poolGrad.Args[1]) return -1;
-        if (c.Nodes.Any(m => m.Id != next.Id && m.Args.Contains(poolGrad.Id))) return -1;
-        string dx = c.Ref(next.Id);
-        return dx == c.Ref(poolGrad.Args[0]) || dx == c.Ref(poolGrad.Args[1]) ? -1 : next.Id;
-    }
 }

@@ -10,8 +10,8 @@ namespace TrainingGen.Generator.Ops;
 /// Each fusion has the same bits as the two calls, because the fused kernel applies the second step with
 /// the same code, block by block, as the first one finishes each block of its result.
 /// <list type="bullet">
-/// <item>conv2d → relu: the direct convolution stores <c>relu(conv + b)</c> (<see cref="ConvKernelChoice.FusedRelu"/>).</item>
-/// <item>max_pool2d_grad → relu_grad: the pool gradient applies the relu mask (<see cref="ConvKernelChoice.FusedReluGrad"/>).</item>
+/// <item>conv2d → relu: the direct convolution stores <c>relu(conv + b)</c> (<see cref="ConvRelu"/>).</item>
+/// <item>max_pool2d_grad → relu_grad: the pool gradient applies the relu mask (<see cref="PoolGradRelu"/>).</item>
 /// <item>linear → relu: the product applies the ReLU as it finishes each block of y (<see cref="LinearRelu"/>).</item>
 /// <item>linear_dx → relu_grad: the product applies the relu mask to each block of dx (<see cref="LinearInputGradRelu"/>).</item>
 /// </list>
@@ -26,11 +26,47 @@ internal static class Fusion
     {
         if (n.Id == 0) return null;
         var before = c.Nodes[n.Id - 1];
-        if (n.Op == "relu" && ConvKernelChoice.FusedRelu(c, before) == n.Id) return "stored by the convolution above (fused bias + relu)";
-        if (n.Op == "relu_grad" && ConvKernelChoice.FusedReluGrad(c, before) == n.Id) return "computed with the max-pool gradient above (fused)";
+        if (n.Op == "relu" && ConvRelu(c, before) == n.Id) return "stored by the convolution above (fused bias + relu)";
+        if (n.Op == "relu_grad" && PoolGradRelu(c, before) == n.Id) return "computed with the max-pool gradient above (fused)";
         if (n.Op == "relu" && LinearRelu(c, before) == n.Id) return "applied by the linear layer above as it stores its output (fused)";
         if (n.Op == "relu_grad" && LinearInputGradRelu(c, before) == n.Id) return "applied by the input gradient above as it stores it (fused)";
         return null;
+    }
+
+    /// <summary>
+    /// The relu a direct forward convolution applies as it stores its output (<c>ConvEpilogue.BiasRelu</c>):
+    /// the node right after the convolution in the same pass, a relu of it, when nothing else reads the
+    /// convolution's value (its weight gradient names the node only to find the forward's working memory)
+    /// and the relu's buffer is none the convolution reads; else −1.
+    /// </summary>
+    public static int ConvRelu(EmitContext c, Node conv)
+    {
+        if (conv.Op != "conv2d" || !Adjacent(c, conv)) return -1;
+        if (!ConvKernelChoice.For(c.Shape(conv.Args[0]), conv.Shape, conv).Direct) return -1;
+        var next = c.Nodes[conv.Id + 1];
+        if (next.Op != "relu" || next.Args[0] != conv.Id) return -1;
+        bool otherReaders = c.Nodes.Any(m => m.Id != next.Id && m.Args.Contains(conv.Id)
+            && !(m.Op == "conv2d_dw" && m.Args[2] == conv.Id && m.Args[0] != conv.Id && m.Args[1] != conv.Id));
+        if (otherReaders) return -1;
+        // the relu's buffer may be one the convolution reads (a value that dies at the convolution): then store separately
+        return conv.Args.Any(a => a >= 0 && c.Ref(a) == c.Ref(next.Id)) ? -1 : next.Id;
+    }
+
+    /// <summary>
+    /// The relu gradient a 2×2 max-pool gradient computes with it (<c>MaxPool2x2.BackwardRange</c> with the
+    /// relu mask): the node right after the pool gradient in the same pass, a relu_grad of exactly that
+    /// gradient whose relu output is the pool's input, the pool gradient read by nothing else and no buffer
+    /// shared between what the fused kernel reads and writes; else −1.
+    /// </summary>
+    public static int PoolGradRelu(EmitContext c, Node poolGrad)
+    {
+        if (poolGrad.Op != "max_pool2d_grad" || poolGrad.Int(0) != 2 || poolGrad.Int(1) != 2 || poolGrad.Int(2) != 0) return -1;
+        if (!Adjacent(c, poolGrad)) return -1;
+        var next = c.Nodes[poolGrad.Id + 1];
+        if (next.Op != "relu_grad" || next.Args[0] != poolGrad.Id || next.Args[1] != poolGrad.Args[1]) return -1;
+        if (ReadByOthers(c, poolGrad.Id, next.Id)) return -1;
+        string dx = c.Ref(next.Id);
+        return dx == c.Ref(poolGrad.Args[0]) || dx == c.Ref(poolGrad.Args[1]) ? -1 : next.Id;
     }
 
     /// <summary>
