@@ -132,7 +132,7 @@ public static unsafe partial class Gemm
         if (!rowBias.IsEmpty && (k == 0 || alpha == 0f || (long)m * n * k <= TinyProduct))
         {
             // nothing to overlap the fill with: fill C, then the plain product with β = 1
-            for (int i = 0; i < m; i++) rowBias[..n].CopyTo(c.Slice(i * ldc, n));
+            fixed (float* pc = c, pbias = rowBias) FillRows(pc, ldc, m, pbias, n);
             rowBias = default;
         }
         if (k == 0 || alpha == 0f)
