@@ -1,4 +1,3 @@
-using System.Linq;
 using TrainingGen.Generator.Model;
 
 namespace TrainingGen.Generator.Ops;
