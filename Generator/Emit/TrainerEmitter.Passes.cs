@@ -50,7 +50,9 @@ internal sealed partial class TrainerEmitter
             foreach (var a in _nodes[id].Args) if (a >= 0 && a < _plan.ForwardCount) used.Add(a);
         w.Line("// Saved for the backward pass (forward values its rules read):");
         foreach (var id in used.Where(id => _nodes[id].Op is not ("input" or "param" or "const")).OrderBy(i => i))
-            w.Line($"//   {_ctx.Names[id]} in {_ctx.Ref(id)} {EmitShape(_nodes[id].Shape)} = {Comment(_nodes[id].Source)}");
+            w.Line(_ctx.FusedWith(id) is int second and >= 0
+                ? $"//   {_ctx.Names[id]} (not stored: the call that computes it stores {_ctx.Names[second]}) {EmitShape(_nodes[id].Shape)} = {Comment(_nodes[id].Source)}"
+                : $"//   {_ctx.Names[id]} in {_ctx.Ref(id)} {EmitShape(_nodes[id].Shape)} = {Comment(_nodes[id].Source)}");
 
         var all = Bytes(_nodes.Where(n => n.Op is not ("input" or "param")).Select(n => n.Id));
         var reused = Bytes(_buffers.Owners);

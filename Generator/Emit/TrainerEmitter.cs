@@ -30,24 +30,32 @@ internal sealed partial class TrainerEmitter
         _ir = ir; _plan = plan; _nodes = plan.Nodes;
         _order = new ForwardOrder(ir);
         var schedule = _order.Predictions.Concat(_order.Loss).Concat(Enumerable.Range(plan.ForwardCount, _nodes.Count - plan.ForwardCount)).ToList();
-        _buffers = BufferPlan.Create(ir, plan, schedule);
         // each node's place in its pass (predictions, loss, backward): a kernel may compute two neighbours of one pass
         var position = new Dictionary<int, (int Pass, int Index)>();
         var passes = new[] { _order.Predictions, _order.Loss, Enumerable.Range(plan.ForwardCount, _nodes.Count - plan.ForwardCount).ToList() };
         for (int p = 0; p < passes.Length; p++)
             for (int i = 0; i < passes[p].Count; i++) position[passes[p][i]] = (p, i);
         var outputs = new HashSet<int>(ir.Outputs.Select(o => o.NodeId));
-        _ctx = new EmitContext(_nodes, ValueNames.For(ir, plan), _buffers.Owner)
-        {
-            Fusable = (a, b) => !outputs.Contains(a) && position.TryGetValue(a, out var pa) && position.TryGetValue(b, out var pb)
-                                && pa.Pass == pb.Pass && pb.Index == pa.Index + 1,
-        };
+        var names = ValueNames.For(ir, plan);
+        // fusions first, from the graph alone: the buffer plan then stores no absorbed value and keeps each
+        // fused call's output out of the buffers it reads
+        var fused = Fusion.Plan(new EmitContext(_nodes, names), (a, b) => !outputs.Contains(a)
+            && position.TryGetValue(a, out var pa) && position.TryGetValue(b, out var pb) && pa.Pass == pb.Pass && pb.Index == pa.Index + 1);
+        _buffers = BufferPlan.Create(ir, plan, schedule, fused);
+        _ctx = new EmitContext(_nodes, names, _buffers.Owner) { Fused = fused };
         _features = ir.Inputs.Where(i => !i.IsLabel).ToList();
         _dropout = ir.Nodes.Any(n => n.Op == "dropout");
         RecordShapeReads();
     }
 
     public static string Emit(TrainingModelIr ir, BackwardPlan plan) => new TrainerEmitter(ir, plan).Write();
+
+    /// <summary>The fused pairs and the buffer plan the trainer of this model is written with (for tests).</summary>
+    internal static (IReadOnlyDictionary<int, int> Fused, BufferPlan Buffers) Plans(TrainingModelIr ir, BackwardPlan plan)
+    {
+        var e = new TrainerEmitter(ir, plan);
+        return (e._ctx.Fused!, e._buffers);
+    }
 
     private string Write()
     {

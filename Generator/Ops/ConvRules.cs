@@ -39,7 +39,7 @@ internal sealed class Conv2dRule : OpRule
         if (!plan.Direct)
             return $"{EmitContext.K}.Conv2d.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {c.Work(n.Id)}, {geometry});";
         // a relu right after the convolution (its only reader) is applied as the output is stored, into the relu's buffer
-        int relu = Fusion.ConvRelu(c, n);
+        int relu = c.FusedWith(n.Id);
         return $"{EmitContext.K}.Conv2dDirect.Forward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(relu >= 0 ? relu : n.Id)}, {c.Work(n.Id)}, {geometry}, " +
                $"{plan.ForwardTile}, {EmitContext.K}.ConvEpilogue.{(relu >= 0 ? "BiasRelu" : "Bias")});";
     }
@@ -161,7 +161,7 @@ internal sealed class PoolGradRule : OpRule
         return Forward switch
         {
             // with the relu gradient after it fused: dx is then the relu input's gradient (the relu_grad's buffer)
-            "max_pool2d" when Fusion.PoolGradRelu(c, n) is int relu and >= 0 =>
+            "max_pool2d" when c.FusedWith(n.Id) is int relu and >= 0 =>
                 $"{EmitContext.K}.MaxPool2x2.BackwardRange({g}, {c.Ref(n.Args[1])}, {c.Ref(relu)}, {x[2]}, {x[3]}, true, 0, {PoolRule.Planes(x)});",
             "max_pool2d" => $"{EmitContext.K}.Pool2d.MaxBackward({g}, {c.Ref(n.Args[1])}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",
             "avg_pool2d" => $"{EmitContext.K}.Pool2d.AvgBackward({g}, {dx}, {PoolRule.Planes(x)}, {x[2]}, {x[3]}, {n.Int(0)}, {n.Int(1)}, {n.Int(2)});",

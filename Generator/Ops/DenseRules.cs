@@ -29,7 +29,7 @@ internal sealed class LinearRule : OpRule
         var w = c.Shape(n.Args[1]);
         string bias = n.Args[2] >= 0 ? c.Ref(n.Args[2]) : "default";
         // a relu right after the layer (its only reader) is applied as the product stores y, into the relu's buffer
-        int relu = Fusion.LinearRelu(c, n);
+        int relu = c.FusedWith(n.Id);
         return relu >= 0
             ? $"{EmitContext.K}.Dense.LinearForwardRelu({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(relu)}, {Rows(n.Shape)}, {w[1]}, {w[0]});"
             : $"{EmitContext.K}.Dense.LinearForward({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {bias}, {c.Ref(n.Id)}, {Rows(n.Shape)}, {w[1]}, {w[0]});";
@@ -77,7 +77,7 @@ internal sealed class LinearInputGradRule : OpRule
     {
         var g = c.Shape(n.Args[0]); var w = c.Shape(n.Args[1]);
         // the relu gradient right after it (through the relu that made this layer's input) is applied as dx is stored
-        int relu = Fusion.LinearInputGradRelu(c, n);
+        int relu = c.FusedWith(n.Id);
         return relu >= 0
             ? $"{EmitContext.K}.Dense.LinearInputGradRelu({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(c.Nodes[relu].Args[1])}, {c.Ref(relu)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});"
             : $"{EmitContext.K}.Dense.LinearInputGrad({c.Ref(n.Args[0])}, {c.Ref(n.Args[1])}, {c.Ref(n.Id)}, {LinearRule.Rows(g)}, {w[1]}, {w[0]});";

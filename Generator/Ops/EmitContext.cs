@@ -31,13 +31,16 @@ internal sealed class EmitContext
     public string Batch { get; }
 
     /// <summary>This context with another batch expression (same names, same record of shapes read).</summary>
-    public EmitContext WithBatch(string batch) => new(Nodes, Names, _buffer, batch, _shapesRead) { Fusable = Fusable };
+    public EmitContext WithBatch(string batch) => new(Nodes, Names, _buffer, batch, _shapesRead) { Fused = Fused };
 
     /// <summary>
-    /// Trainer only: whether node <c>b</c> runs right after node <c>a</c> in the same pass and <c>a</c>'s value
-    /// is not an output, so one kernel may compute both (null: never, as in the package emitter).
+    /// Trainer only: the fused pairs (<see cref="Fusion.Plan"/>), first node → the node its kernel call also
+    /// computes (null: none, as in the package emitter).
     /// </summary>
-    public System.Func<int, int, bool>? Fusable { get; init; }
+    public IReadOnlyDictionary<int, int>? Fused { get; init; }
+
+    /// <summary>The node whose value <paramref name="id"/>'s kernel call also computes, or −1.</summary>
+    public int FusedWith(int id) => Fused is not null && Fused.TryGetValue(id, out int second) ? second : -1;
 
     /// <summary>A dimension as a C# expression: <see cref="Batch"/> or a literal.</summary>
     public string Dim(int d) => d == Dims.Batch ? Batch : d.ToString(System.Globalization.CultureInfo.InvariantCulture);

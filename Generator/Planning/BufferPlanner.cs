@@ -31,7 +31,13 @@ internal sealed class BufferPlan
     /// <summary>For each owner, every value stored in its buffer over a step.</summary>
     public Dictionary<int, List<int>> Sharing { get; }
 
-    public static BufferPlan Create(TrainingModelIr ir, BackwardPlan plan, IReadOnlyList<int> schedule)
+    /// <summary>
+    /// Plans the buffers for values computed in <paramref name="schedule"/>'s order. A value another
+    /// node's call computes with it (<paramref name="fused"/>: first → second, always neighbours in the
+    /// schedule) is never stored and gets no buffer; the inputs of the pair are freed only once the second
+    /// value has its buffer, so the fused call never writes a buffer it reads.
+    /// </summary>
+    public static BufferPlan Create(TrainingModelIr ir, BackwardPlan plan, IReadOnlyList<int> schedule, IReadOnlyDictionary<int, int> fused)
     {
         var nodes = plan.Nodes;
         var pinned = new HashSet<int>(ir.Outputs.Select(o => o.NodeId)) { ir.LossNode };
@@ -47,10 +53,16 @@ internal sealed class BufferPlan
         var owners = new List<int>();
         var sharing = new Dictionary<int, List<int>>();
         var free = new Dictionary<string, Stack<int>>();
+        var pending = new List<int>(); // inputs of an absorbed value, freed after its partner's buffer is taken
         for (int i = 0; i < schedule.Count; i++)
         {
             var n = nodes[schedule[i]];
             if (n.Op is "input" or "param") continue;
+            if (fused.ContainsKey(n.Id))
+            {
+                pending.AddRange(n.Args.Where(a => a >= 0 && lastUse.TryGetValue(a, out int l) && l == i));
+                continue;
+            }
             string size = Count(n.Shape);
             int buffer;
             if (!pinned.Contains(n.Id) && free.TryGetValue(size, out var stack) && stack.Count > 0) buffer = stack.Pop();
@@ -59,7 +71,8 @@ internal sealed class BufferPlan
             sharing[buffer].Add(n.Id);
 
             // Free what died here (after this node is computed, so no op writes over its own input).
-            var dying = n.Args.Where(a => a >= 0 && lastUse.TryGetValue(a, out int l) && l == i).Distinct().ToList();
+            var dying = n.Args.Where(a => a >= 0 && lastUse.TryGetValue(a, out int l) && l == i).Concat(pending).Distinct().ToList();
+            pending.Clear();
             if (!lastUse.ContainsKey(n.Id)) dying.Add(n.Id);
             foreach (var d in dying)
             {

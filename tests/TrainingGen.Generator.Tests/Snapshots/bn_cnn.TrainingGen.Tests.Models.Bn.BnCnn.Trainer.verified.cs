@@ -59,7 +59,6 @@ namespace TrainingGen.Tests.Models.Bn
             private readonly float[] _head_weight_grad; // [3, 64]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Head.Forward(Ops.Flatten(h))
             private readonly float[] _head_bias_grad; // [3]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Head.Forward(Ops.Flatten(h))
             private readonly float[] _dH; // [batch, 4, 4, 4]: reshape_grad: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-            private readonly float[] _dNorm_out_relu; // [batch, 4, 8, 8]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Norm.Forward(Conv.Forward(x))), 2)
             private readonly float[] _dNorm_out; // [batch, 4, 8, 8]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Norm.Forward(Conv.Forward(x)))
             private readonly float[] _norm_weight_grad; // [4]: batch_norm2d_dw: d(batch_norm)/dw = Σ g x̂ per channel: Norm.Forward(Conv.Forward(x))
             private readonly float[] _norm_bias_grad; // [4]: batch_norm2d_db: d(batch_norm)/db = Σ g per channel: Norm.Forward(Conv.Forward(x))
@@ -100,7 +99,6 @@ namespace TrainingGen.Tests.Models.Bn
                 _head_weight_grad = new float[3 * 64];
                 _head_bias_grad = new float[3];
                 _dH = new float[_batch * 4 * 4 * 4];
-                _dNorm_out_relu = new float[_batch * 4 * 8 * 8];
                 _dNorm_out = new float[_batch * 4 * 8 * 8];
                 _norm_weight_grad = new float[4];
                 _norm_bias_grad = new float[4];
@@ -340,4 +338,4 @@ namespace TrainingGen.Tests.Models.Bn
 //   h_flatten in _h_flatten [batch, 64] = Ops.Flatten(h)
 //   logits in _logits [batch, 3] = Head.Forward(Ops.Flatten(h))
 //   logits_cross_entropy in _logits_cross_entropy [] = Ops.CrossEntropy(logits, y)
-// Buffers: 17 for 19 values, 5912 bytes per sample in the batch + 964 bytes (without reuse: 7192 + 964); parameters 988 bytes (trainable 956 bytes, plus optimizer state per slot).
+// Buffers: 16 for 19 values, 4888 bytes per sample in the batch + 964 bytes (without reuse: 7192 + 964); parameters 988 bytes (trainable 956 bytes, plus optimizer state per slot).

@@ -49,16 +49,12 @@ namespace Demo.Vision
 
             // Value buffers of the forward and backward passes. A buffer is reused by later values of the
             // same size once everything that reads its earlier value has run (see BufferPlan).
-            private readonly float[] _Conv1_out; // [batch, 6, 24, 24]: conv2d: Conv1.Forward(x)
             private readonly float[] _Conv1_out_relu; // [batch, 6, 24, 24]: relu: Ops.Relu(Conv1.Forward(x))
             private readonly float[] _h; // [batch, 6, 12, 12]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-            private readonly float[] _Conv2_out; // [batch, 16, 8, 8]: conv2d: Conv2.Forward(h)
             private readonly float[] _Conv2_out_relu; // [batch, 16, 8, 8]: relu: Ops.Relu(Conv2.Forward(h))
             private readonly float[] _h2; // [batch, 16, 4, 4]: max_pool2d: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
             private readonly float[] _h_flatten; // [batch, 256]: holds h_flatten, then dH_flatten
-            private readonly float[] _Fc1_out; // [batch, 120]: holds Fc1_out, then dH2
             private readonly float[] _h3; // [batch, 120]: relu: Ops.Relu(Fc1.Forward(Ops.Flatten(h)))
-            private readonly float[] _Fc2_out; // [batch, 84]: holds Fc2_out, then dH
             private readonly float[] _h4; // [batch, 84]: relu: Ops.Relu(Fc2.Forward(h))
             private readonly float[] _logits; // [batch, 10]: linear: Fc3.Forward(h)
             private readonly float[] _logits_cross_entropy; // []: cross_entropy: Ops.CrossEntropy(logits, y)
@@ -73,12 +69,10 @@ namespace Demo.Vision
             private readonly float[] _net_fc_1_weight_grad; // [120, 256]: linear_dw: d(x·Wᵀ + b)/dW = gᵀ·x: Fc1.Forward(Ops.Flatten(h))
             private readonly float[] _net_fc_1_bias_grad; // [120]: linear_db: d(x·Wᵀ + b)/db = Σ_rows g: Fc1.Forward(Ops.Flatten(h))
             private readonly float[] _dH3; // [batch, 16, 4, 4]: reshape_grad: d(reshape(x))/dx = reshape(g) back: Ops.Flatten(h)
-            private readonly float[] _dConv2_out_relu; // [batch, 16, 8, 8]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
             private readonly float[] _dConv2_out; // [batch, 16, 8, 8]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv2.Forward(h))
             private readonly float[] _net_conv_2_weight_grad; // [16, 6, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv2.Forward(h)
             private readonly float[] _net_conv_2_bias_grad; // [16]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv2.Forward(h)
             private readonly float[] _dH4; // [batch, 6, 12, 12]: conv2d_dx: d(conv(x, W))/dx = conv_transpose(dy, W): Conv2.Forward(h)
-            private readonly float[] _dConv1_out_relu; // [batch, 6, 24, 24]: max_pool2d_grad: d(max_pool)/dx: g routed to each window's maximum: Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
             private readonly float[] _dConv1_out; // [batch, 6, 24, 24]: relu_grad: d(relu(a))/da = g * (y > 0): Ops.Relu(Conv1.Forward(x))
             private readonly float[] _net_conv_1_weight_grad; // [6, 1, 5, 5]: conv2d_dw: d(conv(x, W))/dW = Σ dy ⊗ patches(x): Conv1.Forward(x)
             private readonly float[] _net_conv_1_bias_grad; // [6]: conv2d_db: d(conv + b)/db = Σ_n,h,w dy: Conv1.Forward(x)
@@ -110,16 +104,12 @@ namespace Demo.Vision
                 _net_fc_2_bias = new float[84];
                 _net_fc_3_weight = new float[10 * 84];
                 _net_fc_3_bias = new float[10];
-                _Conv1_out = new float[_batch * 6 * 24 * 24];
                 _Conv1_out_relu = new float[_batch * 6 * 24 * 24];
                 _h = new float[_batch * 6 * 12 * 12];
-                _Conv2_out = new float[_batch * 16 * 8 * 8];
                 _Conv2_out_relu = new float[_batch * 16 * 8 * 8];
                 _h2 = new float[_batch * 16 * 4 * 4];
                 _h_flatten = new float[_batch * 256];
-                _Fc1_out = new float[_batch * 120];
                 _h3 = new float[_batch * 120];
-                _Fc2_out = new float[_batch * 84];
                 _h4 = new float[_batch * 84];
                 _logits = new float[_batch * 10];
                 _logits_cross_entropy = new float[1];
@@ -134,12 +124,10 @@ namespace Demo.Vision
                 _net_fc_1_weight_grad = new float[120 * 256];
                 _net_fc_1_bias_grad = new float[120];
                 _dH3 = new float[_batch * 16 * 4 * 4];
-                _dConv2_out_relu = new float[_batch * 16 * 8 * 8];
                 _dConv2_out = new float[_batch * 16 * 8 * 8];
                 _net_conv_2_weight_grad = new float[16 * 6 * 5 * 5];
                 _net_conv_2_bias_grad = new float[16];
                 _dH4 = new float[_batch * 6 * 12 * 12];
-                _dConv1_out_relu = new float[_batch * 6 * 24 * 24];
                 _dConv1_out = new float[_batch * 6 * 24 * 24];
                 _net_conv_1_weight_grad = new float[6 * 1 * 5 * 5];
                 _net_conv_1_bias_grad = new float[6];
@@ -406,10 +394,10 @@ namespace Demo.Vision
 }
 
 // Saved for the backward pass (forward values its rules read):
-//   Conv1_out in _Conv1_out [batch, 6, 24, 24] = Conv1.Forward(x)
+//   Conv1_out (not stored: the call that computes it stores Conv1_out_relu) [batch, 6, 24, 24] = Conv1.Forward(x)
 //   Conv1_out_relu in _Conv1_out_relu [batch, 6, 24, 24] = Ops.Relu(Conv1.Forward(x))
 //   h in _h [batch, 6, 12, 12] = Ops.MaxPool2d(Ops.Relu(Conv1.Forward(x)), 2)
-//   Conv2_out in _Conv2_out [batch, 16, 8, 8] = Conv2.Forward(h)
+//   Conv2_out (not stored: the call that computes it stores Conv2_out_relu) [batch, 16, 8, 8] = Conv2.Forward(h)
 //   Conv2_out_relu in _Conv2_out_relu [batch, 16, 8, 8] = Ops.Relu(Conv2.Forward(h))
 //   h2 in _h2 [batch, 16, 4, 4] = Ops.MaxPool2d(Ops.Relu(Conv2.Forward(h)), 2)
 //   h_flatten in _h_flatten [batch, 256] = Ops.Flatten(h)
@@ -417,4 +405,4 @@ namespace Demo.Vision
 //   h4 in _h4 [batch, 84] = Ops.Relu(Fc2.Forward(h))
 //   logits in _logits [batch, 10] = Fc3.Forward(h)
 //   logits_cross_entropy in _logits_cross_entropy [] = Ops.CrossEntropy(logits, y)
-// Buffers: 33 for 36 values, 84192 bytes per sample in the batch + 177712 bytes (without reuse: 86032 + 177712); parameters 177704 bytes (trainable 177704 bytes, plus optimizer state per slot).
+// Buffers: 27 for 36 values, 47536 bytes per sample in the batch + 177712 bytes (without reuse: 86032 + 177712); parameters 177704 bytes (trainable 177704 bytes, plus optimizer state per slot).

@@ -43,7 +43,6 @@ namespace Demo.Transfer
 
             // Value buffers of the forward and backward passes. A buffer is reused by later values of the
             // same size once everything that reads its earlier value has run (see BufferPlan).
-            private readonly float[] _Backbone_out; // [batch, 512]: linear: Backbone.Forward(x)
             private readonly float[] _Backbone_out_relu; // [batch, 512]: relu: Ops.Relu(Backbone.Forward(x))
             private readonly float[] _logits; // [batch, 10]: linear: Classifier.Forward(Ops.Relu(Backbone.Forward(x)))
             private readonly float[] _logits_cross_entropy; // []: cross_entropy: Ops.CrossEntropy(logits, y)
@@ -70,7 +69,6 @@ namespace Demo.Transfer
                 _backbone_bias = new float[512];
                 _classifier_weight = new float[10 * 512];
                 _classifier_bias = new float[10];
-                _Backbone_out = new float[_batch * 512];
                 _Backbone_out_relu = new float[_batch * 512];
                 _logits = new float[_batch * 10];
                 _logits_cross_entropy = new float[1];
@@ -268,4 +266,4 @@ namespace Demo.Transfer
 //   Backbone_out_relu in _Backbone_out_relu [batch, 512] = Ops.Relu(Backbone.Forward(x))
 //   logits in _logits [batch, 10] = Classifier.Forward(Ops.Relu(Backbone.Forward(x)))
 //   logits_cross_entropy in _logits_cross_entropy [] = Ops.CrossEntropy(logits, y)
-// Buffers: 8 for 8 values, 4176 bytes per sample in the batch + 20528 bytes (without reuse: 4176 + 20528); parameters 1071144 bytes (trainable 20520 bytes, plus optimizer state per slot).
+// Buffers: 7 for 8 values, 2128 bytes per sample in the batch + 20528 bytes (without reuse: 4176 + 20528); parameters 1071144 bytes (trainable 20520 bytes, plus optimizer state per slot).
