@@ -207,14 +207,25 @@ public static class SameRun
             }
         sb.AppendLine();
         sb.AppendLine("¹ Bytes allocated by the stepping thread and the kernel workers, the most over the rounds. ² Managed bytes on every thread of the process (TorchSharp's native allocations are not counted).");
+        sb.AppendLine("× is the median over rounds of each round's TorchSharp ÷ TrainingGen; its lowest and highest round:");
+        foreach (var name in caseNames)
+            foreach (int t in threads)
+                if (ours.TryGetValue((name, t), out var o) && theirs.TryGetValue((name, t), out var th) && th.Count > 0)
+                {
+                    var r = o.Zip(th, (a, b) => b.MedianUs / a.MedianUs).ToList();
+                    sb.AppendLine(string.Format(inv, "- {0}, {1} thread(s): {2:F2}× – {3:F2}×", name, t, r.Min(), r.Max()));
+                }
         if (threads.Contains(1) && threads.Contains(2))
         {
             sb.AppendLine();
             foreach (var name in caseNames)
             {
                 if (!ours.TryGetValue((name, 1), out var one) || !ours.TryGetValue((name, 2), out var two)) continue;
-                double s = Median(one.Zip(two, (a, b) => a.MedianUs / b.MedianUs));
-                sb.AppendLine(string.Format(inv, "- {0}: TrainingGen 2 threads is {1:F2}× its 1-thread speed.", name, s));
+                // per round: the two timings of a round were taken minutes apart at most, so on a host whose speed
+                // drifts the spread of these ratios says more than either side's median alone
+                var perRound = one.Zip(two, (a, b) => a.MedianUs / b.MedianUs).ToList();
+                sb.AppendLine(string.Format(inv, "- {0}: TrainingGen 2 threads is {1:F2}× its 1-thread speed (per round: {2}).", name, Median(perRound),
+                    string.Join(", ", perRound.Select(r => r.ToString("F2", inv)))));
             }
         }
         return sb.ToString();
