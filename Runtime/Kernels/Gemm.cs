@@ -21,8 +21,9 @@ namespace TrainingGen.Kernels;
 /// <see cref="Vector{T}"/> loop otherwise. Every micro-kernel computes each element of C as the same
 /// chain of fused multiply-adds over k, so the AVX-512 and AVX2 kernels give the same bits. Packing buffers are per thread,
 /// grown once to the largest size seen, so calls do not allocate. Large products run on the
-/// <see cref="WorkerPool"/>: C is split into blocks of whole columns (or rows) on the tile grid, so
-/// every element is the same sum over k in the same order whatever the thread count (same bits).
+/// <see cref="WorkerPool"/>: C is split into blocks of whole columns (or rows) on the tile grid, one per
+/// thread, sized to each thread's measured speed (Gemm.Balance.cs), so every element is the same sum
+/// over k in the same order whatever the thread count and the shares (same bits).
 /// </remarks>
 public static unsafe partial class Gemm
 {
@@ -182,6 +183,17 @@ public static unsafe partial class Gemm
             job.SplitColumns = dot ? !fewColumns : m < n || (m == n && !transA);
             int extent = job.SplitColumns ? n : m, unit = dot ? (fewColumns ? DotRows : dot512 ? DotColumns512 : 3) : job.SplitColumns ? nrw : MR;
             int units = (extent + unit - 1) / unit;
+            if (!dot && BalancedSplit && threads <= Balance.MaxThreads && units >= threads)
+            {
+                // one share per thread, sized to the threads' measured speeds (Gemm.Balance.cs)
+                int slot = Balance.Slot(m, n, k, transA, transB, threads);
+                int* bounds = stackalloc int[threads + 1];
+                long* ticks = stackalloc long[threads];
+                Balance.Bounds(slot, threads, units, unit, extent, bounds);
+                job.Bounds = bounds; job.Ticks = ticks;
+                if (WorkerPool.ForEachThread(threads, in job, &RunShare) == threads) Balance.Update(slot, threads, bounds, ticks);
+                return;
+            }
             int blocks = Math.Min(units, threads * BlocksPerThread);
             job.Chunk = (units + blocks - 1) / blocks * unit;
             WorkerPool.For((extent + job.Chunk - 1) / job.Chunk, in job, &RunBlock);
@@ -200,7 +212,8 @@ public static unsafe partial class Gemm
     [ThreadStatic] private static long? t_parallelMinProduct;
 
     /// <summary>
-    /// Blocks per thread when a product is split: one. Every block packs the whole of the operand it
+    /// Blocks per thread when a product is split into equal blocks handed out in turn (the dot kernels'
+    /// splits; packed products get one share per thread sized to its speed, <see cref="Balance"/>): one. Every block packs the whole of the operand it
     /// shares with the others, and inside a training step half of that operand was written by the other
     /// core (about 15 ns a cache line to fetch), so more blocks cost more than the balance they buy:
     /// interleaved in one process, mlp-big's 2-thread step took 11.7–12.0 ms with 1 block per thread,
@@ -220,6 +233,9 @@ public static unsafe partial class Gemm
         public float* A, B, C;
         /// <summary>Null, or the n values every row of C starts as (β is then 1).</summary>
         public float* Bias;
+        /// <summary>A balanced split's share boundaries (threads + 1) and each thread's time (Gemm.Balance.cs).</summary>
+        public int* Bounds;
+        public long* Ticks;
         public Epilogue Epilogue;
     }
 

@@ -33,6 +33,7 @@ public static unsafe class WorkerPool
     private static void* s_state;
     private static int s_count;
     private static int s_next;
+    private static bool s_perThread;
     private static int s_pending;
     private static Exception? s_error;
 
@@ -49,16 +50,32 @@ public static unsafe class WorkerPool
     /// <see cref="KernelThreads.Current"/> threads and returns when all are done. An exception thrown by
     /// a body stops the remaining indices and is rethrown here (the first one).
     /// </summary>
-    public static void For<TState>(int count, in TState state, delegate*<in TState, int, void> body) where TState : unmanaged
+    public static void For<TState>(int count, in TState state, delegate*<in TState, int, void> body) where TState : unmanaged =>
+        Run(count, in state, body, perThread: false);
+
+    /// <summary>
+    /// Like <see cref="For{TState}"/> with <paramref name="count"/> ≤ <see cref="KernelThreads.Current"/>, but index
+    /// <c>i</c> runs on participant <c>i</c> (the caller is 0, worker w is w + 1), each on its own thread, so a
+    /// caller can give the threads shares of unequal size and time each one. Returns how many threads
+    /// took part: <paramref name="count"/>, or 1 when it ran every index inline on the caller (nested call,
+    /// pool busy, one thread allowed), where the indices run in order.
+    /// </summary>
+    internal static int ForEachThread<TState>(int count, in TState state, delegate*<in TState, int, void> body) where TState : unmanaged
     {
-        if (count <= 0) return;
+        if (count > KernelThreads.Current) throw new ArgumentOutOfRangeException(nameof(count), count, "ForEachThread: more indices than threads allowed.");
+        return Run(count, in state, body, perThread: true);
+    }
+
+    private static int Run<TState>(int count, in TState state, delegate*<in TState, int, void> body, bool perThread) where TState : unmanaged
+    {
+        if (count <= 0) return 0;
         if (body == null) throw new ArgumentNullException(nameof(body));
         TState copy = state;
         int threads = Math.Min(KernelThreads.Current, count);
         if (threads <= 1 || t_inside || !Monitor.TryEnter(s_gate))
         {
             for (int i = 0; i < count; i++) body(in copy, i);
-            return;
+            return 1;
         }
         try
         {
@@ -69,6 +86,7 @@ public static unsafe class WorkerPool
             s_state = &copy;
             s_count = count;
             s_next = 0;
+            s_perThread = perThread;
             s_pending = helpers;
             s_error = null;
             long generation = (Volatile.Read(ref s_job) >> 32) + 1;
@@ -76,7 +94,7 @@ public static unsafe class WorkerPool
             for (int w = 0; w < helpers; w++) s_workers[w].Wake();
 
             t_inside = true;
-            try { RunItems(); }
+            try { RunItems(0); }
             finally { t_inside = false; }
 
             // The workers read `copy` on this stack: wait for every one of them, even after an exception.
@@ -86,6 +104,7 @@ public static unsafe class WorkerPool
             s_error = null;
             s_state = null;
             if (error is not null) ExceptionDispatchInfo.Throw(error);
+            return threads;
         }
         finally
         {
@@ -115,12 +134,14 @@ public static unsafe class WorkerPool
     private static void Invoke<TState>(void* body, void* state, int i) where TState : unmanaged =>
         ((delegate*<in TState, int, void>)body)(in *(TState*)state, i);
 
-    private static void RunItems()
+    /// <summary>Runs indices of the current job: the next free ones, or with <see cref="s_perThread"/> only <paramref name="participant"/>'s.</summary>
+    private static void RunItems(int participant)
     {
         int count = s_count;
+        bool once = s_perThread;
         while (true)
         {
-            int i = Interlocked.Increment(ref s_next) - 1;
+            int i = once ? participant : Interlocked.Increment(ref s_next) - 1;
             if (i >= count) return;
             try
             {
@@ -132,6 +153,7 @@ public static unsafe class WorkerPool
                 Volatile.Write(ref s_next, count);
                 return;
             }
+            if (once) return;
         }
     }
 
@@ -176,7 +198,7 @@ public static unsafe class WorkerPool
                 long job = WaitForJob();
                 _seen = (int)(job >> 32);
                 if (_index >= (int)(uint)job) continue; // not taking part in this one
-                RunItems();
+                RunItems(_index + 1);
                 Volatile.Write(ref AllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
                 Interlocked.Decrement(ref s_pending);
             }

@@ -83,3 +83,80 @@ public class ParallelGemmTests
         }
     }
 }
+
+/// <summary>
+/// Split products give each thread one share sized to its measured speed (Gemm.Balance.cs): any shares
+/// give the 1-thread bits, every thread keeps at least one tile of work, and the shares follow the
+/// measured speeds within bounds.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public unsafe class BalancedSplitTests
+{
+    [SetUp] public void SplitEverything() => Gemm.ParallelMinProduct = 1 << 12;
+    [TearDown] public void Restore() { Gemm.ParallelMinProduct = 1L << 22; Gemm.BalancedSplit = true; }
+
+    private static float[] Product(int threads, bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[] bias)
+    {
+        var c = new float[m * n];
+        using var scope = KernelThreads.Use(threads);
+        Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n, default, bias);
+        return c;
+    }
+
+    [TestCase(256, 1024, 1024, false, true)]  // x·Wᵀ, split by columns
+    [TestCase(1024, 1024, 256, true, false)]  // dyᵀ·x, split by rows
+    [TestCase(256, 1024, 1024, false, false)] // dy·W
+    [TestCase(67, 301, 259, false, false)]    // edges everywhere
+    public void Uneven_shares_give_the_bits_of_one_thread(int m, int n, int k, bool ta, bool tb)
+    {
+        var rng = new Random(m + n + k);
+        float[] R(int count) { var v = new float[count]; for (int i = 0; i < count; i++) v[i] = (float)(rng.NextDouble() * 2 - 1); return v; }
+        var a = R(m * k); var b = R(k * n); var bias = R(n);
+        var one = Product(1, ta, tb, m, n, k, a, b, bias);
+        foreach (var shares in new[] { new[] { 0.05f, 0.95f }, new[] { 0.9f, 0.1f }, new[] { 0.6f, 0.1f, 0.3f }, new[] { 0f, 0f, 1f } })
+        {
+            Gemm.Balance.Set(m, n, k, ta, tb, shares);
+            var many = Product(shares.Length, ta, tb, m, n, k, a, b, bias);
+            for (int i = 0; i < one.Length; i++)
+                if (BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(many[i]))
+                    Assert.Fail($"shares [{string.Join(", ", shares)}] differ from 1 thread at element {i}: {many[i]:R} vs {one[i]:R}");
+        }
+    }
+
+    [Test]
+    public void Every_thread_gets_at_least_one_tile_and_the_shares_cover_the_extent()
+    {
+        int slot = Gemm.Balance.Slot(100, 200, 300, false, false, 3);
+        Gemm.Balance.Set(100, 200, 300, false, false, 0f, 0f, 1f);
+        int* bounds = stackalloc int[4];
+        Gemm.Balance.Bounds(slot, 3, units: 7, unit: 32, extent: 200, bounds);
+        Assert.That(new[] { bounds[0], bounds[1], bounds[2], bounds[3] }, Is.EqualTo(new[] { 0, 32, 64, 200 }));
+        Gemm.Balance.Set(100, 200, 300, false, false, 1f, 0f, 0f);
+        Gemm.Balance.Bounds(slot, 3, units: 7, unit: 32, extent: 200, bounds);
+        Assert.That(new[] { bounds[0], bounds[1], bounds[2], bounds[3] }, Is.EqualTo(new[] { 0, 160, 192, 200 }));
+    }
+
+    [Test]
+    public void Shares_move_toward_the_measured_speeds_and_stay_within_bounds()
+    {
+        int slot = Gemm.Balance.Slot(300, 400, 500, true, false, 2);
+        Gemm.Balance.Set(300, 400, 500, true, false, 0.5f, 0.5f);
+        int* bounds = stackalloc int[] { 0, 200, 400 };
+        long* ticks = stackalloc long[] { 100, 200 }; // thread 0 twice as fast: the ideal share is 2/3
+        Gemm.Balance.Update(slot, 2, bounds, ticks);
+        var s = Gemm.Balance.Shares(slot, 2);
+        Assert.That(s[0], Is.EqualTo(0.75f * 0.5f + 0.25f * (2f / 3)).Within(1e-6f), "smoothed toward 2/3");
+        for (int i = 0; i < 50; i++) Gemm.Balance.Update(slot, 2, bounds, ticks);
+        s = Gemm.Balance.Shares(slot, 2);
+        Assert.That(s[0], Is.EqualTo(2f / 3).Within(0.01f), "settles at the speed ratio");
+        ticks[1] = 100_000; // a thread 1000× slower: its share stops at half an equal share
+        for (int i = 0; i < 50; i++) Gemm.Balance.Update(slot, 2, bounds, ticks);
+        s = Gemm.Balance.Shares(slot, 2);
+        Assert.That(s[1], Is.EqualTo(0.25f).Within(1e-6f));
+        Assert.That(s[0], Is.EqualTo(0.75f).Within(1e-6f));
+        ticks[1] = 0; // a share too short to time leaves the estimate alone
+        Gemm.Balance.Update(slot, 2, bounds, ticks);
+        Assert.That(Gemm.Balance.Shares(slot, 2), Is.EqualTo(s));
+    }
+}

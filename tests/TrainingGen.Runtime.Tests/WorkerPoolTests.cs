@@ -120,4 +120,72 @@ public unsafe class WorkerPoolTests
         }
         Assert.That(KernelThreads.Current, Is.EqualTo(before));
     }
+
+    private struct Owners
+    {
+        public int* ThreadIds;
+        public int* Order;
+        public int* Next;
+    }
+
+    private static void Record(in Owners s, int i)
+    {
+        s.ThreadIds[i] = Environment.CurrentManagedThreadId;
+        s.Order[Interlocked.Increment(ref *s.Next) - 1] = i;
+        Thread.SpinWait(2000); // long enough that one thread could take a second index if it were free to
+    }
+
+    [Test]
+    public void Each_thread_runs_exactly_its_own_index([Values(2, 3)] int threads)
+    {
+        var ids = new int[threads]; var order = new int[threads]; int next = 0;
+        using var scope = KernelThreads.Use(threads);
+        for (int round = 0; round < 20; round++)
+        {
+            Array.Clear(ids); next = 0;
+            int ran;
+            fixed (int* t = ids, o = order)
+            {
+                var s = new Owners { ThreadIds = t, Order = o, Next = &next };
+                ran = WorkerPool.ForEachThread(threads, in s, &Record);
+            }
+            Assert.That(ran, Is.EqualTo(threads));
+            Assert.That(ids[0], Is.EqualTo(Environment.CurrentManagedThreadId), "index 0 runs on the caller");
+            Assert.That(ids, Is.Unique, "one thread per index");
+        }
+    }
+
+    private static void RecordNested(in Owners s, int i)
+    {
+        // from inside a body: every index inline on this thread, in order, and 1 is returned
+        var inner = stackalloc int[2]; var order = stackalloc int[2]; int next = 0;
+        var nested = new Owners { ThreadIds = inner, Order = order, Next = &next };
+        int ran = WorkerPool.ForEachThread(2, in nested, &Record);
+        s.ThreadIds[i] = ran == 1 && inner[0] == Environment.CurrentManagedThreadId && inner[1] == inner[0] && order[0] == 0 && order[1] == 1 ? 1 : -1;
+    }
+
+    [Test]
+    public void Per_thread_calls_run_inline_and_in_order_when_nested_or_alone()
+    {
+        var ok = new int[2]; var order = new int[2]; int next = 0;
+        using (KernelThreads.Use(2))
+            fixed (int* t = ok, o = order)
+            {
+                var s = new Owners { ThreadIds = t, Order = o, Next = &next };
+                WorkerPool.ForEachThread(2, in s, &RecordNested);
+            }
+        Assert.That(ok, Is.All.EqualTo(1));
+
+        var ids = new int[3]; next = 0;
+        using (KernelThreads.Use(1))
+        {
+            fixed (int* t = ids, o = order)
+            {
+                var s = new Owners { ThreadIds = t, Order = o, Next = &next };
+                Assert.Throws<ArgumentOutOfRangeException>(() => ForEachThread(3, s), "more indices than threads");
+            }
+        }
+    }
+
+    private static int ForEachThread(int count, Owners s) => WorkerPool.ForEachThread(count, in s, &Record);
 }
