@@ -279,7 +279,7 @@ public static unsafe partial class Gemm
             // few rows: the whole block is still in cache
             ApplyEpilogue(in j.Epilogue, c, j.Ldc, row0, m, col0, n);
         }
-        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Kernel, j.Nrw, j.TransposeAvx, in j.Epilogue, row0, col0, bias);
+        else Packed(j.TransA, j.TransB, m, n, j.K, j.Alpha, a, j.Lda, b, j.Ldb, j.Beta, c, j.Ldc, j.Kernel, j.Nrw, j.TransposeAvx, in j.Epilogue, row0, col0, bias, j.M, j.N);
     }
 
     /// <summary>Sets each of <paramref name="rows"/> rows of the block at <paramref name="c"/> to the <paramref name="cols"/> values at <paramref name="bias"/>.</summary>
@@ -292,11 +292,14 @@ public static unsafe partial class Gemm
     /// <summary>The blocked, packed product on this thread (packing buffers are this thread's).</summary>
     private static void Packed(bool transA, bool transB, int m, int n, int k, float alpha,
         float* pa, int lda, float* pb, int ldb, float beta, float* pcm, int ldc, MicroKernel kernel, int nrw, bool transposeAvx,
-        in Epilogue epilogue, int row0, int col0, float* bias)
+        in Epilogue epilogue, int row0, int col0, float* bias, int wholeM, int wholeN)
     {
+        // The buffers are sized for the whole product (wholeM × wholeN), not this block: a thread's share of
+        // a split product changes from call to call (Gemm.Balance.cs), and must never need a larger buffer
+        // than the one the thread already has (no allocation per step).
         int kcMax = Math.Min(k, KC);
-        int needA = RoundUp(Math.Min(m, MC), MR) * kcMax;
-        int needB = RoundUp(Math.Min(n, NC), nrw) * kcMax;
+        int needA = RoundUp(Math.Min(Math.Max(m, wholeM), MC), MR) * kcMax;
+        int needB = RoundUp(Math.Min(Math.Max(n, wholeN), NC), nrw) * kcMax;
         var packA = t_packA;
         if (packA is null || packA.Length < needA + 8) t_packA = packA = GC.AllocateUninitializedArray<float>(Math.Max(needA + 8, 4096), pinned: true);
         var packB = t_packB;

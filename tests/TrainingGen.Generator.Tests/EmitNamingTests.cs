@@ -3,13 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NUnit.Framework;
 using TrainingGen.Generator.Emit;
-using TrainingGen.Generator.Frontend;
 using TrainingGen.Generator.Model;
 using TrainingGen.Tests.Harness;
 
@@ -20,18 +17,8 @@ public class EmitNamingTests
 {
     private static (TrainingModelIr Ir, BackwardPlan Plan) Differentiate(string source)
     {
-        var compilation = GeneratorHarness.CreateCompilation(source);
-        foreach (var tree in compilation.SyntaxTrees)
-        {
-            var semantic = compilation.GetSemanticModel(tree);
-            foreach (var cls in tree.GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>())
-                if (semantic.GetDeclaredSymbol(cls) is INamedTypeSymbol type && type.GetAttributes().Any(a => a.AttributeClass?.Name == "TrainingModelAttribute"))
-                {
-                    var ir = ModelParser.Parse(type, compilation, CancellationToken.None).Value!;
-                    return (ir, Autodiff.Differentiate(ir));
-                }
-        }
-        throw new InvalidOperationException("no training model in the source");
+        var (_, ir, plan) = GeneratorHarness.Differentiate(source).FirstOrDefault();
+        return ir is null ? throw new InvalidOperationException("no training model in the source") : (ir, plan);
     }
 
     private static string ModelFile(string name) => File.ReadAllText(Path.Combine(Snapshot.TestsDirectory(), "Models", name));

@@ -2,12 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Threading;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NUnit.Framework;
 using TrainingGen.Generator.Emit;
-using TrainingGen.Generator.Frontend;
 using TrainingGen.Generator.Model;
 using TrainingGen.Tests.Harness;
 
@@ -21,18 +17,7 @@ namespace TrainingGen.Tests;
 /// </summary>
 public class FusionPlanTests
 {
-    private static IEnumerable<(string Name, TrainingModelIr Ir, BackwardPlan Plan)> Models(string source)
-    {
-        var compilation = GeneratorHarness.CreateCompilation(source);
-        foreach (var tree in compilation.SyntaxTrees)
-        {
-            var semantic = compilation.GetSemanticModel(tree);
-            foreach (var cls in tree.GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>())
-                if (semantic.GetDeclaredSymbol(cls) is INamedTypeSymbol type && type.GetAttributes().Any(a => a.AttributeClass?.Name == "TrainingModelAttribute")
-                    && ModelParser.Parse(type, compilation, CancellationToken.None).Value is { } ir)
-                    yield return (type.Name, ir, Autodiff.Differentiate(ir));
-        }
-    }
+    private static IEnumerable<(string Name, TrainingModelIr Ir, BackwardPlan Plan)> Models(string source) => GeneratorHarness.Differentiate(source);
 
     private static IEnumerable<TestCaseData> Sources()
     {

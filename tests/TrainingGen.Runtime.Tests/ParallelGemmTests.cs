@@ -124,6 +124,33 @@ public unsafe class BalancedSplitTests
         }
     }
 
+    [TestCase(256, 1024, 1024, false, true)]  // split by columns: the B buffer follows a share's width
+    [TestCase(200, 96, 512, true, false)]     // split by rows, shares below a packed A block (144 rows): so would the A buffer
+    public void Changing_shares_never_grow_a_packing_buffer(int m, int n, int k, bool ta, bool tb)
+    {
+        var a = new float[m * k]; var b = new float[k * n]; var bias = new float[n]; var c = new float[m * n];
+        for (int i = 0; i < a.Length; i++) a[i] = i % 7 - 3;
+        for (int i = 0; i < b.Length; i++) b[i] = i % 5 - 2;
+        using var scope = KernelThreads.Use(2);
+        // warm up at equal shares (each thread's buffers are sized here), twice: the first call also
+        // compiles and starts the worker
+        var equal = new[] { 0.5f, 0.5f };
+        for (int i = 0; i < 2; i++)
+        {
+            Gemm.Balance.Set(m, n, k, ta, tb, equal);
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n, default, bias);
+        }
+        var extremes = new[] { new[] { 0.05f, 0.95f }, new[] { 0.95f, 0.05f } };
+        long before = GC.GetAllocatedBytesForCurrentThread() + WorkerPool.WorkerAllocatedBytes;
+        foreach (var shares in extremes)
+        {
+            Gemm.Balance.Set(m, n, k, ta, tb, shares);
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n, default, bias);
+        }
+        long after = GC.GetAllocatedBytesForCurrentThread() + WorkerPool.WorkerAllocatedBytes;
+        Assert.That(after - before, Is.Zero, "a share larger than any before must fit the buffers the thread has");
+    }
+
     [Test]
     public void Every_thread_gets_at_least_one_tile_and_the_shares_cover_the_extent()
     {
