@@ -51,7 +51,7 @@ internal sealed class HarnessRun
 /// with step tracking and <see cref="TrainingModelAnalyzer"/> through
 /// <see cref="CompilationWithAnalyzers"/>, and collects everything they report.
 /// </summary>
-internal static class GeneratorHarness
+internal static partial class GeneratorHarness
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
@@ -109,23 +109,6 @@ internal static class GeneratorHarness
 
     /// <summary>Runs generator + analyzer over <paramref name="sources"/> (File0.cs, File1.cs, ...).</summary>
     public static HarnessRun Run(params string[] sources) => Run(CreateCompilation(sources));
-
-    /// <summary>
-    /// The generator's front end and autodiff on every [TrainingModel] class of <paramref name="source"/>
-    /// that parses, in declaration order: for tests of the stages between them and the emitters.
-    /// </summary>
-    public static IEnumerable<(string Name, TrainingGen.Generator.Model.TrainingModelIr Ir, TrainingGen.Generator.Emit.BackwardPlan Plan)> Differentiate(string source)
-    {
-        var compilation = CreateCompilation(source);
-        foreach (var tree in compilation.SyntaxTrees)
-        {
-            var semantic = compilation.GetSemanticModel(tree);
-            foreach (var cls in tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>())
-                if (semantic.GetDeclaredSymbol(cls) is INamedTypeSymbol type && type.GetAttributes().Any(a => a.AttributeClass?.Name == "TrainingModelAttribute")
-                    && TrainingGen.Generator.Frontend.ModelParser.Parse(type, compilation, CancellationToken.None).Value is { } ir)
-                    yield return (type.Name, ir, TrainingGen.Generator.Emit.Autodiff.Differentiate(ir));
-        }
-    }
 
     /// <summary>
     /// Runs the generator (through <paramref name="driver"/> if given, so a caller can keep a driver
