@@ -71,6 +71,13 @@ public static unsafe partial class Gemm
             bounds[threads] = extent;
         }
 
+        /// <summary>Equal shares on the grid of <paramref name="unit"/>, laid out like <see cref="Bounds"/>'s.</summary>
+        public static void EqualBounds(int threads, int units, int unit, int extent, int* bounds)
+        {
+            for (int t = 0; t < threads; t++) bounds[t] = units * t / threads * unit;
+            bounds[threads] = extent;
+        }
+
         /// <summary>Sets a shape's shares (tests: uneven splits on demand).</summary>
         internal static void Set(int m, int n, int k, bool transA, bool transB, params float[] shares)
         {

@@ -167,7 +167,9 @@ public static unsafe partial class Gemm
         fixed (float* pa = a, pb = b, pcm = c, pbias = rowBias)
         {
             job.A = pa; job.B = pb; job.C = pcm; job.Bias = pbias;
-            int threads = (long)m * n * k >= ParallelMinProduct ? Math.Min(KernelThreads.Current, MaxUsefulThreads(m, n, nrw)) : 1;
+            int threads = (long)m * n * k >= ParallelMinProduct || Traffic(m, n, k) >= ParallelMinTraffic
+                ? Math.Min(KernelThreads.Current, MaxUsefulThreads(m, n, nrw)) : 1;
+            t_lastThreads = threads;
             if (threads <= 1)
             {
                 Run(in job, m, n, pa, pb, pcm, 0, 0);
@@ -185,13 +187,18 @@ public static unsafe partial class Gemm
             int units = (extent + unit - 1) / unit;
             if (!dot && BalancedSplit && threads <= Balance.MaxThreads && units >= threads)
             {
-                // one share per thread, sized to the threads' measured speeds (Gemm.Balance.cs)
-                int slot = Balance.Slot(m, n, k, transA, transB, threads);
+                // One share per thread, sized to the threads' measured speeds (Gemm.Balance.cs). A product
+                // split only for its traffic gets equal shares instead: its time is the memory's, not the
+                // core's, and equal shares line up with the next memory-bound kernel's (a bias gradient
+                // split by columns), so each core reads back what it wrote.
+                bool timed = (long)m * n * k >= ParallelMinProduct;
+                int slot = timed ? Balance.Slot(m, n, k, transA, transB, threads) : -1;
                 int* bounds = stackalloc int[threads + 1];
                 long* ticks = stackalloc long[threads];
-                Balance.Bounds(slot, threads, units, unit, extent, bounds);
+                if (timed) Balance.Bounds(slot, threads, units, unit, extent, bounds);
+                else Balance.EqualBounds(threads, units, unit, extent, bounds);
                 job.Bounds = bounds; job.Ticks = ticks;
-                if (WorkerPool.ForEachThread(threads, in job, &RunShare) == threads) Balance.Update(slot, threads, bounds, ticks);
+                if (WorkerPool.ForEachThread(threads, in job, &RunShare) == threads && timed) Balance.Update(slot, threads, bounds, ticks);
                 return;
             }
             int blocks = Math.Min(units, threads * BlocksPerThread);
@@ -210,6 +217,25 @@ public static unsafe partial class Gemm
     internal static long ParallelMinProduct { get => t_parallelMinProduct ?? (1L << 22); set => t_parallelMinProduct = value; }
 
     [ThreadStatic] private static long? t_parallelMinProduct;
+
+    /// <summary>
+    /// Products that move at least this many floats (A, B and C once each) also run on several threads,
+    /// however few multiply-adds they do: 512 KB, twice a core's L2 share of the data they touch. Such a
+    /// product is bound by memory, not arithmetic, and its operands were mostly written by the previous
+    /// product, split the same way: mlp-big's last input gradient (256×1024 from k = 10, masked by a ReLU
+    /// output written half by each core) took 128 µs on one thread and 231 µs on one of two before this
+    /// rule, when the other core's half of its mask had to cross over.
+    /// </summary>
+    internal static long ParallelMinTraffic { get => t_parallelMinTraffic ?? (1L << 17); set => t_parallelMinTraffic = value; }
+
+    [ThreadStatic] private static long? t_parallelMinTraffic;
+
+    /// <summary>Threads the latest packed or dot product called on this thread was allowed (tests of the split rules).</summary>
+    internal static int LastThreads => t_lastThreads;
+
+    [ThreadStatic] private static int t_lastThreads;
+
+    private static long Traffic(int m, int n, int k) => (long)m * n + (long)m * k + (long)k * n;
 
     /// <summary>
     /// Blocks per thread when a product is split into equal blocks handed out in turn (the dot kernels'

@@ -124,7 +124,9 @@ internal static class AdamMath
             job.P = p; job.G = g; job.M = m; job.V = v; job.VMax = vmax;
             // Elements are independent: blocks on several threads give the same bits as one loop.
             int blocks = (param.Length + ParallelBlock - 1) / ParallelBlock;
+            int threads = Math.Min(Kernels.KernelThreads.Current, blocks);
             if (blocks <= 1) UpdateRange(in job, 0, param.Length);
+            else if (ContiguousShares && threads > 1) { job.Threads = threads; Kernels.WorkerPool.ForEachThread(threads, in job, &UpdateShare); }
             else Kernels.WorkerPool.For(blocks, in job, &UpdateBlock);
         }
     }
@@ -132,12 +134,31 @@ internal static class AdamMath
     /// <summary>Elements per parallel block of the update (about 50 µs of work).</summary>
     private const int ParallelBlock = 32 * 1024;
 
+    /// <summary>
+    /// Whether a split update gives thread i the i-th of equal contiguous shares (the default) instead of
+    /// blocks handed out in turn (tests and A/B runs). Adam is bound by memory (7 floats moved per
+    /// element), and its gradient was just written by a weight-gradient product that gave each thread a
+    /// contiguous block of rows: with the same layout each core reads back mostly what it wrote. mlp-big on
+    /// 2 threads, in-process A/B: the update 5–10 % faster, the step 2.5 % faster.
+    /// </summary>
+    internal static bool ContiguousShares { get => t_contiguous ?? true; set => t_contiguous = value; }
+
+    [ThreadStatic] private static bool? t_contiguous;
+
     private unsafe struct AdamJob
     {
-        public int Length;
+        public int Length, Threads;
         public double StepSize, Bc2Sqrt, Beta1, Beta2, Eps, Wd, Decay;
         public bool L2, Decay1, Ams;
         public float* P, G, M, V, VMax;
+    }
+
+    private static void UpdateShare(in AdamJob j, int t)
+    {
+        // Shares on a 64-element grid (whole cache lines of each array); the last thread takes the rest.
+        int start = (int)((long)j.Length * t / j.Threads) & ~63;
+        int end = t == j.Threads - 1 ? j.Length : (int)((long)j.Length * (t + 1) / j.Threads) & ~63;
+        UpdateRange(in j, start, end);
     }
 
     private static void UpdateBlock(in AdamJob j, int block)

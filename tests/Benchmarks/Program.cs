@@ -7,6 +7,7 @@
 //   dotnet run -c Release --project tests/Benchmarks -- --check                 bytes allocated per step, fails if any
 //   dotnet run -c Release --project tests/Benchmarks -- --conv [rounds]         convolution variants per shape, interleaved
 //   dotnet run -c Release --project tests/Benchmarks -- --cnn-ab [rounds]       cnn step before/after the direct convolutions, interleaved
+//   dotnet run -c Release --project tests/Benchmarks -- --mlp-big-parts [rounds] mlp-big's step kernel by kernel, 1 vs 2 threads
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -27,6 +28,7 @@ if (args.Contains("--peer")) return TrainingGen.Benchmarks.Peer.SameRun.Run(args
 int Rounds(int fallback) => args.Length > 1 && int.TryParse(args[1], out int r) ? r : fallback;
 if (args.Length > 0 && args[0] == "--conv") return ConvTable.Run(Rounds(9));
 if (args.Length > 0 && args[0] == "--cnn-parts") return ConvTable.RunParts(Rounds(5));
+if (args.Length > 0 && args[0] == "--mlp-big-parts") return MlpBigParts.Run(Rounds(7));
 if (args.Length > 0 && args[0] == "--cnn-ab") return ConvTable.RunStepAb(Rounds(9));
 
 bool quick = args.Contains("--quick");

@@ -6,7 +6,8 @@ using TrainingGen.Optimizers;
 namespace TrainingGen.Runtime.Tests;
 
 /// <summary>
-/// Optimizer updates of a parameter split over the kernel threads (blocks of 32 K or 64 K elements):
+/// Optimizer updates of a parameter split over the kernel threads (Adam: one contiguous share per thread;
+/// SGD: blocks of 64 K elements):
 /// the same bits for 1, 2 and 3 threads, and Adam's first steps equal to torch.optim's equations in float64.
 /// </summary>
 [TestFixture]
@@ -51,6 +52,20 @@ public class OptimizerThreadTests
             Assert.That(many.Param, Is.EqualTo(one.Param), $"{kind} parameter, {threads} threads");
             for (int k = 0; k < one.State.Length; k++) Assert.That(many.State[k], Is.EqualTo(one.State[k]), $"{kind} state {k}, {threads} threads");
         }
+    }
+
+    [Test]
+    public void Adam_shares_and_adam_blocks_give_the_same_bits([Values("adam", "adamw")] string kind)
+    {
+        var shares = Run(kind, 3, 2);
+        AdamMath.ContiguousShares = false;
+        try
+        {
+            var blocks = Run(kind, 3, 2);
+            Assert.That(blocks.Param, Is.EqualTo(shares.Param));
+            for (int k = 0; k < shares.State.Length; k++) Assert.That(blocks.State[k], Is.EqualTo(shares.State[k]), $"state {k}");
+        }
+        finally { AdamMath.ContiguousShares = true; }
     }
 
     [Test]

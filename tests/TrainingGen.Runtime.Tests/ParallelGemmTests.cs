@@ -187,3 +187,63 @@ public unsafe class BalancedSplitTests
         Assert.That(Gemm.Balance.Shares(slot, 2), Is.EqualTo(s));
     }
 }
+
+/// <summary>
+/// Products split for their memory traffic alone (few multiply-adds, a large A, B or C): mlp-big's last
+/// layer, whose 256×1024 input gradient is computed from k = 10. Production thresholds throughout.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class TrafficSplitTests
+{
+    [TearDown] public void Restore() { Gemm.ParallelMinProduct = 1L << 22; Gemm.ParallelMinTraffic = 1L << 17; }
+
+    private static float[] Random(Random rng, int count)
+    {
+        var v = new float[count];
+        for (int i = 0; i < count; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    private static unsafe (float[] C, int Threads) Product(int threads, bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[] mask)
+    {
+        var c = new float[m * n];
+        using var scope = KernelThreads.Use(threads);
+        fixed (float* pm = mask)
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n, Gemm.Epilogue.ReluMask(pm, n));
+        return (c, Gemm.LastThreads);
+    }
+
+    [TestCase(256, 1024, 10, false, false)] // dy·W of mlp-big's last layer (C of 1 MB), split by columns, masked by a ReLU
+    [TestCase(10, 1024, 256, true, false)]  // its dyᵀ·x (B of 1 MB), split by columns
+    [TestCase(256, 10, 1024, false, true)]  // its x·Wᵀ (A of 1 MB): the dot kernel, split by rows
+    [TestCase(131, 1001, 7, false, false)]  // edges everywhere
+    public void A_product_split_for_its_traffic_gives_the_bits_of_one_thread(int m, int n, int k, bool ta, bool tb)
+    {
+        Assert.That((long)m * n * k, Is.LessThan(Gemm.ParallelMinProduct), "below the multiply-add threshold");
+        var rng = new Random(m * 7 + n + k);
+        var a = Random(rng, m * k); var b = Random(rng, k * n); var mask = Random(rng, m * n);
+        var (one, oneThreads) = Product(1, ta, tb, m, n, k, a, b, mask);
+        Assert.That(oneThreads, Is.EqualTo(1));
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var (many, used) = Product(threads, ta, tb, m, n, k, a, b, mask);
+            Assert.That(used, Is.EqualTo(threads), $"{m}×{n}×{k} moves enough data to split over {threads} threads");
+            for (int i = 0; i < one.Length; i++)
+                if (BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(many[i]))
+                    Assert.Fail($"{threads} threads differ from 1 at element {i}: {many[i]:R} vs {one[i]:R}");
+        }
+        Gemm.ParallelMinTraffic = long.MaxValue;
+        Assert.That(Product(2, ta, tb, m, n, k, a, b, mask).Threads, Is.EqualTo(1), "without the traffic rule it stays on one thread");
+    }
+
+    [TestCase(32, 120, 256, false, true)] // the cnn case's first fully connected layer: splitting it made that step slower
+    [TestCase(64, 10, 256, false, true)]  // the mlp case's last layer
+    [TestCase(16, 512, 10, false, false)] // the head case's input gradient
+    public void Small_products_stay_on_one_thread(int m, int n, int k, bool ta, bool tb)
+    {
+        var rng = new Random(3);
+        var a = Random(rng, m * k); var b = Random(rng, k * n); var mask = Random(rng, m * n);
+        Assert.That(Product(2, ta, tb, m, n, k, a, b, mask).Threads, Is.EqualTo(1));
+    }
+}
