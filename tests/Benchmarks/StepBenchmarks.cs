@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
 using TrainingGen.Benchmarks.Models;
 
@@ -81,13 +82,29 @@ public sealed class Cases
     };
 
     /// <summary>A few steps of every case, so lazily grown kernel workspaces exist before measuring.</summary>
-    public void Warm()
+    public void Warm() => Warm(new[] { 0 }, 3, 0);
+
+    /// <summary>
+    /// Runs every case on each thread count for at least <paramref name="minSteps"/> steps and
+    /// <paramref name="minMs"/> ms, so that the runtime's tiered compilation has replaced every method
+    /// a step calls with its final code before anything is timed. With three warm steps the first
+    /// rounds of the same-run benchmark were not like the rest: on 2026-12-03 the head case's 2-thread
+    /// step took 30 µs in rounds 1–2 and 43 µs in rounds 3–5 (mlp-big 7.8–8.0 ms, then 8.8–9.1), its
+    /// 1-thread step 53 µs throughout; with this warm-up round 1 gave what the later rounds gave.
+    /// </summary>
+    public void Warm(IEnumerable<int> threads, int minSteps, double minMs)
     {
-        foreach (var (name, _, _) in Reference)
+        foreach (int t in threads)
         {
-            var step = ByName(name);
-            for (int i = 0; i < 3; i++) step();
+            SetThreads(t);
+            foreach (var (name, _, _) in Reference)
+            {
+                var step = ByName(name);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                for (int i = 0; i < minSteps || sw.Elapsed.TotalMilliseconds < minMs; i++) step();
+            }
         }
+        SetThreads(0);
     }
 
     private static Tensor Gaussian(Rng rng, params int[] shape)

@@ -34,7 +34,7 @@ internal static class FmaPeak
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Loop256()
+    internal static float Loop256()
     {
         var m = Vector256.Create(0.9999f); var c = Vector256.Create(1e-4f);
         Vector256<float> a0 = Vector256<float>.One, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
@@ -48,7 +48,7 @@ internal static class FmaPeak
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Loop512()
+    internal static float Loop512()
     {
         var m = Vector512.Create(0.9999f); var c = Vector512.Create(1e-4f);
         Vector512<float> a0 = Vector512<float>.One, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;

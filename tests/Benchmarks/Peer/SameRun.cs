@@ -47,7 +47,7 @@ public static class SameRun
         else Console.WriteLine("# TorchSharp peer not built in (build with -p:TorchPeer=true): TrainingGen side only.");
 
         var cases = new Cases();
-        cases.Warm();
+        cases.Warm(threads, minSteps: 60, minMs: 1000);
         var ours = new Dictionary<(string, int), List<StepTiming>>();
         var theirs = new Dictionary<(string, int), List<StepTiming>>();
         var gemmOurs = new Dictionary<(string, int), List<double>>();
@@ -56,6 +56,7 @@ public static class SameRun
 
         var started = DateTime.UtcNow;
         double? fma512 = null, fma256 = null;
+        var hostReadings = new List<HostProbe.Reading>();
         for (int round = 0; round < rounds; round++)
         {
             bool torchFirst = round % 2 == 1;
@@ -64,6 +65,15 @@ public static class SameRun
                 cases.SetThreads(t);
                 if (torch) TorchThreads(t);
                 Console.WriteLine($"# round {round + 1}/{rounds}, {t} thread(s), load {Load()}");
+                if (t == threads[^1] && t > 1)
+                {
+                    // Whether the host gives this round a second core (printed per round with the 2T ÷ 1T ratios).
+                    if (HostProbe.Measure() is { } host)
+                    {
+                        hostReadings.Add(host);
+                        Console.WriteLine(FormattableString.Invariant($"# host: compute 2T/1T {host.ComputeRatio:F2}, memory {host.MemoryOneGBs:F1} GB/s on 1 thread, {host.MemoryTwoGBs:F1} on 2"));
+                    }
+                }
                 if (t == threads[0])
                 {
                     // The core's FMA peak, best over the rounds (a loaded round only lowers it).
@@ -102,7 +112,7 @@ public static class SameRun
             }
         }
 
-        string report = Report(threads, caseNames, rounds, repeats, targetMs, torch, ours, theirs, gemmOurs, gemmTheirs, started, fma512, fma256);
+        string report = Report(threads, caseNames, rounds, repeats, targetMs, torch, ours, theirs, gemmOurs, gemmTheirs, started, fma512, fma256, hostReadings);
         Console.WriteLine();
         Console.WriteLine(report);
         if (output is not null) File.WriteAllText(output, report);
@@ -161,7 +171,8 @@ public static class SameRun
 
     private static string Report(List<int> threads, List<string> caseNames, int rounds, int repeats, double targetMs, bool torch,
         Dictionary<(string, int), List<StepTiming>> ours, Dictionary<(string, int), List<StepTiming>> theirs,
-        Dictionary<(string, int), List<double>> gemmOurs, Dictionary<int, List<double>> gemmTheirs, DateTime started, double? fma512, double? fma256)
+        Dictionary<(string, int), List<double>> gemmOurs, Dictionary<int, List<double>> gemmTheirs, DateTime started, double? fma512, double? fma256,
+        List<HostProbe.Reading> hostReadings)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -218,6 +229,14 @@ public static class SameRun
         if (threads.Contains(1) && threads.Contains(2))
         {
             sb.AppendLine();
+            if (hostReadings.Count > 0)
+            {
+                sb.AppendLine(string.Format(inv, "- Host, per round before its {0}-thread cases (HostProbe): two threads of FMAs at once ran {1} × one thread's throughput (2 = a whole second core);",
+                    threads[^1], string.Join(", ", hostReadings.Select(r => r.ComputeRatio.ToString("F2", inv)))));
+                sb.AppendLine(string.Format(inv, "  two threads streaming memory read {0} × what one thread read ({1} GB/s on one thread).",
+                    string.Join(", ", hostReadings.Select(r => (r.MemoryTwoGBs / r.MemoryOneGBs).ToString("F2", inv))),
+                    string.Join(", ", hostReadings.Select(r => r.MemoryOneGBs.ToString("F1", inv)))));
+            }
             foreach (var name in caseNames)
             {
                 if (!ours.TryGetValue((name, 1), out var one) || !ours.TryGetValue((name, 2), out var two)) continue;

@@ -1,0 +1,77 @@
+using System;
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics.X86;
+using System.Threading;
+
+namespace TrainingGen.Benchmarks.Peer;
+
+/// <summary>
+/// What the host gives a round of the same-run benchmark, measured just before its 2-thread cases: a
+/// vCPU's steal time is not visible inside this VM, and its speed moves from minute to minute. Two
+/// probes, each one thread alone then two threads at once (best of several):
+/// <list type="bullet">
+/// <item>compute: the FMA loop of <see cref="FmaPeak"/>; about 2× on two free cores;</item>
+/// <item>memory: a sum over 64 MB per thread (far past any cache); how much more two threads
+/// stream than one.</item>
+/// </list>
+/// A step whose kernels move data (Adam, the bias gradients, small products) cannot scale past what
+/// the memory probe shows, whatever the code.
+/// </summary>
+internal static class HostProbe
+{
+    private const int StreamFloats = 16 << 20; // 64 MB
+
+    public readonly record struct Reading(double ComputeRatio, double MemoryOneGBs, double MemoryTwoGBs);
+
+    public static Reading? Measure(int repeats = 5)
+    {
+        bool avx512 = Avx512F.IsSupported;
+        if (!avx512 && !Fma.IsSupported) return null;
+        var a = new float[StreamFloats]; var b = new float[StreamFloats];
+        a.AsSpan().Fill(1f); b.AsSpan().Fill(1f);
+        double computeOne = Best(repeats, () => Sink(avx512 ? FmaPeak.Loop512() : FmaPeak.Loop256()));
+        double computeTwo = BestPair(repeats, () => Sink(avx512 ? FmaPeak.Loop512() : FmaPeak.Loop256()), () => Sink(avx512 ? FmaPeak.Loop512() : FmaPeak.Loop256()));
+        double memOne = Best(repeats, () => Sink(TensorPrimitives.Sum(a)));
+        double memTwo = BestPair(repeats, () => Sink(TensorPrimitives.Sum(a)), () => Sink(TensorPrimitives.Sum(b)));
+        double bytes = 4.0 * StreamFloats;
+        return new Reading(2 * computeOne / computeTwo, bytes / memOne / 1e9, 2 * bytes / memTwo / 1e9);
+    }
+
+    private static double Best(int repeats, Action work)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats + 1; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            work();
+            if (r > 0) best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
+    }
+
+    /// <summary>Both actions at once, one on a helper thread; the time until both are done.</summary>
+    private static double BestPair(int repeats, Action mine, Action theirs)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats + 1; r++)
+        {
+            using var start = new Barrier(2);
+            double other = 0;
+            var helper = new Thread(() => { start.SignalAndWait(); long h0 = Stopwatch.GetTimestamp(); theirs(); other = Stopwatch.GetElapsedTime(h0).TotalSeconds; });
+            helper.Start();
+            start.SignalAndWait();
+            long t0 = Stopwatch.GetTimestamp();
+            mine();
+            double self = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            helper.Join();
+            if (r > 0) best = Math.Min(best, Math.Max(self, other));
+        }
+        return best;
+    }
+
+    private static void Sink(float value)
+    {
+        if (value == 42f) Console.Write("");
+    }
+}
