@@ -87,10 +87,9 @@ public sealed class Cases
     /// <summary>
     /// Runs every case on each thread count for at least <paramref name="minSteps"/> steps and
     /// <paramref name="minMs"/> ms, so that the runtime's tiered compilation has replaced every method
-    /// a step calls with its final code before anything is timed. With three warm steps the first
-    /// rounds of the same-run benchmark were not like the rest: on 2026-12-03 the head case's 2-thread
-    /// step took 30 µs in rounds 1–2 and 43 µs in rounds 3–5 (mlp-big 7.8–8.0 ms, then 8.8–9.1), its
-    /// 1-thread step 53 µs throughout; with this warm-up round 1 gave what the later rounds gave.
+    /// a step calls with its final code before anything is timed (three warm steps did not: a method is
+    /// recompiled after 30 calls, in the background). This rules out one cause of unlike rounds; it is
+    /// not the cause of the 2-thread rounds that differ on this host (docs/benchmarks.md, 02:17 UTC run).
     /// </summary>
     public void Warm(IEnumerable<int> threads, int minSteps, double minMs)
     {
