@@ -13,7 +13,8 @@ namespace TrainingGen.Benchmarks.Peer;
 /// <list type="bullet">
 /// <item>compute: the FMA loop of <see cref="FmaPeak"/>; about 2× on two free cores;</item>
 /// <item>memory: a sum over 64 MB per thread (far past any cache); how much more two threads
-/// stream than one.</item>
+/// stream than one;</item>
+/// <item>hand-off: one cache line passed back and forth between the two threads, ns per pass.</item>
 /// </list>
 /// A step whose kernels move data (Adam, the bias gradients, small products) cannot scale past what
 /// the memory probe shows, whatever the code.
@@ -22,7 +23,7 @@ internal static class HostProbe
 {
     private const int StreamFloats = 16 << 20; // 64 MB
 
-    public readonly record struct Reading(double ComputeRatio, double MemoryOneGBs, double MemoryTwoGBs);
+    public readonly record struct Reading(double ComputeRatio, double MemoryOneGBs, double MemoryTwoGBs, double HandoffNs);
 
     public static Reading? Measure(int repeats = 5)
     {
@@ -35,7 +36,43 @@ internal static class HostProbe
         double memOne = Best(repeats, () => Sink(TensorPrimitives.Sum(a)));
         double memTwo = BestPair(repeats, () => Sink(TensorPrimitives.Sum(a)), () => Sink(TensorPrimitives.Sum(b)));
         double bytes = 4.0 * StreamFloats;
-        return new Reading(2 * computeOne / computeTwo, bytes / memOne / 1e9, 2 * bytes / memTwo / 1e9);
+        double handoff = double.MaxValue;
+        for (int r = 0; r < 3; r++) handoff = Math.Min(handoff, HandoffNs());
+        return new Reading(2 * computeOne / computeTwo, bytes / memOne / 1e9, 2 * bytes / memTwo / 1e9, handoff);
+    }
+
+    private static long s_turn;
+
+    /// <summary>
+    /// One cache line handed back and forth between two threads (each waits for its turn, then takes the
+    /// next): nanoseconds per hand-off, what a kernel pays per line it reads that the other core wrote.
+    /// </summary>
+    private static double HandoffNs()
+    {
+        const int Handoffs = 200_000;
+        Volatile.Write(ref s_turn, 0);
+        using var start = new Barrier(2);
+        var helper = new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (long next = 1; next < Handoffs; next += 2)
+            {
+                while (Volatile.Read(ref s_turn) != next) { }
+                Volatile.Write(ref s_turn, next + 1);
+            }
+        });
+        helper.Start();
+        start.SignalAndWait();
+        long t0 = Stopwatch.GetTimestamp();
+        for (long next = 0; next < Handoffs; next += 2)
+        {
+            while (Volatile.Read(ref s_turn) != next) { }
+            Volatile.Write(ref s_turn, next + 1);
+        }
+        while (Volatile.Read(ref s_turn) < Handoffs) { }
+        double ns = Stopwatch.GetElapsedTime(t0).TotalNanoseconds / Handoffs;
+        helper.Join();
+        return ns;
     }
 
     private static double Best(int repeats, Action work)

@@ -71,7 +71,7 @@ public static class SameRun
                     if (HostProbe.Measure() is { } host)
                     {
                         hostReadings.Add(host);
-                        Console.WriteLine(FormattableString.Invariant($"# host: compute 2T/1T {host.ComputeRatio:F2}, memory {host.MemoryOneGBs:F1} GB/s on 1 thread, {host.MemoryTwoGBs:F1} on 2"));
+                        Console.WriteLine(FormattableString.Invariant($"# host: compute 2T/1T {host.ComputeRatio:F2}, memory {host.MemoryOneGBs:F1} GB/s on 1 thread, {host.MemoryTwoGBs:F1} on 2, cache-line hand-off {host.HandoffNs:F0} ns"));
                     }
                 }
                 if (t == threads[0])
@@ -236,6 +236,8 @@ public static class SameRun
                 sb.AppendLine(string.Format(inv, "  two threads streaming memory read {0} × what one thread read ({1} GB/s on one thread).",
                     string.Join(", ", hostReadings.Select(r => (r.MemoryTwoGBs / r.MemoryOneGBs).ToString("F2", inv))),
                     string.Join(", ", hostReadings.Select(r => r.MemoryOneGBs.ToString("F1", inv)))));
+                sb.AppendLine(string.Format(inv, "  a cache line handed from one thread to the other took {0} ns.",
+                    string.Join(", ", hostReadings.Select(r => r.HandoffNs.ToString("F0", inv)))));
             }
             foreach (var name in caseNames)
             {
