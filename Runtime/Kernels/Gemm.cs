@@ -188,9 +188,8 @@ public static unsafe partial class Gemm
             if (!dot && BalancedSplit && threads <= Balance.MaxThreads && units >= threads)
             {
                 // One share per thread, sized to the threads' measured speeds (Gemm.Balance.cs). A product
-                // split only for its traffic gets equal shares instead: its time is the memory's, not the
-                // core's, and equal shares line up with the next memory-bound kernel's (a bias gradient
-                // split by columns), so each core reads back what it wrote.
+                // split only for its traffic gets equal fixed shares instead: its time is the memory's, not
+                // the core's, so timing its shares would only chase the memory's noise.
                 bool timed = (long)m * n * k >= ParallelMinProduct;
                 int slot = timed ? Balance.Slot(m, n, k, transA, transB, threads) : -1;
                 int* bounds = stackalloc int[threads + 1];
@@ -219,10 +218,9 @@ public static unsafe partial class Gemm
     [ThreadStatic] private static long? t_parallelMinProduct;
 
     /// <summary>
-    /// Products that move at least this many floats (A, B and C once each) also run on several threads,
-    /// however few multiply-adds they do: 512 KB, twice a core's L2 share of the data they touch. Such a
-    /// product is bound by memory, not arithmetic, and its operands were mostly written by the previous
-    /// product, split the same way: mlp-big's last input gradient (256×1024 from k = 10, masked by a ReLU
+    /// Products that move at least this many floats (A, B and C once each, 512 KB) also run on several
+    /// threads, however few multiply-adds they do. Such a product is bound by memory, not arithmetic, and
+    /// its operands were mostly written by the previous product, split the same way: mlp-big's last input gradient (256×1024 from k = 10, masked by a ReLU
     /// output written half by each core) took 128 µs on one thread and 231 µs on one of two before this
     /// rule, when the other core's half of its mask had to cross over.
     /// </summary>

@@ -162,11 +162,7 @@ public static class ConvTable
         return (end - start) / calls;
     }
 
-    private static double Median(List<double> v)
-    {
-        var s = v.OrderBy(t => t).ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
+    private static double Median(List<double> v) => Statistics.Median(v);
 }
 
 /// <summary>The calling thread's CPU time (Linux: CLOCK_THREAD_CPUTIME_ID; elsewhere the process's, which is the same for a single-threaded run).</summary>

@@ -69,13 +69,12 @@ public static class MlpBigParts
                     }
                 for (int i = 0; i < parts.Length; i++) times[t][i].Add(ticks[i] * 1e6 / Stopwatch.Frequency / Steps);
             }
-        static double Median(List<double> l) { var a = l.OrderBy(v => v).ToArray(); return a[a.Length / 2]; }
         Console.WriteLine($"mlp-big step kernel by kernel, µs (median of {rounds} rounds of {Steps} steps)");
         Console.WriteLine($"{"part",-24} {"1 thread",9} {"2 threads",9} {"×",6}");
         double one = 0, two = 0;
         for (int i = 0; i < parts.Length; i++)
         {
-            double a = Median(times[0][i]), b = Median(times[1][i]);
+            double a = Statistics.Median(times[0][i]), b = Statistics.Median(times[1][i]);
             one += a; two += b;
             Console.WriteLine($"{parts[i].Name,-24} {a,9:0.0} {b,9:0.0} {a / b,6:0.00}");
         }

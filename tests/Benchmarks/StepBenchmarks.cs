@@ -88,8 +88,8 @@ public sealed class Cases
     /// Runs every case on each thread count for at least <paramref name="minSteps"/> steps and
     /// <paramref name="minMs"/> ms, so that the runtime's tiered compilation has replaced every method
     /// a step calls with its final code before anything is timed (three warm steps did not: a method is
-    /// recompiled after 30 calls, in the background). This rules out one cause of unlike rounds; it is
-    /// not the cause of the 2-thread rounds that differ on this host (docs/benchmarks.md, 02:17 UTC run).
+    /// recompiled after 30 calls, in the background). The 2-thread rounds that still differ on this host
+    /// follow where it places the two vCPUs (the hand-off probe, <see cref="Peer.HostProbe"/>).
     /// </summary>
     public void Warm(IEnumerable<int> threads, int minSteps, double minMs)
     {

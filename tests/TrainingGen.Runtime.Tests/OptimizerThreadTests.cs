@@ -14,7 +14,7 @@ namespace TrainingGen.Runtime.Tests;
 [NonParallelizable]
 public class OptimizerThreadTests
 {
-    private const int Length = (1 << 20) + 37; // 33 blocks of the update
+    private const int Length = (1 << 20) + 37; // 17 SGD blocks of 64 K; Adam's last share ends off its 64-element grid
 
     private static Optimizer Create(string kind) => kind switch
     {
@@ -52,20 +52,6 @@ public class OptimizerThreadTests
             Assert.That(many.Param, Is.EqualTo(one.Param), $"{kind} parameter, {threads} threads");
             for (int k = 0; k < one.State.Length; k++) Assert.That(many.State[k], Is.EqualTo(one.State[k]), $"{kind} state {k}, {threads} threads");
         }
-    }
-
-    [Test]
-    public void Adam_shares_and_adam_blocks_give_the_same_bits([Values("adam", "adamw")] string kind)
-    {
-        var shares = Run(kind, 3, 2);
-        AdamMath.ContiguousShares = false;
-        try
-        {
-            var blocks = Run(kind, 3, 2);
-            Assert.That(blocks.Param, Is.EqualTo(shares.Param));
-            for (int k = 0; k < shares.State.Length; k++) Assert.That(blocks.State[k], Is.EqualTo(shares.State[k]), $"state {k}");
-        }
-        finally { AdamMath.ContiguousShares = true; }
     }
 
     [Test]

@@ -67,7 +67,7 @@ public static class SameRun
                 Console.WriteLine($"# round {round + 1}/{rounds}, {t} thread(s), load {Load()}");
                 if (t == threads[^1] && t > 1)
                 {
-                    // Whether the host gives this round a second core (printed per round with the 2T ÷ 1T ratios).
+                    // What the host gives this round's 2-thread cases (printed per round with the 2T ÷ 1T ratios).
                     if (HostProbe.Measure() is { } host)
                     {
                         hostReadings.Add(host);
@@ -163,11 +163,7 @@ public static class SameRun
     private static string Line(string side, string name, int t, StepTiming r) => FormattableString.Invariant(
         $"side={side} case={name} threads={t} us_per_step={r.MedianUs:F2} min_us={r.MinUs:F2} max_us={r.MaxUs:F2} steps_per_repeat={r.StepsPerRepeat} bytes_per_step={r.BytesPerStep:F2}");
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
+    private static double Median(IEnumerable<double> values) => Statistics.Median(values);
 
     private static string Report(List<int> threads, List<string> caseNames, int rounds, int repeats, double targetMs, bool torch,
         Dictionary<(string, int), List<StepTiming>> ours, Dictionary<(string, int), List<StepTiming>> theirs,
